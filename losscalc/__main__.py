@@ -1,0 +1,5 @@
+"""`python -m losscalc`."""
+
+from losscalc.cli import run
+
+run()

@@ -1,0 +1,227 @@
+"""The command line: a Typer app whose loss commands are generated from the registry.
+
+Only the command that was asked for is built (a lazy group), rich is imported only to print
+a table, and every LosscalcError or click usage error becomes one line on stderr with the exit
+code of SPEC §4 at this edge — never a traceback.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+from enum import Enum
+from functools import lru_cache
+from typing import Annotated, Optional
+
+import typer
+from typer._click import exceptions as click_errors  # typer 0.28 vendors click
+from typer.core import TyperGroup
+
+from . import __version__
+from .errors import CheckFailed, LosscalcError, UsageError
+from .registry import LossSpec, all_losses, resolve, suggest
+
+FORMATS = ("table", "plain", "json", "csv")
+DTYPES = ("float64", "float32")
+
+
+# ---------------------------------------------------------------------------------------------
+# Generating one command per loss
+
+
+@lru_cache(maxsize=None)
+def _choice(name: str, values: tuple[str, ...]) -> type[Enum]:
+    return Enum(name, {v: v for v in values})
+
+
+def _opt(annotation, default, *names: str, help: str, panel: str | None = None):
+    return annotation, default, typer.Option(*names, help=help, rich_help_panel=panel)
+
+
+def _tensor_options(spec: LossSpec) -> dict:
+    pred_names = ("--pred", "-p") + ((f"--{spec.pred_alias}",) if spec.pred_alias else ())
+    return {
+        "pred": _opt(Optional[str], None, *pred_names,
+                     help=f"{spec.pred_help.capitalize()}. A tensor: 1,2,3 · '1,2; 3,4' · "
+                          "JSON · @file.npy/.npz:KEY/.json/.csv[:COLUMN] · - (stdin)"),
+        "target": _opt(Optional[str], None, "--target", "-t",
+                       help=spec.target_help.capitalize() + "."),
+    }
+
+
+_PARAM_TYPES = {"float": float, "int": int, "bool": bool, "tensor": Optional[str]}
+
+
+def _param_options(spec: LossSpec) -> dict:
+    out = {}
+    for p in spec.params:
+        default = p.default if p.kind != "tensor" else None
+        help_text = p.help + ("" if p.default is None else f" [default: {p.default}]")
+        out[p.name] = _opt(_PARAM_TYPES[p.kind], default, p.option, help=help_text)
+    return out
+
+
+def _common_options(spec: LossSpec) -> dict:
+    reduction = _choice(f"Reduction_{len(spec.reductions)}", spec.reductions)
+    return {
+        "reduction": _opt(reduction, reduction("mean"), "--reduction", "-r",
+                          help="How to reduce the per-element losses (as PyTorch)."),
+        "dtype": _opt(_choice("Dtype", DTYPES), _choice("Dtype", DTYPES)("float64"),
+                      "--dtype", help="Computation precision."),
+        "format": _opt(Optional[_choice("Format", FORMATS)], None, "--format", "-f",
+                       help="Output form [default: table on a terminal, plain otherwise]."),
+        "json": _opt(bool, False, "--json", help="Same as --format json."),
+        "explain": _opt(bool, False, "--explain", help="Print the step-by-step arithmetic."),
+        "expect": _opt(Optional[str], None, "--expect",
+                       help="Exit 1 unless the value is within --tol of this number."),
+        "tol": _opt(float, 1e-6, "--tol", help="Tolerance for --expect (absolute or relative)."),
+        "check_grad": _opt(bool, False, "--check-grad",
+                           help="Compare the gradient with central differences; exit 1 if "
+                                "they disagree."),
+        "digits": _opt(int, 6, "--digits", help="Significant digits in tables and explain."),
+        "all": _opt(bool, False, "--all", help="Do not truncate long tables."),
+        "no_color": _opt(bool, False, "--no-color", help="No colour (NO_COLOR does the same)."),
+        "quiet": _opt(bool, False, "--quiet", "-q", help="No notes on stderr."),
+    }
+
+
+def _help(spec: LossSpec) -> str:
+    aliases = ", ".join(spec.aliases)
+    return "\n\n".join(
+        part for part in (
+            spec.summary,
+            f"\b\nFormula:   {spec.formula}\nReference: {spec.reference}"
+            + ("  (PyTorch semantics: defaults, reductions, clamps)"
+               if spec.reference.startswith("torch") else ""),
+            "\b\n" + spec.details if spec.details else "",
+            f"\b\nExample:\n  {spec.example}",
+            f"Aliases: {aliases}." if aliases else "",
+        ) if part
+    )
+
+
+def loss_command(spec: LossSpec):
+    """A function whose generated signature Typer turns into the loss's command."""
+    options = {**_tensor_options(spec), **_param_options(spec), **_common_options(spec)}
+
+    def command(**kwargs):
+        from .run import run_loss
+
+        run_loss(spec, {k: v.value if isinstance(v, Enum) else v for k, v in kwargs.items()})
+
+    command.__signature__ = inspect.Signature([
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                          annotation=Annotated[annotation, info])
+        for name, (annotation, default, info) in options.items()
+    ])
+    command.__name__ = spec.name.replace("-", "_")
+    command.__doc__ = _help(spec)
+    return command
+
+
+class LossGroup(TyperGroup):
+    """Builds a loss command only when it is invoked; aliases resolve to the canonical name."""
+
+    def list_commands(self, ctx):
+        return sorted(super().list_commands(ctx)) + sorted(all_losses())
+
+    def get_command(self, ctx, name):
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        spec = resolve(name)
+        if spec is None:
+            return None
+        info = typer.models.CommandInfo(name=spec.name, callback=loss_command(spec),
+                                        short_help=spec.summary)
+        return typer.main.get_command_from_info(info, pretty_exceptions_short=True,
+                                                rich_markup_mode=None)
+
+    def resolve_command(self, ctx, args):
+        if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
+            guess = suggest(args[0])
+            raise UsageError(f"unknown command {args[0]!r}",
+                             f"did you mean 'losscalc {guess}'?" if guess else
+                             "run 'losscalc list' to see every loss")
+        return super().resolve_command(ctx, args)
+
+
+app = typer.Typer(
+    cls=LossGroup,
+    name="losscalc",
+    help="Compute a loss, its per-element values and its gradient — and show why.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool):
+    if value:
+        typer.echo(f"losscalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_show_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+):
+    """Compute a loss, its per-element values and its gradient — and show why.
+
+    Run 'losscalc list' for every loss, 'losscalc LOSS --help' for one.
+    """
+
+
+@app.command("list")
+def list_losses(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per loss.")] = False,
+):
+    """List every loss: name, aliases, family, formula, reference."""
+    from .run import print_list
+
+    print_list(as_json)
+
+
+# ---------------------------------------------------------------------------------------------
+# The edge: errors to one line and an exit code
+
+
+def _error(message: str, hint: str | None = None) -> None:
+    sys.stderr.write(f"losscalc: error: {message}\n")
+    if hint:
+        sys.stderr.write(f"hint: {hint}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (SPEC §4)."""
+    try:
+        command = typer.main.get_command(app)
+        rv = command.main(args=argv, prog_name="losscalc", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except CheckFailed as err:
+        sys.stderr.write(f"losscalc: {err.message}\n")
+        return err.exit_code
+    except LosscalcError as err:
+        _error(err.message, err.hint)
+        return err.exit_code
+    except click_errors.ClickException as err:
+        message = err.format_message()
+        _error(message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else
+               message, "add --help to see the options")
+        return 2
+    except (KeyboardInterrupt, click_errors.Abort):
+        _error("interrupted")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): stop quietly, like other Unix tools.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Tensor values from the command line: literals, @files and standard input (SPEC §1).
+
+A value is a number (`1`), numbers separated by commas and/or whitespace (`1,2,3`), rows
+separated by `;` (`1,2; 3,4`), JSON nested lists, `@PATH` (.npy, .npz:KEY, .json, .csv/.tsv/.txt,
+.csv:COLUMN) or `-` for standard input. Everything becomes a float64 array; the caller casts.
+Errors name the option and the 0-based index of the bad entry.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import sys
+
+import numpy as np
+
+from .checks import first_bad, fmt_index
+from .errors import InputOutputError, InvalidData
+
+_FIELD_SPLIT = re.compile(r"[,\s]+")
+
+
+def _number(token: str, option: str, where: str) -> float:
+    try:
+        return float(token)
+    except ValueError:
+        raise InvalidData(f"{option}: cannot read {token!r} as a number{where}") from None
+
+
+def _rows(text: str) -> list[str]:
+    return [row.strip() for row in re.split(r"[;\n]", text) if row.strip()]
+
+
+def _split_row(row: str) -> list[str]:
+    fields = [f.strip() for f in row.split(",")]
+    if fields and fields[-1] == "":  # a trailing comma, as in "1,"
+        fields.pop()
+    out = []
+    for i, f in enumerate(fields):
+        if f == "":
+            raise ValueError(f"an empty entry at position {i}")
+        out.extend(f.split())
+    return out
+
+
+def parse_literal(text: str, option: str) -> np.ndarray:
+    """`1` → (), `1,2,3` → (3,), `1,2; 3,4` → (2, 2), JSON lists → their shape."""
+    text = text.strip()
+    if not text:
+        raise InvalidData(f"{option}: got an empty value; give numbers such as 1,2,3")
+    if text[0] in "[":
+        return _from_json_text(text, option)
+    rows = _rows(text)
+    grid = []
+    for r, row in enumerate(rows):
+        try:
+            fields = _split_row(row)
+        except ValueError as err:
+            raise InvalidData(f"{option}: {err} of row {r}") from None
+        where = (lambda c: f" (row {r}, column {c})") if len(rows) > 1 else (
+            lambda c: f" (index {c})")
+        grid.append([_number(f, option, where(c)) for c, f in enumerate(fields)])
+    widths = {len(row) for row in grid}
+    if len(widths) > 1:
+        first = len(grid[0])
+        bad = next(i for i, row in enumerate(grid) if len(row) != first)
+        raise InvalidData(
+            f"{option}: row {bad} has {len(grid[bad])} numbers but row 0 has {first}; "
+            "every row needs the same count"
+        )
+    if not re.search(r"[;\n]", text):  # one row: a vector, or a scalar when no separator
+        grid = grid[0] if re.search(r"[,\s]", text) else grid[0][0]
+    return finite_or_inf(np.array(grid, dtype=float), option)
+
+
+def _from_json_text(text: str, option: str) -> np.ndarray:
+    try:
+        data = json.loads(text, parse_constant=lambda c: {"Infinity": math.inf,
+                                                         "-Infinity": -math.inf}.get(c, math.nan))
+    except json.JSONDecodeError as err:
+        raise InvalidData(f"{option}: not valid JSON ({err.msg} at character {err.pos})") \
+            from None
+    return from_nested(data, option)
+
+
+def from_nested(data, option: str) -> np.ndarray:
+    """Nested lists of numbers (JSON) as an array; ragged lists and non-numbers are errors."""
+    if isinstance(data, dict):
+        raise InvalidData(f"{option}: expected numbers or nested lists, got a JSON object")
+    try:
+        array = np.array(data, dtype=float)
+    except (ValueError, TypeError):
+        raise InvalidData(
+            f"{option}: expected nested lists of numbers with equal-length rows "
+            f"(a ragged list or a non-number: {_first_non_number(data)})"
+        ) from None
+    return finite_or_inf(array, option)
+
+
+def _first_non_number(data, path=()):
+    if isinstance(data, list):
+        for i, item in enumerate(data):
+            found = _first_non_number(item, path + (i,))
+            if found:
+                return found
+        return None
+    if isinstance(data, (int, float)) and not isinstance(data, bool):
+        return None
+    return f"{data!r} at index {fmt_index(path)}"
+
+
+def finite_or_inf(array: np.ndarray, option: str) -> np.ndarray:
+    """NaN is never a valid input (SPEC §1); ±inf is allowed."""
+    nan = np.isnan(array)
+    if nan.any():
+        at = first_bad(nan)
+        where = f" at index {fmt_index(at)}" if array.ndim else ""
+        raise InvalidData(f"{option}: NaN{where} is not allowed; give a number")
+    return array
+
+
+# ---------------------------------------------------------------------------------------------
+# @files and standard input
+
+_SUFFIXES = (".npy", ".npz", ".json", ".csv", ".tsv", ".txt")
+
+
+def _split_key(spec: str) -> tuple[str, str | None]:
+    """`data.npz:logits` → ("data.npz", "logits"); a path that exists is taken whole."""
+    if os.path.exists(spec) or ":" not in spec:
+        return spec, None
+    path, key = spec.rsplit(":", 1)
+    if path.lower().endswith((".npz", ".csv", ".tsv", ".txt")):
+        return path, key
+    return spec, None
+
+
+def _open_error(path: str, err: OSError) -> InputOutputError:
+    reason = {
+        FileNotFoundError: "no such file",
+        IsADirectoryError: "it is a directory",
+        PermissionError: "permission denied",
+    }.get(type(err), err.strerror or str(err))
+    return InputOutputError(f"cannot read {path!r}: {reason}")
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            return handle.read()
+    except UnicodeDecodeError:
+        raise InputOutputError(f"cannot read {path!r}: not a text file (not UTF-8)") from None
+    except OSError as err:
+        raise _open_error(path, err) from None
+
+
+def read_file(spec: str, option: str) -> np.ndarray:
+    path, key = _split_key(spec)
+    lower = path.lower()
+    if lower.endswith((".npy", ".npz")):
+        return _read_numpy(path, key, option)
+    text = _read_text(path)
+    if lower.endswith(".json"):
+        return _from_json_text(text, f"{option} ({path})")
+    return parse_table(text, f"{option} ({path})", key, tab=lower.endswith(".tsv"))
+
+
+def _read_numpy(path: str, key: str | None, option: str) -> np.ndarray:
+    try:
+        data = np.load(path, allow_pickle=False)
+    except OSError as err:
+        raise _open_error(path, err) from None
+    except (ValueError, EOFError):
+        raise InputOutputError(f"cannot read {path!r}: not a valid .npy/.npz file "
+                               "(or it holds Python objects, which are never loaded)") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            names = list(data.files)
+            if key is None and len(names) == 1:
+                key = names[0]
+            if key not in names:
+                which = "name the array as @FILE.npz:KEY" if key is None else f"no array {key!r}"
+                raise InputOutputError(f"{path}: {which}; it holds {', '.join(names) or 'none'}")
+            data = data[key]
+    if data.dtype.kind not in "biuf":
+        raise InvalidData(f"{option}: {path} holds {data.dtype} values, not numbers")
+    return finite_or_inf(data.astype(float), f"{option} ({path})")
+
+
+def parse_table(text: str, option: str, column: str | None = None, tab: bool = False):
+    """Numbers in rows of a text table (a header line is skipped); ``column`` picks one."""
+    lines = [ln.strip() for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith("#")]
+    if not lines:
+        raise InvalidData(f"{option}: the file holds no numbers")
+    split = (lambda ln: [f.strip() for f in ln.split("\t")]) if tab else _split_fields
+    header = None
+    first = split(lines[0])
+    if not all(_is_number(f) for f in first):
+        header, lines = [f.strip().strip('"') for f in first], lines[1:]
+    rows = [split(line) for line in lines]
+    if column is not None:
+        index = _column_index(column, header, option)
+        rows = [[row[index]] if index < len(row) else [""] for row in rows]
+    values = []
+    line0 = 2 if header else 1
+    for n, fields in enumerate(rows):
+        try:
+            values.append([float(f) for f in fields])
+        except ValueError:
+            bad = next(f for f in fields if not _is_number(f))
+            raise InvalidData(f"{option}: line {n + line0}: cannot read {bad!r} as a number") \
+                from None
+    widths = {len(v) for v in values}
+    if len(widths) > 1:
+        raise InvalidData(f"{option}: rows have different numbers of fields ({sorted(widths)})")
+    array = np.array(values, dtype=float)
+    if array.size == 1:
+        array = array.reshape(())
+    elif array.shape[0] == 1 or array.shape[1] == 1:
+        array = array.reshape(-1)
+    return finite_or_inf(array, option)
+
+
+def _split_fields(line: str) -> list[str]:
+    return [f for f in _FIELD_SPLIT.split(line.replace(";", ",")) if f != ""]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _column_index(column: str, header, option: str) -> int:
+    if header and column in header:
+        return header.index(column)
+    if column.isdigit():
+        return int(column)
+    known = f"; columns: {', '.join(header)}" if header else " (the file has no header)"
+    raise InvalidData(f"{option}: no column {column!r}{known}")
+
+
+def parse_tensor(text: str, option: str, stdin=None) -> np.ndarray:
+    """One tensor option's value, whatever its form (`-` reads standard input)."""
+    text = text.strip()
+    if text == "-":
+        data = (stdin or sys.stdin).read()
+        if data.lstrip().startswith("[") or ";" in data:
+            return parse_literal(data, f"{option} (stdin)")
+        return parse_table(data, f"{option} (stdin)")
+    if text.startswith("@"):
+        return read_file(text[1:], option)
+    return parse_literal(text, option)

@@ -1,0 +1,1 @@
+"""The loss functions, one module per family; importing a module registers its losses."""

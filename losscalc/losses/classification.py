@@ -1,0 +1,293 @@
+"""Classification losses: cross entropy, NLL, binary cross entropy (on probabilities and on
+logits) and the multi-label soft margin, with PyTorch's semantics, shapes and clamps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import tape as T
+from ..checks import broadcasts_to, class_indices, fmt_shape, in_unit_interval, same_shape
+from ..errors import InvalidData
+from ..registry import Losses, Param, between, loss
+
+# PyTorch's BCE backward divides by max((1 − p)·p, EPSILON), a float constant 1e-12.
+_BCE_EPSILON = np.float32(1e-12)
+
+WEIGHT = Param("weight", "tensor", None, "a weight per class, C numbers (default: all 1)")
+IGNORE = Param("ignore_index", "int", -100, "targets equal to this class index are skipped")
+
+
+def _class_axis(x) -> int:
+    """PyTorch's class dimension: 0 for one unbatched sample (C), else 1 for (N, C, d1, …)."""
+    return 0 if x.ndim == 1 else 1
+
+
+def _per_class(t, weight, x, axis, name):
+    """--weight as C numbers, shaped to broadcast along the class axis of ``x``."""
+    n_classes = x.shape[axis]
+    w = np.asarray(weight, dtype=t.dtype)
+    if w.shape != (n_classes,):
+        raise InvalidData(
+            f"{name}: --weight must hold one number per class ({n_classes}), "
+            f"got shape {fmt_shape(w.shape)}"
+        )
+    return w.reshape((n_classes,) + (1,) * (x.ndim - axis - 1))
+
+
+def _index_targets(t, x, y, ignore_index, name, option):
+    """Check that y holds class indices for x (shape x without its class axis)."""
+    axis = _class_axis(x)
+    if x.ndim == 0:
+        raise InvalidData(f"{name}: {option} must have a class axis; got a single number")
+    expected = x.shape[:axis] + x.shape[axis + 1:]
+    if y.shape != expected:
+        probs = f" or class probabilities of shape {fmt_shape(x.shape)}" if name == "ce" else ""
+        raise InvalidData(
+            f"{name}: --target has shape {fmt_shape(y.shape)}, but {option} of shape "
+            f"{fmt_shape(x.shape)} needs class indices of shape {fmt_shape(expected)}{probs}"
+        )
+    return class_indices(y.value, x.shape[axis], ignore_index, name)
+
+
+def _negative_log_likelihood(t, logp, labels, weight, ignore_index, name):
+    """−w_y·ln p[y] per sample (0 where the target is ignored) and the mean's divisor Σ w_y."""
+    axis = _class_axis(logp)
+    ignored = labels == ignore_index
+    safe = np.where(ignored, 0, labels)
+    picked = T.take(logp, safe, axis, label="y")
+    if weight is None and not ignored.any():
+        return t.let("nll", -picked), t.const(labels.size, "N")
+    w_c = np.ones(logp.shape[axis], t.dtype) if weight is None else weight.reshape(-1)
+    w_y = t.input(np.where(ignored, 0, w_c[safe]), "w_y")
+    nll = -(w_y * picked)
+    if ignored.any():
+        nll = T.where(~ignored, nll, 0.0, f"y ≠ {T.fmt_number(ignore_index)}")
+        t.note(f"{int(ignored.sum())} of {labels.size} targets equal the ignore index "
+               f"{ignore_index} and are skipped (loss 0, not counted in the mean)")
+    return t.let("nll", nll), t.let("Σw_y", T.total(w_y))
+
+
+def _looks_like_probabilities(v, axis) -> bool:
+    return bool(v.size) and v.min() >= 0 and v.max() <= 1 and np.allclose(v.sum(axis), 1, atol=1e-6)
+
+
+@loss(
+    "ce",
+    aliases=("cross-entropy", "crossentropyloss", "crossentropy"),
+    family="classification",
+    formula="ℓ = −w_y·ln softmax(z)_y  (probability targets: −Σ_c w_c·y_c·ln softmax(z)_c)",
+    reference="torch.nn.CrossEntropyLoss (weight=None, ignore_index=-100, label_smoothing=0.0)",
+    example="losscalc ce --logits '0.5,0.3,0.2; 0.3,0.6,0.1' --target 1,2",
+    pred_alias="logits",
+    pred_help="raw scores (logits): (C), (N, C) or (N, C, d1, …); class axis 1",
+    target_help="class indices (N) / (N, d1, …), or class probabilities of the logits' shape",
+    params=(
+        WEIGHT,
+        IGNORE,
+        Param("label_smoothing", "float", 0.0,
+              "mix ε of the uniform distribution into the target (0 to 1)", between(0, 1)),
+    ),
+)
+def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
+    """Cross entropy of raw scores (logits) against class indices or class probabilities.
+
+    ln p = log_softmax(z) along the class axis (axis 1; axis 0 for one unbatched sample).
+    Class indices: ℓₙ = −w_{yₙ}·ln p[yₙ]; the mean divides by Σ w_{yₙ} over the targets that
+    are not ignore_index (not by N), and is nan when every target is ignored, as in PyTorch.
+    Label smoothing ε: ℓₙ = (1 − ε)·nllₙ − (ε/C)·Σ_c w_c·ln p_c, with the same divisor.
+    Class probabilities (same shape as z): ℓₙ = −Σ_c w_c·qₙc·ln pₙc with q = (1 − ε)·y + ε/C;
+    the mean divides by the number of samples; ignore_index does not apply.
+    Gradient: (softmax(z) − target) scaled by the weights and divided by the mean's divisor.
+    """
+    axis = _class_axis(z)
+    if z.ndim == 0:
+        raise InvalidData("ce: --logits must have a class axis; got a single number")
+    n_classes = z.shape[axis]
+    if _looks_like_probabilities(z.value, axis):
+        t.note("--logits look like probabilities (each row sums to 1): ce applies softmax to "
+               "them again; pass raw scores, or use nll on their log")
+    w = None if weight is None else _per_class(t, weight, z, axis, "ce")
+    logp = t.let("ln p", T.log_softmax(z, axis))
+    eps = label_smoothing
+
+    if y.shape == z.shape:  # class probabilities
+        q = y if eps == 0 else t.let("q", (1 - eps) * y + eps / n_classes)
+        terms = logp * q if w is None else logp * q * t.input(w, "w")
+        return Losses(t.let("ℓ", -T.total(terms, axis, over="c")), class_axis=axis)
+
+    labels = _index_targets(t, z, y, ignore_index, "ce", "--logits")
+    nll, denominator = _negative_log_likelihood(t, logp, labels, w, ignore_index, "ce")
+    if eps == 0:
+        return Losses(nll, denominator, axis)
+    terms = logp if w is None else logp * t.input(w, "w")
+    smooth = -T.total(terms, axis, over="c")
+    ignored = labels == ignore_index
+    if ignored.any():
+        smooth = T.where(~ignored, smooth, 0.0, f"y ≠ {T.fmt_number(ignore_index)}")
+    smooth = t.let("smooth", smooth)
+    return Losses(t.let("ℓ", (1 - eps) * nll + (eps / n_classes) * smooth), denominator, axis)
+
+
+@loss(
+    "nll",
+    aliases=("nllloss", "negative-log-likelihood"),
+    family="classification",
+    formula="ℓ = −w_y·x_y  (x: log-probabilities)",
+    reference="torch.nn.NLLLoss (weight=None, ignore_index=-100)",
+    example="losscalc nll --log-probs '-1.2,-0.9,-1.2; -2.3,-1.6,-0.4' --target 2,0",
+    pred_alias="log-probs",
+    pred_help="log-probabilities: (C), (N, C) or (N, C, d1, …); class axis 1",
+    target_help="class indices (N) / (N, d1, …)",
+    params=(WEIGHT, IGNORE),
+)
+def nll(t, x, y, *, weight=None, ignore_index=-100):
+    """Negative log-likelihood of log-probabilities at the target classes.
+
+    ℓₙ = −w_{yₙ}·x[n, yₙ]; the mean divides by Σ w_{yₙ} over targets that are not
+    ignore_index (nan when all are ignored). The input is taken as log-probabilities as given:
+    nothing is normalised (ce = log_softmax + nll).
+    """
+    axis = _class_axis(x)
+    if x.ndim and x.value.max(initial=-np.inf) > 0:
+        t.note("--log-probs has positive values, so they are not log-probabilities: for raw "
+               "scores use ce; for probabilities take their log first")
+    w = None if weight is None else _per_class(t, weight, x, axis, "nll")
+    labels = _index_targets(t, x, y, ignore_index, "nll", "--log-probs")
+    nll_, denominator = _negative_log_likelihood(t, x, labels, w, ignore_index, "nll")
+    return Losses(nll_, denominator, axis)
+
+
+@loss(
+    "bce",
+    aliases=("bceloss", "binary-cross-entropy"),
+    family="classification",
+    formula="ℓ = −w·[y·max(ln p, −100) + (1 − y)·max(ln(1 − p), −100)]",
+    reference="torch.nn.BCELoss (weight=None)",
+    example="losscalc bce --probs 0.1,0.2,0.7 --target 1,0,1",
+    pred_alias="probs",
+    pred_help="probabilities in [0, 1]",
+    target_help="targets in [0, 1], the probabilities' shape",
+    params=(Param("weight", "tensor", None, "a weight per element, broadcast to the target"),),
+)
+def bce(t, p, y, *, weight=None):
+    """Binary cross entropy of probabilities p ∈ [0, 1] against targets y ∈ [0, 1].
+
+    ℓᵢ = −wᵢ·[yᵢ·ln pᵢ + (1 − yᵢ)·ln(1 − pᵢ)], each log clamped at −100 as PyTorch does, so
+    p = 0 or 1 gives a finite loss (at most 100). The gradient is PyTorch's
+    wᵢ·(pᵢ − yᵢ) / max((1 − pᵢ)·pᵢ, ε), not the derivative of the clamped logs, with
+    ε = float32(1e-12) = 9.999999960041972e-13 even in float64 (PyTorch's EPSILON constant).
+    """
+    same_shape(p, y, "bce", ("--probs", "--target"))
+    outside = (p.value < 0) | (p.value > 1)
+    hint = ("these look like logits: use bce-logits, which applies the sigmoid itself"
+            if outside.any() else None)
+    in_unit_interval(p.value, "bce", "--probs", hint)
+    in_unit_interval(y.value, "bce", "--target")
+    with np.errstate(divide="ignore"):
+        ln_p = t.let("ln p", T.clamp_min(T.log(p), -100))
+        ln_q = t.let("ln(1 − p)", T.clamp_min(T.log1p(-p), -100))
+    clamped = int((p.value == 0).sum() + (p.value == 1).sum())
+    if clamped:
+        t.note(f"ln 0 = −∞ was clamped at −100 at {clamped} position(s) (p = 0 or 1), "
+               "as PyTorch does")
+    terms = -(y * ln_p + (1 - y) * ln_q)
+    w = None
+    if weight is not None:
+        w = np.asarray(weight, dtype=t.dtype)
+        broadcasts_to(w, y.shape, "bce", "--weight", "the target's shape")
+        terms = t.input(w, "w") * terms
+    pv, yv = p.value, y.value
+
+    def vjp(g):
+        grad = g * (pv - yv) / np.maximum((1 - pv) * pv, _BCE_EPSILON.astype(t.dtype))
+        return (grad if w is None else grad * w,)
+
+    return Losses(t.let("ℓ", T.fused(terms, [p], vjp)))
+
+
+@loss(
+    "bce-logits",
+    aliases=("bcewithlogitsloss", "bce-with-logits", "sigmoid-cross-entropy"),
+    family="classification",
+    formula="ℓ = −w·[pw·y·ln σ(x) + (1 − y)·ln σ(−x)]",
+    reference="torch.nn.BCEWithLogitsLoss (weight=None, pos_weight=None)",
+    example="losscalc bce-logits --logits 12,3,2 --target 1,0,0",
+    pred_alias="logits",
+    pred_help="raw scores (logits), any shape",
+    target_help="targets in [0, 1], the logits' shape",
+    params=(
+        Param("weight", "tensor", None, "a weight per element, broadcast to the target"),
+        Param("pos_weight", "tensor", None,
+              "a weight for the positive term per class, broadcast over the last axis"),
+    ),
+)
+def bce_logits(t, x, y, *, weight=None, pos_weight=None):
+    """Binary cross entropy on logits, computed stably (no overflow for x = ±1000).
+
+    ℓᵢ = wᵢ·[(1 − yᵢ)·xᵢ − Lᵢ·ln σ(xᵢ)] with Lᵢ = 1 + (pw − 1)·yᵢ, which equals
+    −wᵢ·[pw·yᵢ·ln σ(xᵢ) + (1 − yᵢ)·ln σ(−xᵢ)]; ln σ(x) = min(x, 0) − ln(1 + e^(−|x|)).
+    pos_weight broadcasts over the last (class) axis. Gradient (PyTorch's formula):
+    wᵢ·[(pw·yᵢ + 1 − yᵢ)·σ(xᵢ) − pw·yᵢ].
+    """
+    same_shape(x, y, "bce-logits", ("--logits", "--target"))
+    log_sig = t.let("ln σ(x)", T.log_sigmoid(x))
+    pw = None
+    if pos_weight is None:
+        terms = (1 - y) * x - log_sig
+    else:
+        pw = np.asarray(pos_weight, dtype=t.dtype)
+        broadcasts_to(pw, y.shape, "bce-logits", "--pos-weight", "the target's shape")
+        scale = t.let("L", 1 + (t.input(pw, "pw") - 1) * y)
+        terms = (1 - y) * x - scale * log_sig
+    w = None
+    if weight is not None:
+        w = np.asarray(weight, dtype=t.dtype)
+        broadcasts_to(w, y.shape, "bce-logits", "--weight", "the target's shape")
+        terms = terms * t.input(w, "w")
+    xv, yv = x.value, y.value
+
+    def vjp(g):
+        with np.errstate(over="ignore"):
+            sig = 1 / (1 + np.exp(-xv))
+        if pw is None:
+            grad = (sig - yv) * g
+        else:
+            pos = pw * yv
+            grad = ((pos + 1 - yv) * sig - pos) * g
+        return (grad if w is None else grad * w,)
+
+    return Losses(t.let("ℓ", T.fused(terms, [x], vjp)))
+
+
+@loss(
+    "multilabel-soft-margin",
+    aliases=("multilabelsoftmarginloss", "multi-label-soft-margin"),
+    family="classification",
+    formula="ℓ = −(1/C)·Σ_c w_c·[y_c·ln σ(x_c) + (1 − y_c)·ln σ(−x_c)]",
+    reference="torch.nn.MultiLabelSoftMarginLoss (weight=None)",
+    example="losscalc multilabel-soft-margin --logits '12,3,2; 3,10,1' --target '1,0,0; 0,1,0'",
+    pred_alias="logits",
+    pred_help="raw scores (logits): (C) or (N, C)",
+    target_help="0/1 labels per class, the logits' shape",
+    params=(WEIGHT,),
+)
+def multilabel_soft_margin(t, x, y, *, weight=None):
+    """Multi-label one-versus-all loss: the sigmoid cross entropy averaged over the C classes.
+
+    ℓₙ = −(1/C)·Σ_c w_c·[yₙc·ln σ(xₙc) + (1 − yₙc)·ln σ(−xₙc)], one value per sample; the
+    weighted sum is divided by C, not by Σ w_c. Equals bce-logits' per-row mean.
+    """
+    same_shape(x, y, "multilabel-soft-margin", ("--logits", "--target"))
+    if x.ndim not in (1, 2):
+        raise InvalidData("multilabel-soft-margin: --logits must be (C) or (N, C), got shape "
+                          + fmt_shape(x.shape))
+    axis = x.ndim - 1
+    terms = -(y * T.log_sigmoid(x) + (1 - y) * T.log_sigmoid(-x))
+    if weight is not None:
+        w = np.asarray(weight, dtype=t.dtype)
+        broadcasts_to(w, y.shape, "multilabel-soft-margin", "--weight", "the target's shape")
+        terms = terms * t.input(w, "w")
+    per_class = t.let("ℓ_c", terms)
+    n_classes = x.shape[axis]
+    return Losses(t.let("ℓ", T.total(per_class, axis, over="c") / n_classes), class_axis=axis)

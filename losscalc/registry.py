@@ -1,0 +1,177 @@
+"""The registry: one entry per loss, the single source the CLI, `list`, JSON and help come from.
+
+A loss is one function over tape nodes plus the ``@loss(...)`` entry above it. The function's
+docstring carries the formula and every convention; the entry names its inputs, parameters,
+reference and a worked example once. Only NumPy (through the tape) is imported here.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .errors import UsageError
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A condition on a parameter's value, with the words that state it ("> 0")."""
+
+    test: Callable[[Any], bool]
+    text: str
+
+
+def at_least(low: float) -> Constraint:
+    return Constraint(lambda v: v >= low, f">= {low:g}")
+
+
+def greater_than(low: float) -> Constraint:
+    return Constraint(lambda v: v > low, f"> {low:g}")
+
+
+def between(low: float, high: float) -> Constraint:
+    return Constraint(lambda v: low <= v <= high, f"in [{low:g}, {high:g}]")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A loss parameter: its name (snake_case; the option is --kebab-case), kind and default.
+
+    ``kind`` is "float", "int", "bool" or "tensor" (a tensor literal such as class weights).
+    """
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+    constraint: Constraint | None = None
+
+    @property
+    def option(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    def check(self, loss: str, value: Any) -> None:
+        if value is None or self.constraint is None or self.constraint.test(value):
+            return
+        raise UsageError(
+            f"The '{self.name}' parameter of {loss} must be {self.constraint.text}. "
+            f"Got {value:g} instead."
+        )
+
+
+@dataclass(frozen=True)
+class LossSpec:
+    """Everything about one loss except its arithmetic, which is ``fn``."""
+
+    name: str
+    fn: Callable
+    aliases: tuple[str, ...]
+    family: str
+    formula: str
+    reference: str
+    example: str
+    pred_alias: str | None = None
+    params: tuple[Param, ...] = ()
+    reductions: tuple[str, ...] = REDUCTIONS
+    target_help: str = "targets, the prediction's shape"
+    pred_help: str = "predictions"
+
+    @property
+    def summary(self) -> str:
+        return inspect.getdoc(self.fn).split("\n", 1)[0]
+
+    @property
+    def details(self) -> str:
+        """The docstring after its summary line: conventions, clamps, shapes."""
+        parts = inspect.getdoc(self.fn).split("\n", 1)
+        return parts[1].strip() if len(parts) > 1 else ""
+
+    def defaults(self) -> dict[str, Any]:
+        return {p.name: p.default for p in self.params}
+
+
+@dataclass(frozen=True)
+class Losses:
+    """What a loss function returns: per-element losses and how to average them.
+
+    ``denominator`` is the mean's divisor when it is not the number of elements (CE's sum of
+    the weights of the non-ignored targets); ``class_axis`` is the prediction axis that
+    ``elementwise`` no longer has (so a CSV row can show that sample's gradient row).
+    """
+
+    elementwise: Any
+    denominator: Any = None
+    class_axis: int | None = None
+
+
+LOSSES: dict[str, LossSpec] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def normalize(name: str) -> str:
+    """Names are case-insensitive and `_`/`-` are interchangeable."""
+    return re.sub(r"[-_\s]+", "-", name.strip().lower())
+
+
+def loss(name: str, **entry) -> Callable[[Callable], Callable]:
+    """Register the decorated function as the loss ``name`` (see LossSpec for the fields)."""
+
+    def decorate(fn: Callable) -> Callable:
+        spec = LossSpec(name=name, fn=fn, **entry)
+        LOSSES[name] = spec
+        for alias in (name, *spec.aliases):
+            key = normalize(alias)
+            if _ALIASES.get(key, name) != name:
+                raise ValueError(f"alias {alias!r} of {name} is taken by {_ALIASES[key]}")
+            _ALIASES[key] = name
+            _ALIASES[key.replace("-", "")] = name
+        return fn
+
+    return decorate
+
+
+def _load() -> None:
+    from .losses import classification, divergence, regression  # noqa: F401  (registers)
+
+
+def all_losses() -> dict[str, LossSpec]:
+    if not LOSSES:
+        _load()
+    return LOSSES
+
+
+def resolve(name: str) -> LossSpec | None:
+    """The loss a user's name means (canonical name or alias), or None."""
+    all_losses()
+    key = normalize(name)
+    canonical = _ALIASES.get(key) or _ALIASES.get(key.replace("-", ""))
+    return LOSSES.get(canonical) if canonical else None
+
+
+def suggest(name: str) -> str | None:
+    """The closest known name, for "did you mean …?"."""
+    import difflib
+
+    all_losses()
+    match = difflib.get_close_matches(normalize(name), list(_ALIASES), n=1, cutoff=0.6)
+    return _ALIASES[match[0]] if match else None
+
+
+__all__ = [
+    "Constraint",
+    "LOSSES",
+    "LossSpec",
+    "Losses",
+    "Param",
+    "all_losses",
+    "at_least",
+    "between",
+    "greater_than",
+    "loss",
+    "resolve",
+    "suggest",
+]

@@ -1,0 +1,93 @@
+"""Output for scripts: plain numbers, JSON and CSV (SPEC §2). Full precision, no rich.
+
+Plain prints the shortest string that round-trips the double, ``repr(float(v))``, so a float32
+result prints exactly like PyTorch's ``loss.item()``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+
+def number(v) -> float | str:
+    """A JSON-ready number: non-finite values become "inf", "-inf", "nan"."""
+    v = float(v)
+    if math.isfinite(v):
+        return v
+    return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+
+
+def nested(array) -> object:
+    """An array as nested lists of JSON-ready numbers (a 0-d array as one number)."""
+    array = np.asarray(array)
+    if array.ndim == 0:
+        return number(array)
+    return [nested(row) for row in array] if array.ndim > 1 else [number(v) for v in array]
+
+
+def plain(result) -> str:
+    values = np.asarray(result.value).reshape(-1)
+    return "\n".join(repr(float(v)) for v in values) + "\n"
+
+
+def to_json(result, steps=None) -> str:
+    obj = {
+        "loss": result.loss,
+        "reduction": result.reduction,
+        "dtype": result.dtype,
+        "value": nested(result.value),
+        "elementwise": nested(result.elementwise),
+        "grad": {k: nested(v) for k, v in result.grad.items()},
+        "shape": result.shape,
+        "params": result.params,
+    }
+    if steps is not None:
+        obj["steps"] = steps
+    return json.dumps(obj, ensure_ascii=False) + "\n"
+
+
+def grad_rows(result):
+    """For each per-element loss, its index and the gradient entries that belong to it.
+
+    Same shape: one gradient entry per loss. A loss over a class axis (ce, multilabel): that
+    sample's gradient row along the class axis. Otherwise (broadcast shapes) no gradient.
+    """
+    elem = np.asarray(result.elementwise)
+    grad = np.asarray(result.grad["pred"])
+    axis = result.class_axis
+    for index in np.ndindex(*elem.shape):
+        if grad.shape == elem.shape:
+            yield index, [grad[index]]
+        elif axis is not None and grad.ndim == elem.ndim + 1:
+            yield index, list(grad[index[:axis] + (slice(None),) + index[axis:]])
+        else:
+            yield index, []
+
+
+def grad_width(result) -> int:
+    elem, grad = np.asarray(result.elementwise), np.asarray(result.grad["pred"])
+    if grad.shape == elem.shape:
+        return 1
+    if result.class_axis is not None and grad.ndim == elem.ndim + 1:
+        return grad.shape[result.class_axis]
+    return 0
+
+
+def index_names(ndim: int) -> list[str]:
+    return ["index"] if ndim == 1 else [f"index{i}" for i in range(ndim)]
+
+
+def to_csv(result) -> str:
+    elem = np.asarray(result.elementwise)
+    width = grad_width(result)
+    grads = ["grad"] if width == 1 else [f"grad{c}" for c in range(width)]
+    header = (index_names(elem.ndim) if elem.ndim else []) + ["loss"] + grads
+    lines = [",".join(header)]
+    for index, grad in grad_rows(result):
+        fields = [str(i) for i in index] + [repr(float(elem[index]))]
+        fields += [repr(float(g)) for g in grad]
+        lines.append(",".join(fields))
+    return "\n".join(lines) + "\n"

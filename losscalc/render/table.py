@@ -1,0 +1,95 @@
+"""Rich tables for a terminal: the value, the per-element losses and the gradient.
+
+Imported only when a table is printed: rich costs more start-up than the whole computation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .explain import fmt_value
+from .machine import grad_rows, grad_width
+
+MAX_ROWS = 20
+
+
+def _index(index) -> str:
+    return ", ".join(str(i) for i in index) if index else "·"
+
+
+def _rows(items, show_all: bool):
+    """The rows to show and how many were left out."""
+    items = list(items)
+    if show_all or len(items) <= MAX_ROWS:
+        return items, 0
+    return items[:MAX_ROWS], len(items) - MAX_ROWS
+
+
+def _table(title: str, columns: list[str]) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i == 0 else "right",
+                         style="dim" if i == 0 else None)
+    return table
+
+
+def _elementwise_table(result, pred, target, digits, show_all) -> Table:
+    elem = np.asarray(result.elementwise)
+    aligned = pred.shape == elem.shape and target.shape == elem.shape
+    targets_per_sample = not aligned and target.shape == elem.shape
+    width = grad_width(result)
+    columns = ["index"] + (["pred", "target"] if aligned else []) + (
+        ["target"] if targets_per_sample else []) + ["loss"] + (
+        ["grad"] if width == 1 else [])
+    table = _table("Per-element losses", columns)
+    rows, more = _rows(grad_rows(result), show_all)
+    for index, grad in rows:
+        cells = [_index(index)]
+        if aligned:
+            cells += [fmt_value(pred[index], digits), fmt_value(target[index], digits)]
+        elif targets_per_sample:
+            cells.append(fmt_value(target[index], digits))
+        cells.append(fmt_value(elem[index], digits))
+        if width == 1:
+            cells.append(fmt_value(grad[0], digits))
+        table.add_row(*cells)
+    if more:
+        table.add_row(f"… {more} more", *[""] * (len(columns) - 1))
+    return table
+
+
+def _gradient_table(result, digits, show_all) -> Table:
+    grad = np.asarray(result.grad["pred"])
+    if grad.ndim == 2:
+        table = _table("Gradient ∂value/∂pred", ["row"] + [str(c) for c in range(grad.shape[1])])
+        rows, more = _rows(enumerate(grad), show_all)
+        for r, row in rows:
+            table.add_row(str(r), *[fmt_value(v, digits) for v in row])
+    else:
+        table = _table("Gradient ∂value/∂pred", ["index", "grad"])
+        rows, more = _rows(np.ndindex(*grad.shape), show_all)
+        for index in rows:
+            table.add_row(_index(index), fmt_value(grad[index], digits))
+    if more:
+        table.add_row(f"… {more} more", *[""] * (len(table.columns) - 1))
+    return table
+
+
+def print_tables(result, pred, target, *, digits=6, show_all=False, no_color=False,
+                 file=None) -> None:
+    console = Console(file=file, no_color=no_color, highlight=False, soft_wrap=False)
+    head = Text()
+    head.append(result.loss, style="bold")
+    head.append(f"  reduction {result.reduction} · {result.dtype}", style="dim")
+    console.print(head)
+    value = np.asarray(result.value)
+    shown = fmt_value(value, digits) if value.ndim == 0 else f"{value.size} values (below)"
+    console.print(Text.assemble(("value ", "bold"), (shown, "bold cyan")))
+    console.print(_elementwise_table(result, np.asarray(pred), np.asarray(target), digits,
+                                     show_all))
+    if grad_width(result) != 1:
+        console.print(_gradient_table(result, digits, show_all))

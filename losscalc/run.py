@@ -1,0 +1,156 @@
+"""What a loss command does once its options are parsed: read the tensors, compute, check
+the expectations, print in the chosen form. Kept apart from cli.py so building the Typer app
+costs nothing beyond Typer itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+from .core import check_gradient, compute
+from .errors import CheckFailed, UsageError
+from .inputs import parse_literal, parse_tensor
+from .registry import LossSpec, all_losses
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def _read_tensors(spec: LossSpec, opts: dict) -> tuple[np.ndarray, np.ndarray, dict]:
+    pred_option = f"--{spec.pred_alias}" if spec.pred_alias else "--pred"
+    named = {"pred": pred_option, "target": "--target"}
+    tensors = {k: opts[k] for k in named}
+    tensors.update({p.name: opts[p.name] for p in spec.params if p.kind == "tensor"})
+    if sum(1 for v in tensors.values() if v is not None and v.strip() == "-") > 1:
+        raise UsageError("only one option may read standard input ('-')")
+    for key, option in named.items():
+        if tensors[key] is None:
+            also = f" (or --pred)" if spec.pred_alias and key == "pred" else ""
+            raise UsageError(f"{spec.name} needs {option}{also}",
+                             f"for example: {spec.example}")
+    values = {}
+    for key, text in tensors.items():
+        if text is not None:
+            option = named.get(key, "--" + key.replace("_", "-"))
+            values[key] = parse_tensor(text, option)
+    pred, target = values.pop("pred"), values.pop("target")
+    params = {p.name: opts[p.name] for p in spec.params if p.kind != "tensor"}
+    params.update(values)
+    return pred, target, params
+
+
+def _output_format(opts: dict) -> str:
+    if opts["json"]:
+        return "json"
+    if opts["format"]:
+        return opts["format"]
+    return "table" if _stdout_is_terminal() else "plain"
+
+
+def _check_expectation(value, expect: str, tol: float) -> None:
+    expected = parse_literal(expect, "--expect")
+    value = np.asarray(value, dtype=float)
+    try:
+        diff = np.abs(value - expected)
+    except ValueError:
+        raise UsageError(f"--expect has shape {expected.shape} but the value has shape "
+                         f"{value.shape}") from None
+    scale = np.abs(expected)
+    same = (value == expected) | (diff <= tol) | (diff <= tol * scale)
+    if not np.all(same):
+        worst = float(np.max(np.where(same, 0, diff)))
+        shown = repr(float(value)) if value.ndim == 0 else "the value"
+        raise CheckFailed(f"expectation failed: {shown} differs from {expect.strip()} by "
+                          f"{worst:.3g} (tolerance {tol:g}, absolute or relative)")
+
+
+def _check_grad(spec, pred, target, params, opts) -> str:
+    check = check_gradient(spec, pred, target, params, opts["reduction"], opts["dtype"])
+    if not check.ok:
+        raise CheckFailed(
+            f"gradient check failed at index {list(check.worst_index)}: backward gives "
+            f"{check.analytic!r}, central differences {check.numeric!r} "
+            f"(relative error {check.worst_error:.2g})")
+    return (f"gradient check passed: {check.checked} elements, largest relative error "
+            f"{check.worst_error:.2g}")
+
+
+def run_loss(spec: LossSpec, opts: dict) -> None:
+    pred, target, params = _read_tensors(spec, opts)
+    result = compute(spec, pred, target, params, opts["reduction"], opts["dtype"])
+    fmt = _output_format(opts)
+    no_color = opts["no_color"] or bool(os.environ.get("NO_COLOR"))
+    out = sys.stdout
+    failure = None
+    try:
+        if opts["expect"] is not None:
+            _check_expectation(result.value, opts["expect"], opts["tol"])
+        notes = list(result.notes)
+        if opts["check_grad"]:
+            notes.append(_check_grad(spec, pred, target, params, opts))
+    except CheckFailed as err:
+        failure, notes = err, list(result.notes)
+
+    if fmt == "json":
+        from .render.explain import steps_json
+        from .render.machine import to_json
+
+        steps = steps_json(result, opts["digits"]) if opts["explain"] else None
+        out.write(to_json(result, steps))
+    else:
+        if opts["explain"]:
+            from .render.explain import explain_text
+
+            inputs = {result.symbols["pred"]: pred, result.symbols["target"]: target}
+            out.write(explain_text(result, inputs, spec.reference, opts["digits"], opts["all"]))
+            notes = notes[len(result.notes):]  # the explanation showed them already
+        if fmt == "plain":
+            from .render.machine import plain
+
+            out.write(plain(result))
+        elif fmt == "csv":
+            from .render.machine import to_csv
+
+            out.write(to_csv(result))
+        else:
+            from .render.table import print_tables
+
+            print_tables(result, pred, target, digits=opts["digits"], show_all=opts["all"],
+                         no_color=no_color)
+    out.flush()
+    if not opts["quiet"]:
+        for note in notes:
+            sys.stderr.write(f"note: {note}\n")
+    if failure is not None:
+        raise failure
+
+
+def print_list(as_json: bool) -> None:
+    specs = list(all_losses().values())
+    if as_json:
+        import json
+
+        rows = [{"name": s.name, "aliases": list(s.aliases), "family": s.family,
+                 "formula": s.formula, "reference": s.reference, "summary": s.summary,
+                 "params": [p.name for p in s.params], "reductions": list(s.reductions)}
+                for s in specs]
+        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        return
+    if not _stdout_is_terminal():
+        for s in specs:
+            sys.stdout.write(f"{s.name}\t{', '.join(s.aliases)}\t{s.family}\t{s.formula}\t"
+                             f"{s.reference}\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="losscalc losses", title_justify="left")
+    for column in ("name", "aliases", "family", "formula", "reference"):
+        table.add_column(column, overflow="fold")
+    for s in specs:
+        table.add_row(s.name, ", ".join(s.aliases), s.family, s.formula, s.reference)
+    Console(no_color=bool(os.environ.get("NO_COLOR"))).print(table)

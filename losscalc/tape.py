@@ -1,0 +1,472 @@
+"""A small array autograd whose graph is also the explanation.
+
+Like micrograd's ``Value`` but holding NumPy arrays: every primitive computes its result with
+NumPy and keeps its local backward (a vector-Jacobian product) three lines below the forward.
+A loss is written once over these nodes, and from that one computation come
+
+* the value and the per-element losses (read from the graph),
+* the gradient (``backward``),
+* the explanation: ``Tape.let`` names a node as a step, and its formula is *rendered from
+  the graph* (down to the operands that have names), so the text shown is the computation
+  that ran, never a second copy of it.
+
+Primitives carry PyTorch's conventions at kinks and clamps (d|x|/dx = 0 at 0, clamp_min
+passes the gradient where x >= min, a stable log-sigmoid with PyTorch's own backward).
+Where PyTorch's gradient is not the derivative of its forward (BCE's clamped logs) a loss uses
+``fused``: the forward graph stays for display, the backward is PyTorch's formula.
+
+Only NumPy is imported here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+# Precedence for rendering formulas: higher binds tighter.
+_SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5
+
+
+class Node:
+    """One array in the computation: its value, how it was made, and how to send gradients back."""
+
+    __slots__ = ("value", "op", "parents", "vjp", "attrs", "name", "needs_grad")
+
+    def __init__(self, value, op, parents=(), vjp=None, attrs=None, name=None, needs_grad=None):
+        self.value = value
+        self.op = op
+        self.parents = tuple(parents)
+        self.vjp = vjp
+        self.attrs = attrs or {}
+        self.name = name
+        self.needs_grad = (
+            any(p.needs_grad for p in self.parents) if needs_grad is None else needs_grad
+        )
+
+    @property
+    def shape(self):
+        return self.value.shape
+
+    @property
+    def ndim(self):
+        return self.value.ndim
+
+    @property
+    def dtype(self):
+        return self.value.dtype
+
+    def __repr__(self):
+        return f"Node({self.name or self.op}, shape={self.shape})"
+
+    # Arithmetic; Python numbers become constants of this node's dtype (NEP 50 would keep
+    # float32 anyway, but a constant node is what the formula renders).
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __sub__(self, other):
+        return sub(self, other)
+
+    def __rsub__(self, other):
+        return sub(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __truediv__(self, other):
+        return div(self, other)
+
+    def __rtruediv__(self, other):
+        return div(other, self)
+
+    def __neg__(self):
+        return neg(self)
+
+    def __pow__(self, power):
+        if power != 2:
+            raise ValueError("only squares are supported")
+        return square(self)
+
+
+def leaf(value, name, requires_grad=False) -> Node:
+    """An input of the computation (a prediction, a target, a weight)."""
+    return Node(np.asarray(value), "input", name=name, needs_grad=requires_grad)
+
+
+def const(value, dtype, name=None) -> Node:
+    """A number that takes part in a formula, in the computation's dtype."""
+    return Node(np.asarray(value, dtype=dtype), "const", name=name, needs_grad=False)
+
+
+def _as_node(x, like: Node) -> Node:
+    return x if isinstance(x, Node) else const(x, like.dtype)
+
+
+def _pair(a, b):
+    if not isinstance(a, Node):
+        a = const(a, b.dtype)
+    if not isinstance(b, Node):
+        b = const(b, a.dtype)
+    return a, b
+
+
+def _unbroadcast(grad, shape):
+    """Sum a gradient over the axes NumPy broadcast, back to the operand's shape."""
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    if extra:
+        grad = grad.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+# ---------------------------------------------------------------------------------------------
+# Elementwise primitives
+
+
+def add(a, b) -> Node:
+    a, b = _pair(a, b)
+    return Node(a.value + b.value, "add", (a, b), lambda g: (g, g))
+
+
+def sub(a, b) -> Node:
+    a, b = _pair(a, b)
+    return Node(a.value - b.value, "sub", (a, b), lambda g: (g, -g))
+
+
+def mul(a, b) -> Node:
+    a, b = _pair(a, b)
+    return Node(a.value * b.value, "mul", (a, b), lambda g: (g * b.value, g * a.value))
+
+
+def div(a, b) -> Node:
+    a, b = _pair(a, b)
+    out = a.value / b.value
+    return Node(out, "div", (a, b), lambda g: (g / b.value, -g * out / b.value))
+
+
+def neg(a: Node) -> Node:
+    return Node(-a.value, "neg", (a,), lambda g: (-g,))
+
+
+def square(a: Node) -> Node:
+    return Node(a.value * a.value, "square", (a,), lambda g: (2 * g * a.value,))
+
+
+def exp(a: Node) -> Node:
+    out = np.exp(a.value)
+    return Node(out, "exp", (a,), lambda g: (g * out,))
+
+
+def log(a: Node) -> Node:
+    return Node(np.log(a.value), "log", (a,), lambda g: (g / a.value,))
+
+
+def log1p(a: Node) -> Node:
+    return Node(np.log1p(a.value), "log1p", (a,), lambda g: (g / (1 + a.value),))
+
+
+def absolute(a: Node) -> Node:
+    # PyTorch: d|x|/dx = sign(x), which is 0 at 0.
+    return Node(np.abs(a.value), "abs", (a,), lambda g: (g * np.sign(a.value),))
+
+
+def clamp_min(a: Node, low: float) -> Node:
+    """max(a, low); the gradient passes where a >= low (PyTorch's clamp_min backward)."""
+    keep = a.value >= low
+    out = np.maximum(a.value, np.asarray(low, dtype=a.dtype))
+    return Node(out, "clamp_min", (a,), lambda g: (np.where(keep, g, 0),), {"low": low})
+
+
+def where(cond, a, b, text: str) -> Node:
+    """``a`` where ``cond`` holds, else ``b``; ``text`` says the condition in the formula."""
+    a, b = _pair(a, b)
+    cond = np.asarray(cond, dtype=bool)
+    return Node(
+        np.where(cond, a.value, b.value),
+        "where",
+        (a, b),
+        lambda g: (np.where(cond, g, 0), np.where(cond, 0, g)),
+        {"cond": cond, "text": text},
+    )
+
+
+def xlogy(a: Node, b: Node) -> Node:
+    """a·ln(b), defined as 0 where a = 0 (so 0·ln 0 = 0), as torch.xlogy."""
+    a, b = _pair(a, b)
+    zero = a.value == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(zero, 0, a.value * np.log(np.where(zero, 1, b.value)))
+        return Node(
+            out.astype(a.dtype, copy=False),
+            "xlogy",
+            (a, b),
+            lambda g: (
+                g * np.where(zero, 0, np.log(np.where(zero, 1, b.value))),
+                g * a.value / b.value,
+            ),
+        )
+
+
+def log_sigmoid(a: Node) -> Node:
+    """ln σ(x) = min(x, 0) − ln(1 + e^(−|x|)): stable for x = ±1000."""
+    x = a.value
+    z = np.exp(-np.abs(x))
+    out = np.minimum(x, 0) - np.log1p(z)
+
+    def vjp(g):
+        # PyTorch's log_sigmoid_backward (CPU): max_deriv − sign·z/(1+z).
+        negative = x < 0
+        return (g * (np.where(negative, 1, 0) - np.where(negative, 1, -1) * (z / (1 + z))),)
+
+    return Node(out, "log_sigmoid", (a,), vjp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reductions and indexing
+
+
+def total(a: Node, axis=None, over: str = "") -> Node:
+    """Σ over ``axis`` (all axes when None); ``over`` names the index in the formula."""
+    out = np.sum(a.value, axis=axis)
+
+    def vjp(g):
+        g = g if axis is None else np.expand_dims(g, axis)
+        return (np.broadcast_to(g, a.shape),)
+
+    return Node(np.asarray(out), "sum", (a,), vjp, {"axis": axis, "over": over})
+
+
+def logsumexp(a: Node, axis: int, over: str = "c") -> Node:
+    """ln Σ exp(a) along ``axis`` with the max shift, as PyTorch computes it."""
+    x = a.value
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    full = out
+
+    def vjp(g):
+        return (np.expand_dims(g, axis) * np.exp(x - full),)
+
+    return Node(np.squeeze(out, axis), "logsumexp", (a,), vjp, {"axis": axis, "over": over})
+
+
+def log_softmax(a: Node, axis: int, over: str = "c") -> Node:
+    """z − max(z) − ln Σ exp(z − max(z)) along ``axis`` (PyTorch's CPU kernel)."""
+    x = a.value
+    m = np.max(x, axis=axis, keepdims=True)
+    shifted = x - m
+    out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+
+    def vjp(g):
+        # PyTorch's log_softmax_backward: g − softmax · Σ g.
+        return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
+
+    return Node(out, "log_softmax", (a,), vjp, {"axis": axis, "over": over})
+
+
+def take(a: Node, index, axis: int, label: str = "y") -> Node:
+    """a[…, index, …] along ``axis``: the entry each sample's class index points at."""
+    index = np.expand_dims(np.asarray(index, dtype=np.intp), axis)
+    out = np.squeeze(np.take_along_axis(a.value, index, axis=axis), axis)
+
+    def vjp(g):
+        grad = np.zeros_like(a.value)
+        np.put_along_axis(grad, index, np.expand_dims(g, axis), axis=axis)
+        return (grad,)
+
+    return Node(out, "take", (a,), vjp, {"axis": axis, "label": label})
+
+
+def fused(expr: Node, wrt: Sequence[Node], vjp: Callable) -> Node:
+    """The value of ``expr`` with a backward of its own (PyTorch's formula) into ``wrt``.
+
+    The graph of ``expr`` is kept for the formula; gradients flow only through ``vjp``.
+    """
+    return Node(expr.value, "fused", tuple(wrt), vjp, {"expr": expr})
+
+
+# ---------------------------------------------------------------------------------------------
+# Backward
+
+
+def backward(root: Node, seed=None) -> dict[int, np.ndarray]:
+    """Gradients of ``root`` (of its sum when it is not a scalar), keyed by ``id(node)``."""
+    order, seen, stack = [], set(), [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in seen or not node.needs_grad:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        stack.extend((p, False) for p in node.parents)
+    grads = {id(root): np.ones_like(root.value) if seed is None else seed}
+    for node in reversed(order):
+        g = grads.get(id(node))
+        if g is None or node.vjp is None:
+            continue
+        for parent, pg in zip(node.parents, node.vjp(g)):
+            if pg is None or not parent.needs_grad:
+                continue
+            pg = _unbroadcast(np.asarray(pg, dtype=parent.dtype), parent.shape)
+            key = id(parent)
+            grads[key] = pg if key not in grads else grads[key] + pg
+    return grads
+
+
+# ---------------------------------------------------------------------------------------------
+# Formulas rendered from the graph
+
+
+def fmt_number(v) -> str:
+    """A number as formulas show it: shortest general form, with a true minus sign."""
+    return f"{float(v):g}".replace("-", "−")
+
+
+def _fmt_const(value) -> str:
+    return fmt_number(np.asarray(value).reshape(-1)[0]) if np.size(value) == 1 else "[…]"
+
+
+def _wrap(text: str, prec: int, need: int) -> str:
+    return f"({text})" if prec < need else text
+
+
+def render(node: Node, top: bool = True, label=None) -> tuple[str, int]:
+    """The formula that made ``node``, down to named operands: (text, precedence).
+
+    ``label(node)`` may replace how a named operand is shown (by its value, for the
+    explanation's "= 0.9 − 1" line); by default it is shown by its name.
+    """
+    if node.name is not None and not top:
+        return (label(node), _ATOM) if label else (node.name, _ATOM)
+    if node.op == "const":
+        text = _fmt_const(node.value)
+        return text, _ATOM if not text.startswith("−") else _UNARY
+    if node.op == "input":
+        return node.name or "?", _ATOM
+    if node.op == "fused":
+        return render(node.attrs["expr"], True, label)
+    args = [render(p, False, label) for p in node.parents]
+    return _RENDER[node.op](node, args)
+
+
+def _binary(symbol, prec, right_need=None):
+    def fmt(node, args):
+        (a, pa), (b, pb) = args
+        return f"{_wrap(a, pa, prec)}{symbol}{_wrap(b, pb, right_need or prec)}", prec
+
+    return fmt
+
+
+def _call(name):
+    return lambda node, args: (f"{name}({args[0][0]})", _ATOM)
+
+
+def _reduce_label(node):
+    over = node.attrs.get("over")
+    return f"_{over}" if over else ""
+
+
+def _render_where(node, args):
+    (a, pa), (b, pb) = args
+    return f"{_wrap(a, pa, _SUM + 1)} if {node.attrs['text']} else {_wrap(b, pb, _SUM + 1)}", 0
+
+
+_RENDER = {
+    "add": _binary(" + ", _SUM),
+    "sub": _binary(" − ", _SUM, _SUM + 1),
+    "mul": _binary("·", _PRODUCT),
+    "div": _binary(" / ", _PRODUCT, _PRODUCT + 1),
+    "neg": lambda node, args: (f"−{_wrap(args[0][0], args[0][1], _POWER)}", _UNARY),
+    "square": lambda node, args: (f"{_wrap(args[0][0], args[0][1], _ATOM)}²", _POWER),
+    "exp": _call("exp"),
+    "log": _call("ln"),
+    "log1p": lambda node, args: (
+        f"ln(1 − {args[0][0][1:]})"
+        if node.parents[0].op == "neg" and args[0][0].startswith("−")
+        else f"ln(1 + {args[0][0]})",
+        _ATOM,
+    ),
+    "abs": lambda node, args: (f"|{args[0][0]}|", _ATOM),
+    "clamp_min": lambda node, args: (
+        f"max({args[0][0]}, {_fmt_const(node.attrs['low'])})",
+        _ATOM,
+    ),
+    "where": _render_where,
+    "xlogy": lambda node, args: (
+        f"{_wrap(args[0][0], args[0][1], _PRODUCT)}·ln({args[1][0]})",
+        _PRODUCT,
+    ),
+    "log_sigmoid": lambda node, args: (f"ln σ({args[0][0]})", _ATOM),
+    "sum": lambda node, args: (f"Σ{_reduce_label(node)}({args[0][0]})", _ATOM),
+    "logsumexp": lambda node, args: (
+        f"ln Σ{_reduce_label(node)} exp({args[0][0]})",
+        _PRODUCT,
+    ),
+    "log_softmax": lambda node, args: (f"ln softmax{_reduce_label(node)}({args[0][0]})", _ATOM),
+    "take": lambda node, args: (
+        f"{_wrap(args[0][0], args[0][1], _ATOM)}[{node.attrs['label']}]",
+        _ATOM,
+    ),
+}
+
+
+@dataclass
+class Step:
+    """A named step of the computation: ``name = formula``, with the value it produced."""
+
+    name: str
+    node: Node
+    note: str | None = None
+
+    @property
+    def formula(self) -> str:
+        return render(self.node)[0]
+
+    @property
+    def value(self):
+        return self.node.value
+
+
+class Tape:
+    """Records the named steps of one computation, in the order they happened."""
+
+    def __init__(self, dtype) -> None:
+        self.dtype = np.dtype(dtype)
+        self.steps: list[Step] = []
+        self.notes: list[str] = []
+
+    def input(self, value, name: str, requires_grad: bool = False) -> Node:
+        return leaf(np.asarray(value, dtype=self.dtype), name, requires_grad)
+
+    def const(self, value, name: str | None = None) -> Node:
+        return const(value, self.dtype, name)
+
+    def let(self, name: str, node: Node, note: str | None = None) -> Node:
+        """Name ``node`` as a step of the explanation and return it."""
+        if node.name is not None or node.op in ("input", "const"):
+            node = Node(node.value, "same", (node,), lambda g: (g,))
+        node.name = name
+        self.steps.append(Step(name, node, note))
+        return node
+
+    def note(self, text: str) -> None:
+        """A remark for the explanation (a clamp that applied, a likely misuse)."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+
+_RENDER["same"] = lambda node, args: args[0]

@@ -1,0 +1,71 @@
+"""Shared helpers: reference data, tolerances and a way to run the CLI in-process."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+def load(name: str):
+    return json.loads((DATA / name).read_text())
+
+
+def as_array(value) -> np.ndarray:
+    """Reference data as an array; the strings "inf", "-inf", "nan" become floats."""
+    def fix(v):
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        return float(v) if isinstance(v, str) else v
+
+    return np.asarray(fix(value), dtype=float)
+
+
+def assert_close(actual, expected, dtype="float64", what=""):
+    """Within 1e-12 (float64) or 1e-6 (float32) relative to max(1, max |expected|).
+
+    That is the tolerance the independent differential test applies; NaN must match NaN and
+    infinities must match exactly.
+    """
+    actual = np.asarray(actual, dtype=float)
+    expected = as_array(expected)
+    assert actual.shape == expected.shape, f"{what}: shape {actual.shape} != {expected.shape}"
+    tol = 1e-12 if dtype == "float64" else 1e-6
+    finite = np.isfinite(expected)
+    assert np.array_equal(np.isnan(actual), np.isnan(expected)), f"{what}: nan positions differ"
+    same_inf = np.where(np.isinf(expected), actual == expected, True)
+    assert same_inf.all(), f"{what}: infinities differ: {actual} vs {expected}"
+    if finite.any():
+        scale = max(1.0, float(np.max(np.abs(expected[finite]))))
+        err = float(np.max(np.abs(actual[finite] - expected[finite]))) / scale
+        assert err <= tol, f"{what}: relative error {err:.3g} > {tol:g}\n{actual}\n{expected}"
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `losscalc ARGS` in-process: returns (exit code, stdout, stderr)."""
+    from losscalc.cli import main
+
+    def run(*args, stdin: str | None = None, monkeypatch=None):
+        import io
+        import sys
+
+        old = sys.stdin
+        if stdin is not None:
+            sys.stdin = io.StringIO(stdin)
+        try:
+            code = main([str(a) for a in args])
+        finally:
+            sys.stdin = old
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run
+
+
+__all__ = ["as_array", "assert_close", "load", "math"]

@@ -1,0 +1,36 @@
+"""Every loss against values PyTorch 2.13 computed (tests/data/golden.json, made by
+scripts/make_golden.py): the value, the per-element losses and the gradient, in both dtypes,
+every reduction, including adversarial inputs (logits ±1e4, probabilities exactly 0 and 1,
+ignored targets, smoothing with weights, K-dimensional targets)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import as_array, assert_close, load
+
+from losscalc.core import compute
+from losscalc.errors import LosscalcError
+
+CASES = load("golden.json")["cases"]
+
+
+def _params(case):
+    return {k: (as_array(v) if isinstance(v, list) else v) for k, v in case["params"].items()}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "error" not in c], ids=lambda c: c["id"])
+def test_matches_pytorch(case):
+    r = compute(case["loss"], as_array(case["inputs"]["pred"]), as_array(case["inputs"]["target"]),
+                _params(case), case["reduction"], case["dtype"])
+    assert_close(r.value, case["value"], case["dtype"], "value")
+    assert_close(r.elementwise, case["elementwise"], case["dtype"], "elementwise")
+    assert_close(r.grad["pred"], case["grad"]["pred"], case["dtype"], "grad")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "error" in c], ids=lambda c: c["id"])
+def test_rejects_what_pytorch_rejects(case):
+    with pytest.raises(LosscalcError) as err:
+        compute(case["loss"], as_array(case["inputs"]["pred"]),
+                as_array(case["inputs"]["target"]), _params(case), case["reduction"],
+                case["dtype"])
+    assert err.value.exit_code in (2, 3)
