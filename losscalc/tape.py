@@ -285,7 +285,7 @@ def take(a: Node, index, axis: int, label: str = "y") -> Node:
         np.put_along_axis(grad, index, np.expand_dims(g, axis), axis=axis)
         return (grad,)
 
-    return Node(out, "take", (a,), vjp, {"axis": axis, "label": label})
+    return Node(out, "take", (a,), vjp, {"axis": axis, "label": label, "index": index})
 
 
 def fused(expr: Node, wrt: Sequence[Node], vjp: Callable) -> Node:

@@ -109,16 +109,16 @@ def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
                "them again; pass raw scores, or use nll on their log")
     w = None if weight is None else _per_class(t, weight, z, axis, "ce")
     logp = t.let("ln p", T.log_softmax(z, axis))
-    eps = label_smoothing
+    eps, classes = t.const(label_smoothing, "ε"), t.const(n_classes, "C")
 
     if y.shape == z.shape:  # class probabilities
-        q = y if eps == 0 else t.let("q", (1 - eps) * y + eps / n_classes)
+        q = y if label_smoothing == 0 else t.let("q", (1 - eps) * y + eps / classes)
         terms = logp * q if w is None else logp * q * t.input(w, "w")
         return Losses(t.let("ℓ", -T.total(terms, axis, over="c")), class_axis=axis)
 
     labels = _index_targets(t, z, y, ignore_index, "ce", "--logits")
     nll, denominator = _negative_log_likelihood(t, logp, labels, w, ignore_index, "ce")
-    if eps == 0:
+    if label_smoothing == 0:
         return Losses(nll, denominator, axis)
     terms = logp if w is None else logp * t.input(w, "w")
     smooth = -T.total(terms, axis, over="c")
@@ -126,7 +126,7 @@ def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
     if ignored.any():
         smooth = T.where(~ignored, smooth, 0.0, f"y ≠ {T.fmt_number(ignore_index)}")
     smooth = t.let("smooth", smooth)
-    return Losses(t.let("ℓ", (1 - eps) * nll + (eps / n_classes) * smooth), denominator, axis)
+    return Losses(t.let("ℓ", (1 - eps) * nll + eps * smooth / classes), denominator, axis)
 
 
 @loss(

@@ -49,10 +49,10 @@ def mse(t, x, y):
 
 
 def _quadratic_then_linear(t, x, y, name, width, quadratic, linear):
-    """½d²-near-zero, linear-beyond losses: ``quadratic`` where |d| < width, else ``linear``."""
+    """Losses quadratic near zero, linear beyond: ``quadratic(d)`` where |d| < width."""
     d = _difference(t, x, y, name)
     a = T.absolute(d)
-    return T.where(a.value < width, quadratic(d), linear(a), f"|d| < {T.fmt_number(width)}")
+    return T.where(a.value < width.value, quadratic(d), linear(a), f"|d| < {width.name}")
 
 
 @loss(
@@ -75,10 +75,11 @@ def smooth_l1(t, x, y, *, beta=1.0):
     """
     if beta == 0:
         return l1(t, x, y)
+    b = t.const(beta, "β")
     return Losses(t.let("ℓ", _quadratic_then_linear(
-        t, x, y, "smooth-l1", beta,
-        lambda d: 0.5 * T.square(d) / beta,
-        lambda a: a - 0.5 * beta,
+        t, x, y, "smooth-l1", b,
+        lambda d: 0.5 * T.square(d) / b,
+        lambda a: a - 0.5 * b,
     )))
 
 
@@ -100,8 +101,9 @@ def huber(t, x, y, *, delta=1.0):
     ℓᵢ = ½dᵢ² if |dᵢ| < δ else δ(|dᵢ| − ½δ); ∂ℓᵢ/∂xᵢ = dᵢ inside, δ·sign(dᵢ) outside.
     Huber = δ · smooth-L1 with β = δ (PyTorch's two losses differ by that factor).
     """
+    k = t.const(delta, "δ")
     return Losses(t.let("ℓ", _quadratic_then_linear(
-        t, x, y, "huber", delta,
+        t, x, y, "huber", k,
         lambda d: 0.5 * T.square(d),
-        lambda a: delta * (a - 0.5 * delta),
+        lambda a: k * (a - 0.5 * k),
     )))

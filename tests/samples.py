@@ -1,0 +1,125 @@
+"""Valid random inputs for every loss, for the property tests (gradients, recorded steps).
+
+One entry per registered loss; test_registry fails when a loss has none. Each maker takes a
+NumPy Generator and returns (pred, target, params, reductions). Inputs keep away from kinks
+(|d| near 0 or β) where a central difference cannot see PyTorch's one-sided convention.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _away_from(rng, shape, kinks, gap=1e-2):
+    """Differences d with |d − k| > gap for every kink k."""
+    d = rng.normal(0, 2, size=shape)
+    for k in kinks:
+        for sign in (1, -1):
+            close = np.abs(d - sign * k) < gap
+            d[close] += 3 * gap
+    return d
+
+
+def _shape(rng):
+    return [(), (4,), (3, 2), (2, 3, 2)][rng.integers(4)]
+
+
+def regression(kinks_of):
+    def make(rng):
+        params = kinks_of(rng)
+        kinks = [0.0, *[v for v in params.values()]]
+        shape = _shape(rng)
+        target = rng.normal(0, 3, size=shape)
+        pred = target + _away_from(rng, shape, kinks)
+        return pred, target, params, ("mean", "sum", "none")
+
+    return make
+
+
+def _distribution(rng, shape, axis):
+    q = rng.uniform(0.05, 1, size=shape)
+    return q / q.sum(axis=axis, keepdims=True)
+
+
+def _logits(rng, shape, scale=3.0):
+    return rng.normal(0, scale, size=shape)
+
+
+def ce(rng):
+    n, c = rng.integers(1, 5), rng.integers(2, 6)
+    shape = [(c,), (n, c), (n, c, 3)][rng.integers(3)]
+    z = _logits(rng, shape)
+    params = {}
+    if rng.random() < 0.5:
+        params["weight"] = rng.uniform(0.1, 3, size=c)
+    if rng.random() < 0.5:
+        params["label_smoothing"] = float(rng.uniform(0, 0.5))
+    axis = 0 if len(shape) == 1 else 1
+    if rng.random() < 0.3:  # probability targets
+        return z, _distribution(rng, shape, axis), params, ("mean", "sum", "none")
+    idx_shape = shape[:axis] + shape[axis + 1:]
+    target = rng.integers(0, c, size=idx_shape).astype(float)
+    if target.ndim and rng.random() < 0.5:
+        target.reshape(-1)[0] = -100  # one ignored target
+    return z, target, params, ("mean", "sum", "none")
+
+
+def nll(rng):
+    z, target, params, reductions = ce(rng)
+    axis = 0 if z.ndim == 1 else 1
+    if target.shape == z.shape:
+        target = np.argmax(target, axis=axis).astype(float)
+    logp = z - np.log(np.sum(np.exp(z), axis=axis, keepdims=True))
+    params.pop("label_smoothing", None)
+    return logp, target, params, reductions
+
+
+def bce(rng):
+    shape = _shape(rng)
+    p = rng.uniform(0.02, 0.98, size=shape)
+    y = rng.uniform(0, 1, size=shape) if rng.random() < 0.5 else rng.integers(0, 2, shape) * 1.0
+    params = {"weight": rng.uniform(0.1, 2, size=shape[-1:])} if rng.random() < 0.5 else {}
+    return p, y, params, ("mean", "sum", "none")
+
+
+def bce_logits(rng):
+    p, y, params, reductions = bce(rng)
+    x = np.log(p / (1 - p)) * 2
+    if rng.random() < 0.5:
+        params["pos_weight"] = rng.uniform(0.1, 4, size=x.shape[-1:])
+    return x, y, params, reductions
+
+
+def multilabel(rng):
+    n, c = rng.integers(1, 5), rng.integers(1, 5)
+    shape = [(c,), (n, c)][rng.integers(2)]
+    params = {"weight": rng.uniform(0.1, 2, size=c)} if rng.random() < 0.5 else {}
+    return _logits(rng, shape), rng.integers(0, 2, shape) * 1.0, params, ("mean", "sum", "none")
+
+
+def kl(rng):
+    n, c = rng.integers(1, 4), rng.integers(2, 5)
+    shape = [(c,), (n, c), (n, c, 2)][rng.integers(3)]
+    logq = np.log(_distribution(rng, shape, -1))
+    y = _distribution(rng, shape, -1)
+    if rng.random() < 0.3:
+        y.reshape(-1)[0] = 0.0  # a zero target contributes 0
+    params = {}
+    if rng.random() < 0.3:
+        params["log_target"] = True
+        y = np.log(np.maximum(y, 1e-3))
+    return logq, y, params, ("mean", "sum", "none", "batchmean")
+
+
+SAMPLES = {
+    "l1": regression(lambda rng: {}),
+    "mse": regression(lambda rng: {}),
+    "smooth-l1": regression(lambda rng: {"beta": float(rng.choice([0.0, 0.5, 1.0, 2.0]))}),
+    "huber": regression(lambda rng: {"delta": float(rng.choice([0.5, 1.0, 2.0]))}),
+    "ce": ce,
+    "nll": nll,
+    "bce": bce,
+    "bce-logits": bce_logits,
+    "multilabel-soft-margin": multilabel,
+    "kl": kl,
+}

@@ -1,0 +1,216 @@
+"""The tape: primitives against independent NumPy formulas, formula rendering, and every
+recorded step re-evaluated from its shown operands — by walking its graph with reference
+implementations, and by evaluating the formula *text* itself, so a wrong template or a step
+whose formula does not produce its value cannot hide.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from samples import SAMPLES
+
+from losscalc import tape as T
+from losscalc.core import compute
+
+
+def _x(values):
+    return T.leaf(np.asarray(values, dtype=float), "x", requires_grad=True)
+
+
+# --- primitives ----------------------------------------------------------------------------
+
+
+def test_log_sigmoid_is_stable_and_matches_logaddexp():
+    x = np.array([-1000.0, -30.0, -1.0, 0.0, 2.0, 30.0, 1000.0])
+    node = T.log_sigmoid(_x(x))
+    assert np.allclose(node.value, -np.logaddexp(0, -x), rtol=1e-15, atol=0)
+    (g,) = node.vjp(np.ones_like(x))
+    assert np.allclose(g, 1 / (1 + np.exp(np.clip(x, -700, 700))), rtol=1e-14)  # σ(−x)
+
+
+def test_log_softmax_and_logsumexp_with_large_logits():
+    z = np.array([[1e4, 0.0, -1e4], [1.0, 2.0, 3.0]])
+    lse = T.logsumexp(_x(z), axis=1).value
+    # Row 0: 1e4 + ln(1 + e^−1e4 + e^−2e4) = 1e4; row 1: 3 + ln(1 + e^−1 + e^−2).
+    assert lse.tolist() == [1e4, 3 + np.log(1 + np.exp(-1) + np.exp(-2))]
+    lsm = T.log_softmax(_x(z), axis=1).value
+    assert np.allclose(lsm, z - lse[:, None], rtol=1e-15)
+
+
+def test_take_and_its_backward():
+    x = _x([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    node = T.take(x, np.array([2, 0]), axis=1)
+    assert node.value.tolist() == [3.0, 4.0]
+    (g,) = node.vjp(np.array([10.0, 20.0]))
+    assert g.tolist() == [[0, 0, 10.0], [20.0, 0, 0]]
+
+
+def test_clamp_min_passes_gradient_where_not_clamped():
+    x = _x([-200.0, -100.0, -1.0])
+    node = T.clamp_min(x, -100)
+    assert node.value.tolist() == [-100.0, -100.0, -1.0]
+    assert node.vjp(np.ones(3))[0].tolist() == [0.0, 1.0, 1.0]  # x >= min, as torch
+
+
+def test_backward_sums_over_broadcast_axes():
+    x = _x([[1.0], [2.0]])
+    y = T.leaf(np.array([10.0, 20.0, 30.0]), "y")
+    out = T.total(x * y)
+    grads = T.backward(out)
+    assert grads[id(x)].tolist() == [[60.0], [60.0]]
+
+
+def test_xlogy_is_zero_where_first_argument_is_zero():
+    y = _x([0.0, 0.5])
+    assert T.xlogy(y, y).value.tolist() == [0.0, 0.5 * np.log(0.5)]
+
+
+# --- rendering -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("build, text", [
+    (lambda a, b, c: a - (b - c), "a − (b − c)"),
+    (lambda a, b, c: (a - b) - c, "a − b − c"),
+    (lambda a, b, c: (a + b) * c, "(a + b)·c"),
+    (lambda a, b, c: a / (b * c), "a / (b·c)"),
+    (lambda a, b, c: -T.square(a), "−a²"),
+    (lambda a, b, c: T.square(-a), "(−a)²"),
+    (lambda a, b, c: T.log1p(-a), "ln(1 − a)"),
+    (lambda a, b, c: 0.5 * T.square(a - b), "0.5·(a − b)²"),
+])
+def test_rendering_respects_precedence(build, text):
+    a, b, c = (T.leaf(np.array(0.5), n) for n in "abc")
+    assert T.render(build(a, b, c))[0] == text
+
+
+# --- every recorded step, re-evaluated ---------------------------------------------------
+
+REFERENCE = {
+    "add": lambda n, a, b: a + b,
+    "sub": lambda n, a, b: a - b,
+    "mul": lambda n, a, b: a * b,
+    "div": lambda n, a, b: a / b,
+    "neg": lambda n, a: -a,
+    "square": lambda n, a: a ** 2,
+    "exp": lambda n, a: np.exp(a),
+    "log": lambda n, a: np.log(a),
+    "log1p": lambda n, a: np.log(1 + a) if np.all(np.abs(a) > 1e-3) else np.log1p(a),
+    "abs": lambda n, a: np.abs(a),
+    "clamp_min": lambda n, a: np.maximum(a, n.attrs["low"]),
+    "where": lambda n, a, b: np.where(n.attrs["cond"], a, b),
+    "xlogy": lambda n, a, b: np.where(a == 0, 0.0, a * np.log(np.where(a == 0, 1, b))),
+    "log_sigmoid": lambda n, a: -np.logaddexp(0, -a),
+    "sum": lambda n, a: np.sum(a, axis=n.attrs["axis"]),
+    "log_softmax": lambda n, a: a - np.log(np.sum(np.exp(a), axis=n.attrs["axis"],
+                                                  keepdims=True)),
+    "take": lambda n, a: np.squeeze(np.take_along_axis(a, n.attrs["index"], n.attrs["axis"]),
+                                    n.attrs["axis"]),
+    "same": lambda n, a: a,
+}
+
+
+def reevaluate(node, top=True):
+    """The step's value recomputed from its named operands with the reference formulas."""
+    if node.op in ("input", "const") or (node.name is not None and not top):
+        return node.value
+    if node.op == "fused":
+        return reevaluate(node.attrs["expr"], True)
+    return REFERENCE[node.op](node, *[reevaluate(p, False) for p in node.parents])
+
+
+def operands(node, top=True):
+    """The named nodes a step's formula mentions."""
+    if node.name is not None and not top:
+        return [node]
+    inner = [node.attrs["expr"]] if node.op == "fused" else node.parents
+    return [o for p in inner for o in operands(p, False)]
+
+
+def axes(node):
+    found = {node.attrs["axis"]} if "axis" in node.attrs and node.op != "take" else set()
+    inner = [node.attrs["expr"]] if node.op == "fused" else node.parents
+    for p in inner:
+        if p.name is None:
+            found |= axes(p)
+    return found
+
+
+def evaluate_text(step):
+    """Evaluate the formula text as Python, with the operands' values bound to their names."""
+    text = step.formula
+    names = {o.name: o.value for o in operands(step.node)}
+    env = {}
+    for i, name in enumerate(sorted(names, key=len, reverse=True)):
+        pattern = re.escape(name) if not name.isidentifier() else rf"(?<![A-Za-z0-9_]){name}(?![A-Za-z0-9_(])"
+        text = re.sub(pattern, f"v{i}", text)
+        env[f"v{i}"] = names[name]
+    (axis,) = axes(step.node) or {None}
+    take = [n for n in _walk(step.node) if n.op == "take"]
+    replacements = [
+        (r"\[y\]", "@TAKE"), ("−", "-"), ("·", "*"), ("²", "**2"),
+        (r"ln softmax_c\(", "log_softmax("), (r"ln σ\(", "log_sigmoid("), (r"ln\(", "log("),
+        (r"Σ_c\(", "sum_axis("), (r"Σ\(", "sum_all("), (r"\|([^|]+)\|", r"abs(\1)"),
+        (r"(?<![a-z_])max\(", "maximum("),
+    ]
+    for old, new in replacements:
+        text = re.sub(old, new, text)
+    text = re.sub(r"(v\d+)@TAKE", r"take(\1)", text)
+    env.update(
+        log=np.log, exp=np.exp, abs=np.abs, maximum=np.maximum,
+        log_sigmoid=lambda a: -np.logaddexp(0, -a),
+        log_softmax=lambda a: a - np.log(np.sum(np.exp(a), axis=axis, keepdims=True)),
+        sum_axis=lambda a: np.sum(a, axis=axis), sum_all=np.sum,
+        take=lambda a: np.squeeze(np.take_along_axis(a, take[0].attrs["index"], axis=take[0]
+                                                     .attrs["axis"]), take[0].attrs["axis"]),
+    )
+    if " if " in text:  # a piecewise formula: evaluate each branch where it applies
+        where = next(n for n in _walk(step.node) if n.op == "where")
+        then_text, rest = text.split(" if ", 1)
+        else_text = rest.split(" else ", 1)[1]
+        with np.errstate(all="ignore"):
+            return np.where(where.attrs["cond"], eval(then_text, env), eval(else_text, env))
+    with np.errstate(all="ignore"):
+        return eval(text, env)
+
+
+def _walk(node):
+    yield node
+    inner = [node.attrs["expr"]] if node.op == "fused" else node.parents
+    for p in inner:
+        if p.name is None:
+            yield from _walk(p)
+
+
+def _results(seeds=range(8)):
+    for loss, make in SAMPLES.items():
+        for seed in seeds:
+            pred, target, params, reductions = make(np.random.default_rng(seed))
+            for reduction in reductions:
+                yield f"{loss}-{seed}-{reduction}", compute(loss, pred, target, params,
+                                                            reduction)
+
+
+RESULTS = list(_results())
+
+
+@pytest.mark.parametrize("name, result", RESULTS, ids=[r[0] for r in RESULTS])
+def test_every_step_reevaluates_to_its_value(name, result):
+    assert result.steps, "a loss must record its steps"
+    for step in result.steps:
+        with np.errstate(all="ignore"):
+            again = reevaluate(step.node)
+        assert np.allclose(again, step.value, rtol=1e-12, atol=1e-12, equal_nan=True), \
+            (step.name, step.formula)
+        shown = evaluate_text(step)  # constants in the text are shown to 6 digits
+        assert np.allclose(shown, step.value, rtol=1e-5, atol=1e-9, equal_nan=True), \
+            (step.name, step.formula)
+
+
+def test_final_step_is_the_reported_value():
+    for _, result in RESULTS:
+        if result.reduction != "none":
+            assert result.steps[-1].name == "loss"
+            assert result.steps[-1].value == result.value
