@@ -35,30 +35,37 @@ def _choice(name: str, values: tuple[str, ...]) -> type[Enum]:
     return Enum(name, {v: v for v in values})
 
 
-def _opt(annotation, default, *names: str, help: str, panel: str | None = None):
-    return annotation, default, typer.Option(*names, help=help, rich_help_panel=panel)
+def _opt(annotation, default, *names: str, help: str, metavar: str | None = None):
+    return annotation, default, typer.Option(*names, help=help, metavar=metavar)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+TENSOR_HELP = ("A tensor: 1,2,3 · '1,2; 3,4' · JSON · @file.npy / .npz:KEY / .json / "
+               ".csv[:COLUMN] · - (stdin).")
 
 
 def _tensor_options(spec: LossSpec) -> dict:
     pred_names = ("--pred", "-p") + ((f"--{spec.pred_alias}",) if spec.pred_alias else ())
     return {
-        "pred": _opt(Optional[str], None, *pred_names,
-                     help=f"{spec.pred_help.capitalize()}. A tensor: 1,2,3 · '1,2; 3,4' · "
-                          "JSON · @file.npy/.npz:KEY/.json/.csv[:COLUMN] · - (stdin)"),
-        "target": _opt(Optional[str], None, "--target", "-t",
-                       help=spec.target_help.capitalize() + "."),
+        "pred": _opt(Optional[str], None, *pred_names, metavar="TENSOR",
+                     help=f"{_sentence(spec.pred_help)} {TENSOR_HELP}"),
+        "target": _opt(Optional[str], None, "--target", "-t", metavar="TENSOR",
+                       help=_sentence(spec.target_help)),
     }
 
 
 _PARAM_TYPES = {"float": float, "int": int, "bool": bool, "tensor": Optional[str]}
+_METAVARS = {"float": "NUMBER", "int": "INTEGER", "tensor": "TENSOR"}
 
 
 def _param_options(spec: LossSpec) -> dict:
     out = {}
     for p in spec.params:
-        default = p.default if p.kind != "tensor" else None
-        help_text = p.help + ("" if p.default is None else f" [default: {p.default}]")
-        out[p.name] = _opt(_PARAM_TYPES[p.kind], default, p.option, help=help_text)
+        out[p.name] = _opt(_PARAM_TYPES[p.kind], p.default, p.option, help=_sentence(p.help),
+                           metavar=_METAVARS.get(p.kind))
     return out
 
 
@@ -73,7 +80,7 @@ def _common_options(spec: LossSpec) -> dict:
                        help="Output form [default: table on a terminal, plain otherwise]."),
         "json": _opt(bool, False, "--json", help="Same as --format json."),
         "explain": _opt(bool, False, "--explain", help="Print the step-by-step arithmetic."),
-        "expect": _opt(Optional[str], None, "--expect",
+        "expect": _opt(Optional[str], None, "--expect", metavar="VALUE",
                        help="Exit 1 unless the value is within --tol of this number."),
         "tol": _opt(float, 1e-6, "--tol", help="Tolerance for --expect (absolute or relative)."),
         "check_grad": _opt(bool, False, "--check-grad",
@@ -198,9 +205,10 @@ def _error(message: str, hint: str | None = None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (SPEC §4)."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
         command = typer.main.get_command(app)
-        rv = command.main(args=argv, prog_name="losscalc", standalone_mode=False)
+        rv = command.main(args=argv or ["--help"], prog_name="losscalc", standalone_mode=False)
         return rv if isinstance(rv, int) else 0
     except CheckFailed as err:
         sys.stderr.write(f"losscalc: {err.message}\n")
@@ -210,18 +218,26 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except click_errors.ClickException as err:
         message = err.format_message()
-        _error(message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else
-               message, "add --help to see the options")
+        _error(message[:1].lower() + message[1:], "add --help to see the options")
         return 2
     except (KeyboardInterrupt, click_errors.Abort):
         _error("interrupted")
         return 130
     except BrokenPipeError:
-        # The reader went away (`| head -1`): stop quietly, like other Unix tools.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         return 0
 
 
+def _silence_stdout() -> None:
+    """The reader went away (`| head -1`): stop quietly, like other Unix tools."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
 def run() -> None:
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    sys.exit(code)
