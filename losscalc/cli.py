@@ -22,7 +22,7 @@ from . import __version__
 from .errors import CheckFailed, LosscalcError, UsageError
 from .registry import LossSpec, all_losses, resolve, suggest
 
-FORMATS = ("table", "plain", "json", "csv")
+FORMATS = ("table", "plain", "json", "csv", "markdown", "latex")
 DTYPES = ("float64", "float32")
 
 
@@ -77,7 +77,8 @@ def _common_options(spec: LossSpec) -> dict:
         "dtype": _opt(_choice("Dtype", DTYPES), _choice("Dtype", DTYPES)("float64"),
                       "--dtype", help="Computation precision."),
         "format": _opt(Optional[_choice("Format", FORMATS)], None, "--format", "-f",
-                       help="Output form [default: table on a terminal, plain otherwise]."),
+                       help="Output form [default: table on a terminal, plain otherwise]; "
+                            "markdown and latex write the explanation for notes."),
         "json": _opt(bool, False, "--json", help="Same as --format json."),
         "explain": _opt(bool, False, "--explain", help="Print the step-by-step arithmetic."),
         "expect": _opt(Optional[str], None, "--expect", metavar="VALUE",

@@ -35,6 +35,7 @@ class Result:
     params: dict
     steps: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    remarks: list = field(default_factory=list)
     class_axis: int | None = None
     symbols: dict = field(default_factory=dict)
 
@@ -80,18 +81,29 @@ def _reduce(t: T.Tape, spec: LossSpec, out, pred: T.Node, reduction: str) -> T.N
     elem = out.elementwise
     if reduction == "none":
         return elem
-    summed = T.total(elem)
+    summed = t.let("Σℓ", T.total(elem), "reduce")
     if reduction == "sum":
-        return t.let("loss", summed)
+        return t.let("loss", summed, "reduce")
     if reduction == "batchmean":
         batch = pred.shape[0] if pred.ndim else 1
-        return t.let("loss", summed / t.const(batch, "N"))
-    if spec.name == "kl":
-        t.note("reduction 'mean' divides by every element (N·C), not by the batch size: "
-               "use --reduction batchmean for the KL divergence per sample")
-    denominator = out.denominator if out.denominator is not None else t.const(elem.value.size,
-                                                                              "n")
-    return t.let("loss", summed / denominator)
+        t.remark(f"batchmean divides the sum by the batch size N = {batch}, the first "
+                 "dimension: the KL divergence per sample")
+        return t.let("loss", summed / t.const(batch, "N"), "reduce")
+    denominator = out.denominator
+    if denominator is None:
+        count = elem.value.size
+        if spec.name == "kl":
+            t.note("reduction 'mean' divides by every element (N·C), not by the batch size: "
+                   "use --reduction batchmean for the KL divergence per sample")
+            shape = "·".join(str(n) for n in elem.shape)
+            t.remark(f"the mean divides by n = {shape} = {count}, every element "
+                     "(batchmean would divide by the batch size)")
+        else:
+            t.remark(f"the mean divides by n = {count}, the number of per-element losses")
+        denominator = t.const(count, "n")
+    else:
+        t.remark(f"the mean divides by {out.divides_by}")
+    return t.let("loss", summed / denominator, "reduce")
 
 
 def compute(loss, pred, target, params: dict | None = None, reduction: str = "mean",
@@ -122,6 +134,7 @@ def compute(loss, pred, target, params: dict | None = None, reduction: str = "me
         params=_json_params(values),
         steps=t.steps,
         notes=t.notes,
+        remarks=t.remarks,
         class_axis=out.class_axis,
         symbols={"pred": x.name, "target": y.name},
     )

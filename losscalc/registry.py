@@ -74,6 +74,7 @@ class LossSpec:
     formula: str
     reference: str
     example: str
+    gradient: str = ""  # ∂ℓ/∂(prediction) per element, as the explanation shows it
     pred_alias: str | None = None
     params: tuple[Param, ...] = ()
     reductions: tuple[str, ...] = REDUCTIONS
@@ -99,13 +100,14 @@ class Losses:
     """What a loss function returns: per-element losses and how to average them.
 
     ``denominator`` is the mean's divisor when it is not the number of elements (CE's sum of
-    the weights of the non-ignored targets); ``class_axis`` is the prediction axis that
+    the weights of the non-ignored targets), ``divides_by`` says so in words; ``class_axis`` is the prediction axis that
     ``elementwise`` no longer has (so a CSV row can show that sample's gradient row).
     """
 
     elementwise: Any
     denominator: Any = None
     class_axis: int | None = None
+    divides_by: str = ""  # what ``denominator`` is, in words, for the explanation
 
 
 LOSSES: dict[str, LossSpec] = {}

@@ -95,32 +95,36 @@ def run_loss(spec: LossSpec, opts: dict) -> None:
     except CheckFailed as err:
         failure, notes = err, list(result.notes)
 
+    explanation = None
+    if opts["explain"] or fmt in ("markdown", "latex"):
+        from .render.explain import build
+
+        inputs = {result.symbols["pred"]: pred, result.symbols["target"]: target}
+        explanation = build(result, spec, inputs, opts["digits"], opts["all"])
+        notes = notes[len(result.notes):]  # the explanation shows them already
     if fmt == "json":
         from .render.explain import steps_json
         from .render.machine import to_json
 
-        steps = steps_json(result, opts["digits"]) if opts["explain"] else None
-        out.write(to_json(result, steps))
+        out.write(to_json(result, steps_json(result, spec) if explanation else None))
+    elif fmt in ("markdown", "latex"):
+        from .render import notes as notebook
+
+        out.write(notebook.markdown(explanation) if fmt == "markdown" else
+                  notebook.latex(explanation))
+    elif fmt == "table":
+        from .render.table import print_explanation, print_tables
+
+        if explanation:
+            print_explanation(explanation, no_color=no_color)
+        print_tables(result, pred, target, digits=opts["digits"], show_all=opts["all"],
+                     no_color=no_color)
     else:
-        if opts["explain"]:
-            from .render.explain import explain_text
+        if explanation:
+            out.write(explanation.text())
+        from .render.machine import plain, to_csv
 
-            inputs = {result.symbols["pred"]: pred, result.symbols["target"]: target}
-            out.write(explain_text(result, inputs, spec.reference, opts["digits"], opts["all"]))
-            notes = notes[len(result.notes):]  # the explanation showed them already
-        if fmt == "plain":
-            from .render.machine import plain
-
-            out.write(plain(result))
-        elif fmt == "csv":
-            from .render.machine import to_csv
-
-            out.write(to_csv(result))
-        else:
-            from .render.table import print_tables
-
-            print_tables(result, pred, target, digits=opts["digits"], show_all=opts["all"],
-                         no_color=no_color)
+        out.write(plain(result) if fmt == "plain" else to_csv(result))
     out.flush()
     if not opts["quiet"]:
         for note in notes:

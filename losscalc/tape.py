@@ -218,61 +218,76 @@ def xlogy(a: Node, b: Node) -> Node:
         )
 
 
+def clamp_max(a: Node, high: float) -> Node:
+    """min(a, high); the gradient passes where a <= high (PyTorch's clamp_max backward)."""
+    keep = a.value <= high
+    out = np.minimum(a.value, np.asarray(high, dtype=a.dtype))
+    return Node(out, "clamp_max", (a,), lambda g: (np.where(keep, g, 0),), {"high": high})
+
+
 def log_sigmoid(a: Node) -> Node:
-    """ln σ(x) = min(x, 0) − ln(1 + e^(−|x|)): stable for x = ±1000."""
+    """ln σ(x) = min(x, 0) − ln(1 + e^(−|x|)): no overflow for x = ±1000.
+
+    Built from primitives (so the formula shows the stable form) with PyTorch's own backward.
+    """
+    expr = clamp_max(a, 0) - log1p(exp(-absolute(a)))
     x = a.value
-    z = np.exp(-np.abs(x))
-    out = np.minimum(x, 0) - np.log1p(z)
 
     def vjp(g):
-        # PyTorch's log_sigmoid_backward (CPU): max_deriv − sign·z/(1+z).
+        # PyTorch's log_sigmoid_backward (CPU): max_deriv − sign·z/(1+z), z = e^(−|x|).
+        z = np.exp(-np.abs(x))
         negative = x < 0
         return (g * (np.where(negative, 1, 0) - np.where(negative, 1, -1) * (z / (1 + z))),)
 
-    return Node(out, "log_sigmoid", (a,), vjp)
+    return fused(expr, [a], vjp)
 
 
 # ---------------------------------------------------------------------------------------------
 # Reductions and indexing
 
 
-def total(a: Node, axis=None, over: str = "") -> Node:
+def total(a: Node, axis=None, over: str = "", keepdims: bool = False) -> Node:
     """Σ over ``axis`` (all axes when None); ``over`` names the index in the formula."""
-    out = np.sum(a.value, axis=axis)
+    out = np.sum(a.value, axis=axis, keepdims=keepdims)
 
     def vjp(g):
-        g = g if axis is None else np.expand_dims(g, axis)
+        g = g if axis is None or keepdims else np.expand_dims(g, axis)
         return (np.broadcast_to(g, a.shape),)
 
-    return Node(np.asarray(out), "sum", (a,), vjp, {"axis": axis, "over": over})
+    return Node(np.asarray(out), "sum", (a,), vjp,
+                {"axis": axis, "over": over, "keepdims": keepdims})
 
 
-def logsumexp(a: Node, axis: int, over: str = "c") -> Node:
-    """ln Σ exp(a) along ``axis`` with the max shift, as PyTorch computes it."""
-    x = a.value
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    full = out
+def amax(a: Node, axis: int, over: str = "c") -> Node:
+    """max along ``axis``, keeping it (size 1); ties share the gradient, as torch.amax."""
+    out = np.max(a.value, axis=axis, keepdims=True)
 
     def vjp(g):
-        return (np.expand_dims(g, axis) * np.exp(x - full),)
+        hit = a.value == out
+        return (np.where(hit, g / hit.sum(axis=axis, keepdims=True), 0),)
 
-    return Node(np.squeeze(out, axis), "logsumexp", (a,), vjp, {"axis": axis, "over": over})
+    return Node(out, "amax", (a,), vjp, {"axis": axis, "over": over})
 
 
-def log_softmax(a: Node, axis: int, over: str = "c") -> Node:
-    """z − max(z) − ln Σ exp(z − max(z)) along ``axis`` (PyTorch's CPU kernel)."""
-    x = a.value
-    m = np.max(x, axis=axis, keepdims=True)
-    shifted = x - m
-    out = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+def log_softmax(t: "Tape", z: Node, axis: int, over: str = "c") -> Node:
+    """ln softmax along ``axis`` as PyTorch's CPU kernel computes it: (z − m) − ln Σ e^(z − m).
+
+    Records the steps a teacher writes (max shift, exponentials, their sum, log-sum-exp) and
+    returns ``ln p`` with PyTorch's backward, g − softmax·Σg.
+    """
+    m = t.let("m", amax(z, axis, over))
+    shifted = z - m
+    e = t.let("e", exp(shifted))
+    total_e = t.let("Σe", total(e, axis, over, keepdims=True))
+    log_total = log(total_e)
+    t.let("lse", m + log_total)
+    expr = shifted - log_total
+    out = expr.value
 
     def vjp(g):
-        # PyTorch's log_softmax_backward: g − softmax · Σ g.
         return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
 
-    return Node(out, "log_softmax", (a,), vjp, {"axis": axis, "over": over})
+    return fused(expr, [z], vjp)
 
 
 def take(a: Node, index, axis: int, label: str = "y") -> Node:
@@ -344,22 +359,44 @@ def _wrap(text: str, prec: int, need: int) -> str:
     return f"({text})" if prec < need else text
 
 
-def render(node: Node, top: bool = True, label=None) -> tuple[str, int]:
-    """The formula that made ``node``, down to named operands: (text, precedence).
+class View:
+    """How a formula shows its operands: by name (the formula itself) or, in subclasses, by
+    value (the arithmetic with the real numbers, one sample at a time)."""
 
-    ``label(node)`` may replace how a named operand is shown (by its value, for the
-    explanation's "= 0.9 − 1" line); by default it is shown by its name.
-    """
-    if node.name is not None and not top:
-        return (label(node), _ATOM) if label else (node.name, _ATOM)
+    def operand(self, node: Node) -> str:
+        return node.name
+
+    def index(self, node: Node) -> str:
+        return node.attrs["label"]
+
+    def branch(self, node: Node) -> bool | None:
+        """For a piecewise node: True/False to show only that branch, None for both."""
+        return None
+
+
+NAMES = View()
+
+
+def _precedence(text: str) -> int:
+    # A negative number reads like a sum: 1 − (−2), (−0.5)².
+    return _SUM if text.startswith("−") else _ATOM
+
+
+def render(node: Node, top: bool = True, view: View = NAMES) -> tuple[str, int]:
+    """The formula that made ``node``, down to named operands: (text, precedence)."""
+    if node.op == "input" or (node.name is not None and not top):
+        text = view.operand(node)
+        return text, _precedence(text)
     if node.op == "const":
         text = _fmt_const(node.value)
-        return text, _ATOM if not text.startswith("−") else _UNARY
-    if node.op == "input":
-        return node.name or "?", _ATOM
+        return text, _precedence(text)
     if node.op == "fused":
-        return render(node.attrs["expr"], True, label)
-    args = [render(p, False, label) for p in node.parents]
+        return render(node.attrs["expr"], True, view)
+    if node.op == "where" and view.branch(node) is not None:
+        return render(node.parents[0 if view.branch(node) else 1], False, view)
+    args = [render(p, False, view) for p in node.parents]
+    if node.op == "take":
+        return f"{_wrap(args[0][0], args[0][1], _ATOM)}[{view.index(node)}]", _ATOM
     return _RENDER[node.op](node, args)
 
 
@@ -410,17 +447,12 @@ _RENDER = {
         f"{_wrap(args[0][0], args[0][1], _PRODUCT)}·ln({args[1][0]})",
         _PRODUCT,
     ),
-    "log_sigmoid": lambda node, args: (f"ln σ({args[0][0]})", _ATOM),
-    "sum": lambda node, args: (f"Σ{_reduce_label(node)}({args[0][0]})", _ATOM),
-    "logsumexp": lambda node, args: (
-        f"ln Σ{_reduce_label(node)} exp({args[0][0]})",
-        _PRODUCT,
-    ),
-    "log_softmax": lambda node, args: (f"ln softmax{_reduce_label(node)}({args[0][0]})", _ATOM),
-    "take": lambda node, args: (
-        f"{_wrap(args[0][0], args[0][1], _ATOM)}[{node.attrs['label']}]",
+    "clamp_max": lambda node, args: (
+        f"min({args[0][0]}, {_fmt_const(node.attrs['high'])})",
         _ATOM,
     ),
+    "amax": lambda node, args: (f"max{_reduce_label(node)}({args[0][0]})", _ATOM),
+    "sum": lambda node, args: (f"Σ{_reduce_label(node)}({args[0][0]})", _ATOM),
 }
 
 
@@ -430,7 +462,7 @@ class Step:
 
     name: str
     node: Node
-    note: str | None = None
+    stage: str = "sample"
 
     @property
     def formula(self) -> str:
@@ -448,25 +480,40 @@ class Tape:
         self.dtype = np.dtype(dtype)
         self.steps: list[Step] = []
         self.notes: list[str] = []
+        self.remarks: list[str] = []
 
-    def input(self, value, name: str, requires_grad: bool = False) -> Node:
-        return leaf(np.asarray(value, dtype=self.dtype), name, requires_grad)
+    def input(self, value, name: str, requires_grad: bool = False, batched: bool = True) -> Node:
+        """A tensor of the computation. ``batched``: its first axis runs over the samples
+        (False for per-class parameters such as CE's weights), so the explanation can show
+        one sample at a time."""
+        node = leaf(np.asarray(value, dtype=self.dtype), name, requires_grad)
+        node.attrs["batched"] = batched
+        return node
 
     def const(self, value, name: str | None = None) -> Node:
         return const(value, self.dtype, name)
 
-    def let(self, name: str, node: Node, note: str | None = None) -> Node:
-        """Name ``node`` as a step of the explanation and return it."""
+    def let(self, name: str, node: Node, stage: str = "sample") -> Node:
+        """Name ``node`` as a step of the explanation and return it.
+
+        ``stage`` is "sample" for per-element/per-sample quantities, "reduce" for the
+        reduction and its denominator.
+        """
         if node.name is not None or node.op in ("input", "const"):
             node = Node(node.value, "same", (node,), lambda g: (g,))
         node.name = name
-        self.steps.append(Step(name, node, note))
+        self.steps.append(Step(name, node, stage))
         return node
 
     def note(self, text: str) -> None:
-        """A remark for the explanation (a clamp that applied, a likely misuse)."""
+        """A diagnosis of likely misuse: shown in the explanation and on stderr."""
         if text not in self.notes:
             self.notes.append(text)
+
+    def remark(self, text: str) -> None:
+        """A fact worth knowing while reading the steps (explanation only)."""
+        if text not in self.remarks:
+            self.remarks.append(text)
 
 
 _RENDER["same"] = lambda node, args: args[0]

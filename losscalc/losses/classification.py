@@ -65,7 +65,14 @@ def _negative_log_likelihood(t, logp, labels, weight, ignore_index, name):
         nll = T.where(~ignored, nll, 0.0, f"y ≠ {T.fmt_number(ignore_index)}")
         t.note(f"{int(ignored.sum())} of {labels.size} targets equal the ignore index "
                f"{ignore_index} and are skipped (loss 0, not counted in the mean)")
-    return t.let("nll", nll), t.let("Σw_y", T.total(w_y))
+    return t.let("nll", nll), t.let("Σw_y", T.total(w_y), "reduce")
+
+
+def _divides_by(denominator) -> str:
+    if denominator.name == "N":
+        return f"N = {denominator.value:g}, the number of targets"
+    return ("Σw_y, the sum of the weights of the targets that are not ignored (not N), "
+            "as PyTorch does")
 
 
 def _looks_like_probabilities(v, axis) -> bool:
@@ -74,6 +81,7 @@ def _looks_like_probabilities(v, axis) -> bool:
 
 @loss(
     "ce",
+    gradient="∂ℓ/∂z = w_y·(p − onehot(y)); with smoothing or probability targets q: Σ_c w_c·q_c·p − w·q",
     aliases=("cross-entropy", "crossentropyloss", "crossentropy"),
     family="classification",
     formula="ℓ = −w_y·ln softmax(z)_y  (probability targets: −Σ_c w_c·y_c·ln softmax(z)_c)",
@@ -108,29 +116,32 @@ def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
         t.note("--logits look like probabilities (each row sums to 1): ce applies softmax to "
                "them again; pass raw scores, or use nll on their log")
     w = None if weight is None else _per_class(t, weight, z, axis, "ce")
-    logp = t.let("ln p", T.log_softmax(z, axis))
+    logp = t.let("ln p", T.log_softmax(t, z, axis))
+    t.let("p", T.exp(logp))  # the softmax probabilities, for the reader (and the gradient)
     eps, classes = t.const(label_smoothing, "ε"), t.const(n_classes, "C")
 
     if y.shape == z.shape:  # class probabilities
         q = y if label_smoothing == 0 else t.let("q", (1 - eps) * y + eps / classes)
-        terms = logp * q if w is None else logp * q * t.input(w, "w")
+        terms = logp * q if w is None else logp * q * t.input(w, "w", batched=False)
         return Losses(t.let("ℓ", -T.total(terms, axis, over="c")), class_axis=axis)
 
     labels = _index_targets(t, z, y, ignore_index, "ce", "--logits")
     nll, denominator = _negative_log_likelihood(t, logp, labels, w, ignore_index, "ce")
     if label_smoothing == 0:
-        return Losses(nll, denominator, axis)
-    terms = logp if w is None else logp * t.input(w, "w")
+        return Losses(nll, denominator, axis, _divides_by(denominator))
+    terms = logp if w is None else logp * t.input(w, "w", batched=False)
     smooth = -T.total(terms, axis, over="c")
     ignored = labels == ignore_index
     if ignored.any():
         smooth = T.where(~ignored, smooth, 0.0, f"y ≠ {T.fmt_number(ignore_index)}")
     smooth = t.let("smooth", smooth)
-    return Losses(t.let("ℓ", (1 - eps) * nll + eps * smooth / classes), denominator, axis)
+    return Losses(t.let("ℓ", (1 - eps) * nll + eps * smooth / classes), denominator, axis,
+                  _divides_by(denominator))
 
 
 @loss(
     "nll",
+    gradient="∂ℓ/∂x = −w_y at the target class, 0 at the others",
     aliases=("nllloss", "negative-log-likelihood"),
     family="classification",
     formula="ℓ = −w_y·x_y  (x: log-probabilities)",
@@ -155,11 +166,12 @@ def nll(t, x, y, *, weight=None, ignore_index=-100):
     w = None if weight is None else _per_class(t, weight, x, axis, "nll")
     labels = _index_targets(t, x, y, ignore_index, "nll", "--log-probs")
     nll_, denominator = _negative_log_likelihood(t, x, labels, w, ignore_index, "nll")
-    return Losses(nll_, denominator, axis)
+    return Losses(nll_, denominator, axis, _divides_by(denominator))
 
 
 @loss(
     "bce",
+    gradient="∂ℓ/∂p = w·(p − y) / max((1 − p)·p, 1e-12)",
     aliases=("bceloss", "binary-cross-entropy"),
     family="classification",
     formula="ℓ = −w·[y·max(ln p, −100) + (1 − y)·max(ln(1 − p), −100)]",
@@ -196,7 +208,7 @@ def bce(t, p, y, *, weight=None):
     if weight is not None:
         w = np.asarray(weight, dtype=t.dtype)
         broadcasts_to(w, y.shape, "bce", "--weight", "the target's shape")
-        terms = t.input(w, "w") * terms
+        terms = t.input(w, "w", batched=w.ndim == y.ndim) * terms
     pv, yv = p.value, y.value
 
     def vjp(g):
@@ -208,6 +220,7 @@ def bce(t, p, y, *, weight=None):
 
 @loss(
     "bce-logits",
+    gradient="∂ℓ/∂x = w·[(pw·y + 1 − y)·σ(x) − pw·y], = w·(σ(x) − y) without pos_weight",
     aliases=("bcewithlogitsloss", "bce-with-logits", "sigmoid-cross-entropy"),
     family="classification",
     formula="ℓ = −w·[pw·y·ln σ(x) + (1 − y)·ln σ(−x)]",
@@ -238,13 +251,13 @@ def bce_logits(t, x, y, *, weight=None, pos_weight=None):
     else:
         pw = np.asarray(pos_weight, dtype=t.dtype)
         broadcasts_to(pw, y.shape, "bce-logits", "--pos-weight", "the target's shape")
-        scale = t.let("L", 1 + (t.input(pw, "pw") - 1) * y)
+        scale = t.let("L", 1 + (t.input(pw, "pw", batched=pw.ndim == y.ndim) - 1) * y)
         terms = (1 - y) * x - scale * log_sig
     w = None
     if weight is not None:
         w = np.asarray(weight, dtype=t.dtype)
         broadcasts_to(w, y.shape, "bce-logits", "--weight", "the target's shape")
-        terms = terms * t.input(w, "w")
+        terms = terms * t.input(w, "w", batched=w.ndim == y.ndim)
     xv, yv = x.value, y.value
 
     def vjp(g):
@@ -262,6 +275,7 @@ def bce_logits(t, x, y, *, weight=None, pos_weight=None):
 
 @loss(
     "multilabel-soft-margin",
+    gradient="∂ℓ/∂x_c = w_c·(σ(x_c) − y_c) / C",
     aliases=("multilabelsoftmarginloss", "multi-label-soft-margin"),
     family="classification",
     formula="ℓ = −(1/C)·Σ_c w_c·[y_c·ln σ(x_c) + (1 − y_c)·ln σ(−x_c)]",
@@ -287,7 +301,7 @@ def multilabel_soft_margin(t, x, y, *, weight=None):
     if weight is not None:
         w = np.asarray(weight, dtype=t.dtype)
         broadcasts_to(w, y.shape, "multilabel-soft-margin", "--weight", "the target's shape")
-        terms = terms * t.input(w, "w")
+        terms = terms * t.input(w, "w", batched=w.ndim == y.ndim)
     per_class = t.let("ℓ_c", terms)
     n_classes = x.shape[axis]
     return Losses(t.let("ℓ", T.total(per_class, axis, over="c") / n_classes), class_axis=axis)

@@ -10,6 +10,7 @@ from ..registry import REDUCTIONS, Losses, Param, loss
 
 @loss(
     "kl",
+    gradient="∂ℓ/∂x = −y (−e^y with --log-target)",
     aliases=("kl-div", "kldivloss", "kl-divergence"),
     family="divergence",
     formula="ℓ = y·(ln y − x)  (x = ln q; with --log-target: e^y·(y − x))",

@@ -18,6 +18,7 @@ def _difference(t, x, y, name):
 
 @loss(
     "l1",
+    gradient="∂ℓ/∂x = sign(x − y), 0 where x = y",
     aliases=("mae", "l1loss"),
     family="regression",
     formula="ℓ = |x − y|",
@@ -34,6 +35,7 @@ def l1(t, x, y):
 
 @loss(
     "mse",
+    gradient="∂ℓ/∂x = 2·(x − y)",
     aliases=("l2", "mseloss"),
     family="regression",
     formula="ℓ = (x − y)²",
@@ -57,6 +59,7 @@ def _quadratic_then_linear(t, x, y, name, width, quadratic, linear):
 
 @loss(
     "smooth-l1",
+    gradient="∂ℓ/∂x = d/β if |d| < β else sign(d)",
     aliases=("smoothl1loss", "smoothl1"),
     family="regression",
     formula="ℓ = ½d²/β if |d| < β else |d| − ½β, d = x − y",
@@ -85,6 +88,7 @@ def smooth_l1(t, x, y, *, beta=1.0):
 
 @loss(
     "huber",
+    gradient="∂ℓ/∂x = d if |d| < δ else δ·sign(d)",
     aliases=("huberloss",),
     family="regression",
     formula="ℓ = ½d² if |d| < δ else δ(|d| − ½δ), d = x − y",

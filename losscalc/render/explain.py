@@ -1,69 +1,212 @@
-"""The explanation: each recorded step of the computation with its formula and its numbers.
+"""The explanation: the computation written out the way a teacher does on the board.
 
-Nothing is recomputed here: every formula is rendered from the graph the loss ran on, and
-every number is a value that computation produced, rounded to ``digits``.
+Nothing is recomputed here. Every formula is rendered from the graph the loss ran on, and
+every number is a value that computation produced (rounded to ``digits``). The explanation
+has sections — the formulas, the inputs, one block per sample (the first few; the rest run the
+same steps), the reduction with its exact divisor, the gradient — which the plain, rich,
+Markdown and LaTeX renderers lay out each in their own way.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import tape as T
 from .machine import nested
 
-_SHOWN_ROWS = 3
+SHOWN_SAMPLES = 3
 
 
 def fmt_value(v, digits: int) -> str:
     v = float(v)
     if v == 0:
         return "0"
+    if np.isnan(v):
+        return "nan"
+    if np.isinf(v):
+        return "∞" if v > 0 else "−∞"
     return f"{v:.{digits}g}".replace("-", "−")
 
 
 def fmt_array(array, digits: int, full: bool = False) -> str:
-    """A scalar as a number, an array as nested brackets (the first rows, unless ``full``)."""
+    """A scalar as a number, an array as nested brackets (the first items, unless ``full``)."""
     array = np.asarray(array)
     if array.ndim == 0:
         return fmt_value(array, digits)
-    rows = array if full or len(array) <= _SHOWN_ROWS + 1 else array[:_SHOWN_ROWS]
+    rows = array if full or len(array) <= SHOWN_SAMPLES + 1 else array[:SHOWN_SAMPLES]
     parts = [fmt_array(row, digits, full) for row in rows]
     if len(rows) < len(array):
         parts.append(f"… {len(array) - len(rows)} more")
     return "[" + ", ".join(parts) + "]"
 
 
-def step_lines(result, digits: int = 6, full: bool = False) -> list[tuple[str, object]]:
-    """(text, value) for every step: "name = formula = numbers = result"."""
-    def by_value(node):
-        return fmt_array(node.value, digits, full)
+class Prose(str):
+    """A line of words (a remark, a description) rather than a formula."""
 
-    out = []
-    for step in result.steps:
-        formula = step.formula
-        numbers = T.render(step.node, True, by_value)[0]
-        text = f"{step.name} = {formula}"
-        shown = fmt_array(step.value, digits, full)
-        if numbers != formula:
-            text += f" = {numbers}"
-        if shown != numbers:
-            text += f" = {shown}"
-        out.append((text, step.value))
+
+class SampleView(T.View):
+    """Shows each operand by its value for sample ``n`` (its whole value when ``n`` is None)."""
+
+    def __init__(self, count: int | None, n: int | None, digits: int, full: bool):
+        self.count, self.n, self.digits, self.full = count, n, digits, full
+        self._batched: dict[int, bool] = {}
+
+    def batched(self, node: T.Node) -> bool:
+        """Does the node's first axis run over the samples?"""
+        key = id(node)
+        if key not in self._batched:
+            v = node.value
+            aligned = self.count is not None and v.ndim >= 1 and v.shape[0] == self.count
+            if node.op == "input":
+                self._batched[key] = aligned and node.attrs.get("batched", False)
+            else:
+                inner = [node.attrs["expr"]] if node.op == "fused" else node.parents
+                self._batched[key] = aligned and any(self.batched(p) for p in inner)
+        return self._batched[key]
+
+    def value(self, node: T.Node):
+        v = node.value[self.n] if self.n is not None and self.batched(node) else node.value
+        return v.reshape(()) if self.n is not None and v.size == 1 else v  # kept dims
+
+    def operand(self, node: T.Node) -> str:
+        return fmt_array(self.value(node), self.digits, self.full)
+
+    def index(self, node: T.Node) -> str:
+        index = np.squeeze(node.attrs["index"], node.attrs["axis"])
+        if self.n is not None and self.batched(node):
+            index = index[self.n]
+        return fmt_array(index, self.digits, self.full)
+
+    def branch(self, node: T.Node) -> bool | None:
+        cond = node.attrs["cond"]
+        if self.n is not None and self.batched(node):
+            cond = cond[self.n]
+        return bool(cond.flat[0]) if cond.size and (cond.all() or not cond.any()) else None
+
+
+@dataclass
+class Section:
+    title: str
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    title: str
+    sections: list[Section]
+    notes: list[str]
+
+    def text(self) -> str:
+        out = [self.title]
+        for section in self.sections:
+            out.append(f"{section.title}:" if section.lines else section.title)
+            out += [f"  {line}" for line in section.lines]
+        out += [f"note: {note}" for note in self.notes]
+        return "\n".join(out) + "\n"
+
+
+def _step_line(step, view: SampleView) -> str:
+    numbers = T.render(step.node, True, view)[0]
+    result = fmt_array(view.value(step.node), view.digits, view.full)
+    text = f"{step.name} = {numbers}"
+    return text if numbers == result else f"{text} = {result}"
+
+
+def _named_constants(steps) -> list[T.Node]:
+    """Named numbers and per-class tensors the formulas use (β, ε, C, w …), once each."""
+    found, seen = [], set()
+
+    def walk(node, top):
+        if id(node) in seen:
+            return
+        if node.op in ("const", "input") and node.name and not node.attrs.get("batched"):
+            seen.add(id(node))
+            found.append(node)
+            return
+        if node.name is not None and not top:
+            return
+        inner = [node.attrs["expr"]] if node.op == "fused" else node.parents
+        for p in inner:
+            walk(p, False)
+
+    for step in steps:
+        walk(step.node, True)
+    return found
+
+
+def _sample_count(result) -> int | None:
+    elem = np.asarray(result.elementwise)
+    return elem.shape[0] if elem.ndim else None
+
+
+def _gradient_lines(result, spec, loss_step, digits, full) -> list[str]:
+    x = result.symbols["pred"]
+    lines = [Prose(f"per element: {spec.gradient}")] if spec.gradient else []
+    if result.reduction == "none":
+        lines.append(Prose("with --reduction none this is the gradient of Σℓ"))
+    elif result.reduction == "sum":
+        lines.append(f"∂loss/∂{x} = ∂ℓ/∂{x}")
+    else:
+        lines.append(f"∂loss/∂{x} = ∂ℓ/∂{x} / {loss_step.node.parents[1].name}")
+    grad = np.asarray(result.grad["pred"])
+    count = _sample_count(result)
+    if count is None or grad.ndim == 0 or grad.shape[0] != count:
+        return lines + [f"∂loss/∂{x} = {fmt_array(grad, digits, full)}"]
+    shown = count if full else min(count, SHOWN_SAMPLES)
+    lines += [f"∂loss/∂{x}[{n}] = {fmt_array(grad[n], digits, full)}" for n in range(shown)]
+    if shown < count:
+        lines.append(Prose(f"… {count - shown} more"))
+    return lines
+
+
+def build(result, spec, inputs: dict, digits: int = 6, full: bool = False) -> Explanation:
+    """The explanation of ``result`` (``inputs``: the prediction and target leaves' values)."""
+    count = _sample_count(result)
+    sample_steps = [s for s in result.steps if s.stage == "sample"]
+    reduce_steps = [s for s in result.steps if s.stage == "reduce"]
+    pred, target = result.symbols["pred"], result.symbols["target"]
+    same_shape = np.shape(inputs[pred]) == np.shape(result.elementwise)
+    label = "element" if same_shape else "sample"
+
+    sections = [Section("formulas", [f"{s.name} = {s.formula}" for s in sample_steps])]
+    constants = _named_constants(sample_steps)
+    if constants:
+        sections.append(Section("with", [f"{c.name} = {fmt_array(c.value, digits, full)}"
+                                         for c in constants]))
+
+    shown = 1 if count is None else (count if full else min(count, SHOWN_SAMPLES))
+    for n in range(shown):
+        view = SampleView(count, None if count is None else n, digits, full)
+        data = [f"{k} = {fmt_array(v[n] if count is not None else v, digits, full)}"
+                for k, v in ((pred, inputs[pred]), (target, inputs[target]))
+                if count is None or (np.ndim(v) and np.shape(v)[0] == count)]
+        title = "computation" if count is None else f"{label} {n}"
+        steps = [_step_line(s, view) for s in sample_steps]
+        sections.append(Section(title, data + steps))
+    if count is not None and shown < count:
+        sections.append(Section(f"… {count - shown} more {label}s (same steps)"))
+
+    whole = SampleView(None, None, digits, full)
+    if reduce_steps:
+        lines = [_step_line(s, whole) for s in reduce_steps]
+        remarks = [Prose(r) for r in result.remarks]
+        sections.append(Section(f"reduction ({result.reduction})", lines + remarks))
+    loss_step = reduce_steps[-1] if reduce_steps else None
+    sections.append(Section("gradient", _gradient_lines(result, spec, loss_step, digits, full)))
+    value = np.asarray(result.value)
+    if value.ndim == 0:
+        sections.append(Section(f"value = {fmt_value(value, digits)}"))
+    reference = spec.reference.split(" (")[0]
+    title = f"{result.loss}: {reference} · reduction {result.reduction} · {result.dtype}"
+    return Explanation(title, sections, list(result.notes))
+
+
+def steps_json(result, spec) -> list[dict]:
+    """SPEC §2's "steps": every recorded step over the whole tensors, then the gradient."""
+    out = [{"text": f"{s.name} = {s.formula}", "value": nested(s.value)} for s in result.steps]
+    x = result.symbols["pred"]
+    gradient = f"∂loss/∂{x}" + (f" (per element: {spec.gradient})" if spec.gradient else "")
+    out.append({"text": gradient, "value": nested(result.grad["pred"])})
     return out
-
-
-def steps_json(result, digits: int = 6, full: bool = True) -> list[dict]:
-    return [{"text": text, "value": nested(value)}
-            for text, value in step_lines(result, digits, full)]
-
-
-def explain_text(result, inputs: dict, reference: str, digits: int = 6,
-                 full: bool = False) -> str:
-    lines = [f"{result.loss} ({reference}), reduction {result.reduction}, {result.dtype}"]
-    for name, value in inputs.items():
-        lines.append(f"  {name} = {fmt_array(value, digits, full)}")
-    lines += [f"  {text}" for text, _ in step_lines(result, digits, full)]
-    lines.append(f"  gradient ∂loss/∂{next(iter(inputs))} = "
-                 f"{fmt_array(result.grad['pred'], digits, full)}")
-    lines += [f"note: {note}" for note in result.notes]
-    return "\n".join(lines) + "\n"

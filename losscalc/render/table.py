@@ -93,3 +93,19 @@ def print_tables(result, pred, target, *, digits=6, show_all=False, no_color=Fal
                                      show_all))
     if grad_width(result) != 1:
         console.print(_gradient_table(result, digits, show_all))
+
+
+def print_explanation(explanation, *, no_color=False, file=None) -> None:
+    """The explanation on a terminal: a panel per stage, notes in yellow."""
+    from rich.panel import Panel
+
+    console = Console(file=file, no_color=no_color, highlight=False)
+    console.print(Text(explanation.title, style="bold"))
+    for section in explanation.sections:
+        if not section.lines:
+            console.print(Text(section.title, style="dim"))
+            continue
+        console.print(Panel(Text("\n".join(section.lines)), title=section.title,
+                            title_align="left", box=box.ROUNDED, expand=False))
+    for note in explanation.notes:
+        console.print(Text(f"note: {note}", style="yellow"))
