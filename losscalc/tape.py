@@ -505,9 +505,9 @@ class Tape:
         self.steps.append(Step(name, node, stage))
         return node
 
-    def note(self, text: str) -> None:
+    def note(self, text: str | None) -> None:
         """A diagnosis of likely misuse: shown in the explanation and on stderr."""
-        if text not in self.notes:
+        if text and text not in self.notes:
             self.notes.append(text)
 
     def remark(self, text: str) -> None:

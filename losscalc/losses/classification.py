@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import diagnose
 from .. import tape as T
 from ..checks import broadcasts_to, class_indices, fmt_shape, in_unit_interval, same_shape
 from ..errors import InvalidData
@@ -75,10 +76,6 @@ def _divides_by(denominator) -> str:
             "as PyTorch does")
 
 
-def _looks_like_probabilities(v, axis) -> bool:
-    return bool(v.size) and v.min() >= 0 and v.max() <= 1 and np.allclose(v.sum(axis), 1, atol=1e-6)
-
-
 @loss(
     "ce",
     gradient="∂ℓ/∂z = w_y·(p − onehot(y)); with smoothing or probability targets q: Σ_c w_c·q_c·p − w·q",
@@ -112,15 +109,14 @@ def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
     if z.ndim == 0:
         raise InvalidData("ce: --logits must have a class axis; got a single number")
     n_classes = z.shape[axis]
-    if _looks_like_probabilities(z.value, axis):
-        t.note("--logits look like probabilities (each row sums to 1): ce applies softmax to "
-               "them again; pass raw scores, or use nll on their log")
+    t.note(diagnose.probabilities_as_logits(z.value, axis))
     w = None if weight is None else _per_class(t, weight, z, axis, "ce")
     logp = t.let("ln p", T.log_softmax(t, z, axis))
     t.let("p", T.exp(logp))  # the softmax probabilities, for the reader (and the gradient)
     eps, classes = t.const(label_smoothing, "ε"), t.const(n_classes, "C")
 
     if y.shape == z.shape:  # class probabilities
+        t.note(diagnose.one_hot_targets(y.value, axis) or diagnose.target_rows(y.value, axis))
         q = y if label_smoothing == 0 else t.let("q", (1 - eps) * y + eps / classes)
         terms = logp * q if w is None else logp * q * t.input(w, "w", batched=False)
         return Losses(t.let("ℓ", -T.total(terms, axis, over="c")), class_axis=axis)
@@ -160,9 +156,8 @@ def nll(t, x, y, *, weight=None, ignore_index=-100):
     nothing is normalised (ce = log_softmax + nll).
     """
     axis = _class_axis(x)
-    if x.ndim and x.value.max(initial=-np.inf) > 0:
-        t.note("--log-probs has positive values, so they are not log-probabilities: for raw "
-               "scores use ce; for probabilities take their log first")
+    t.note(diagnose.not_log_probabilities(
+        x.value, axis, "--log-probs", "for raw scores use ce; for probabilities take their log"))
     w = None if weight is None else _per_class(t, weight, x, axis, "nll")
     labels = _index_targets(t, x, y, ignore_index, "nll", "--log-probs")
     nll_, denominator = _negative_log_likelihood(t, x, labels, w, ignore_index, "nll")
@@ -244,6 +239,7 @@ def bce_logits(t, x, y, *, weight=None, pos_weight=None):
     wᵢ·[(pw·yᵢ + 1 − yᵢ)·σ(xᵢ) − pw·yᵢ].
     """
     same_shape(x, y, "bce-logits", ("--logits", "--target"))
+    t.note(diagnose.targets_outside_unit(y.value) or diagnose.logits_as_probabilities(x.value))
     log_sig = t.let("ln σ(x)", T.log_sigmoid(x))
     pw = None
     if pos_weight is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import diagnose
 from .. import tape as T
 from ..checks import broadcast_pair, first_bad, fmt_index, fmt_number
 from ..errors import InvalidData
@@ -31,9 +32,10 @@ def kl(t, x, y, *, log_target=False):
     PyTorch keeps only for compatibility. Gradient: −yᵢ (−e^yᵢ with --log-target).
     """
     broadcast_pair(t, x, y, "kl", ("--log-probs", "--target"))
-    if x.value.size and x.value.max() > 0:
-        t.note("--log-probs has positive values: kl expects log-probabilities ln q, "
-               "not probabilities")
+    axis = x.ndim - 1 if x.ndim else 0
+    t.note(diagnose.not_log_probabilities(
+        x.value, axis, "--log-probs", "kl expects ln q; take the log of probabilities first"))
+    t.note(diagnose.target_rows(y.value, axis, log_target))
     if log_target:
         return Losses(t.let("ℓ", T.exp(y) * (y - x)))
     negative = y.value < 0

@@ -6,12 +6,14 @@ warning; so do we, with a note) and returns one loss per element.
 
 from __future__ import annotations
 
+from .. import diagnose
 from .. import tape as T
 from ..checks import broadcast_pair
 from ..registry import Losses, Param, at_least, greater_than, loss
 
 
 def _difference(t, x, y, name):
+    t.note(diagnose.class_labels_for_regression(x.value, y.value, name))
     broadcast_pair(t, x, y, name)
     return t.let("d", x - y)
 
