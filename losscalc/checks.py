@@ -28,7 +28,7 @@ def first_bad(mask: np.ndarray):
     return np.unravel_index(int(np.argmax(mask)), mask.shape) if mask.ndim else ()
 
 
-def broadcast_pair(t, x, y, loss: str, names=("--pred", "--target")):
+def broadcast_pair(t, x, y, loss: str, names=("--pred", "--target"), hint=None):
     """x and y must have one shape or broadcast to one (PyTorch broadcasts, with a warning)."""
     if x.shape == y.shape:
         return
@@ -37,7 +37,7 @@ def broadcast_pair(t, x, y, loss: str, names=("--pred", "--target")):
     except ValueError:
         raise InvalidData(
             f"{loss}: {names[0]} has shape {fmt_shape(x.shape)} but {names[1]} has shape "
-            f"{fmt_shape(y.shape)}; they must be the same (or broadcast)"
+            f"{fmt_shape(y.shape)}; they must be the same (or broadcast)", hint
         ) from None
     t.note(
         f"{names[1]} shape {fmt_shape(y.shape)} differs from {names[0]} shape "

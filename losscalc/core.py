@@ -96,8 +96,8 @@ def _reduce(t: T.Tape, spec: LossSpec, out, pred: T.Node, reduction: str) -> T.N
             t.note("reduction 'mean' divides by every element (N·C), not by the batch size: "
                    "use --reduction batchmean for the KL divergence per sample")
             shape = "·".join(str(n) for n in elem.shape)
-            t.remark(f"the mean divides by n = {shape} = {count}, every element "
-                     "(batchmean would divide by the batch size)")
+            t.remark(f"the mean divides by n = {shape + ' = ' if elem.ndim > 1 else ''}{count}, "
+                     "every element (batchmean would divide by the batch size)")
         else:
             t.remark(f"the mean divides by n = {count}, the number of per-element losses")
         denominator = t.const(count, "n")

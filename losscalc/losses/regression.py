@@ -13,8 +13,9 @@ from ..registry import Losses, Param, at_least, greater_than, loss
 
 
 def _difference(t, x, y, name):
-    t.note(diagnose.class_labels_for_regression(x.value, y.value, name))
-    broadcast_pair(t, x, y, name)
+    labels = diagnose.class_labels_for_regression(x.value, y.value, name)
+    broadcast_pair(t, x, y, name, hint=labels)
+    t.note(labels)
     return t.let("d", x - y)
 
 

@@ -49,8 +49,10 @@ class Prose(str):
 class SampleView(T.View):
     """Shows each operand by its value for sample ``n`` (its whole value when ``n`` is None)."""
 
-    def __init__(self, count: int | None, n: int | None, digits: int, full: bool):
+    def __init__(self, count: int | None, n: int | None, digits: int, full: bool,
+                 squeeze: bool = True):
         self.count, self.n, self.digits, self.full = count, n, digits, full
+        self.squeeze = squeeze  # show kept size-1 axes (a row's max, its sum) as numbers
         self._batched: dict[int, bool] = {}
 
     def batched(self, node: T.Node) -> bool:
@@ -68,7 +70,7 @@ class SampleView(T.View):
 
     def value(self, node: T.Node):
         v = node.value[self.n] if self.n is not None and self.batched(node) else node.value
-        return v.reshape(()) if self.n is not None and v.size == 1 else v  # kept dims
+        return v.reshape(()) if self.squeeze and v.size == 1 else v
 
     def operand(self, node: T.Node) -> str:
         return fmt_array(self.value(node), self.digits, self.full)
@@ -170,7 +172,11 @@ def build(result, spec, inputs: dict, digits: int = 6, full: bool = False) -> Ex
     same_shape = np.shape(inputs[pred]) == np.shape(result.elementwise)
     label = "element" if same_shape else "sample"
 
-    sections = [Section("formulas", [f"{s.name} = {s.formula}" for s in sample_steps])]
+    formulas = [f"{s.name} = {s.formula}" for s in sample_steps]
+    if any("ln" in f for f in formulas):
+        formulas.append(Prose("ln is the natural logarithm (base e), as in PyTorch: the loss is "
+                              "in nats, not base 10"))
+    sections = [Section("formulas", formulas)]
     constants = _named_constants(sample_steps)
     if constants:
         sections.append(Section("with", [f"{c.name} = {fmt_array(c.value, digits, full)}"
@@ -188,8 +194,8 @@ def build(result, spec, inputs: dict, digits: int = 6, full: bool = False) -> Ex
     if count is not None and shown < count:
         sections.append(Section(f"… {count - shown} more {label}s (same steps)"))
 
-    whole = SampleView(None, None, digits, full)
-    if reduce_steps:
+    whole = SampleView(None, None, digits, full, squeeze=False)
+    if result.reduction != "none":
         lines = [_step_line(s, whole) for s in reduce_steps]
         remarks = [Prose(r) for r in result.remarks]
         sections.append(Section(f"reduction ({result.reduction})", lines + remarks))
