@@ -1,0 +1,64 @@
+"""Refresh the example outputs in README.md: every ```console block line starting with
+`$ losscalc …` is run (in-process, stdout not a terminal, 80 columns) and the lines after it,
+up to the next `$ ` line or the end of the block, are replaced by what it prints (stdout, then
+stderr). tests/test_readme.py fails when the README is stale.
+
+    python scripts/update_readme.py          # rewrite README.md
+    python scripts/update_readme.py --check  # exit 1 if it would change
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import shlex
+import sys
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+
+
+def run(command: str) -> str:
+    """What `losscalc ARGS` prints, as the README shows it (stdout, then stderr, then $?)."""
+    from losscalc.cli import main
+
+    args = shlex.split(command)[1:]
+    out, err = io.StringIO(), io.StringIO()
+    os.environ["COLUMNS"] = "80"
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        main(args)
+    text = out.getvalue() + err.getvalue()
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def refresh(text: str) -> str:
+    def block(match: re.Match) -> str:
+        out, skipping = [], False
+        for line in match.group(1).splitlines():
+            if line.startswith("$ "):
+                out.append(line)
+                skipping = line.startswith("$ losscalc")
+                if skipping:
+                    output = run(line[2:])
+                    out += [output] if output else []
+            elif not skipping:  # the output of another command, kept as written
+                out.append(line)
+        return "```console\n" + "\n".join(out) + "\n```"
+
+    return BLOCK.sub(block, text)
+
+
+def main() -> int:
+    current = README.read_text()
+    fresh = refresh(current)
+    if "--check" in sys.argv:
+        return int(fresh != current)
+    README.write_text(fresh)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
