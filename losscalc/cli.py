@@ -35,8 +35,8 @@ def _choice(name: str, values: tuple[str, ...]) -> type[Enum]:
     return Enum(name, {v: v for v in values})
 
 
-def _opt(annotation, default, *names: str, help: str, metavar: str | None = None):
-    return annotation, default, typer.Option(*names, help=help, metavar=metavar)
+def _opt(annotation, default, *names: str, help: str, metavar: str | None = None, **limits):
+    return annotation, default, typer.Option(*names, help=help, metavar=metavar, **limits)
 
 
 def _sentence(text: str) -> str:
@@ -83,11 +83,13 @@ def _common_options(spec: LossSpec) -> dict:
         "explain": _opt(bool, False, "--explain", help="Print the step-by-step arithmetic."),
         "expect": _opt(Optional[str], None, "--expect", metavar="VALUE",
                        help="Exit 1 unless the value is within --tol of this number."),
-        "tol": _opt(float, 1e-6, "--tol", help="Tolerance for --expect (absolute or relative)."),
+        "tol": _opt(float, 1e-6, "--tol", min=0.0,
+                    help="Tolerance for --expect (absolute or relative)."),
         "check_grad": _opt(bool, False, "--check-grad",
                            help="Compare the gradient with central differences; exit 1 if "
                                 "they disagree."),
-        "digits": _opt(int, 6, "--digits", help="Significant digits in tables and explain."),
+        "digits": _opt(int, 6, "--digits", min=1, max=17,
+                       help="Significant digits in tables and explain (1 to 17)."),
         "all": _opt(bool, False, "--all", help="Do not truncate long tables."),
         "no_color": _opt(bool, False, "--no-color", help="No colour (NO_COLOR does the same)."),
         "quiet": _opt(bool, False, "--quiet", "-q", help="No notes on stderr."),
@@ -221,9 +223,12 @@ def main(argv: list[str] | None = None) -> int:
         message = err.format_message()
         _error(message[:1].lower() + message[1:], "add --help to see the options")
         return 2
-    except (KeyboardInterrupt, click_errors.Abort):
+    except (KeyboardInterrupt, typer.Abort):
         _error("interrupted")
         return 130
+    except SystemExit as stop:  # typer exits 1 itself when the reader of a pipe went away
+        _silence_stdout()
+        return stop.code if isinstance(stop.code, int) else 1
     except BrokenPipeError:
         _silence_stdout()
         return 0

@@ -114,6 +114,9 @@ def compute(loss, pred, target, params: dict | None = None, reduction: str = "me
         raise UsageError(f"unknown dtype {dtype!r}; choose float64 or float32")
     t = T.Tape(dtype)
     values = _prepare_params(spec, params, t.dtype)
+    if np.size(pred) == 0 or np.size(target) == 0:
+        which = "the prediction" if np.size(pred) == 0 else "--target"
+        raise InvalidData(f"{spec.name}: {which} is empty; give at least one number")
     with np.errstate(all="ignore"):
         # The prediction is called what the loss function calls it (x, z for logits, p for
         # probabilities), so formulas read as the docstring does.

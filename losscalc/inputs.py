@@ -89,13 +89,14 @@ def from_nested(data, option: str) -> np.ndarray:
     """Nested lists of numbers (JSON) as an array; ragged lists and non-numbers are errors."""
     if isinstance(data, dict):
         raise InvalidData(f"{option}: expected numbers or nested lists, got a JSON object")
+    bad = _first_non_number(data)
+    if bad:
+        raise InvalidData(f"{option}: expected numbers, got {bad}")
     try:
         array = np.array(data, dtype=float)
     except (ValueError, TypeError):
-        raise InvalidData(
-            f"{option}: expected nested lists of numbers with equal-length rows "
-            f"(a ragged list or a non-number: {_first_non_number(data)})"
-        ) from None
+        raise InvalidData(f"{option}: the nested lists have rows of different lengths") \
+            from None
     return finite_or_inf(array, option)
 
 
@@ -201,9 +202,15 @@ def parse_table(text: str, option: str, column: str | None = None, tab: bool = F
     if not all(_is_number(f) for f in first):
         header, lines = [f.strip().strip('"') for f in first], lines[1:]
     rows = [split(line) for line in lines]
+    if not rows:
+        raise InvalidData(f"{option}: the table has a header but no rows of numbers")
     if column is not None:
         index = _column_index(column, header, option)
-        rows = [[row[index]] if index < len(row) else [""] for row in rows]
+        short = next((n for n, row in enumerate(rows) if index >= len(row)), None)
+        if short is not None:
+            raise InvalidData(f"{option}: no column {column} in line {short + (2 if header else 1)}"
+                              f" (it has {len(rows[short])} fields; columns count from 0)")
+        rows = [[row[index]] for row in rows]
     values = []
     line0 = 2 if header else 1
     for n, fields in enumerate(rows):

@@ -11,7 +11,7 @@ import sys
 import numpy as np
 
 from .core import check_gradient, compute
-from .errors import CheckFailed, UsageError
+from .errors import CheckFailed, InvalidData, UsageError
 from .inputs import parse_literal, parse_tensor
 from .registry import LossSpec, all_losses
 
@@ -52,7 +52,12 @@ def _output_format(opts: dict) -> str:
 
 
 def _check_expectation(value, expect: str, tol: float) -> None:
-    expected = parse_literal(expect, "--expect")
+    if not np.isfinite(tol):
+        raise UsageError(f"--tol must be a finite number >= 0, got {tol}")
+    try:
+        expected = parse_literal(expect, "--expect")
+    except InvalidData as err:  # a malformed option value: usage, not data
+        raise UsageError(err.message) from None
     value = np.asarray(value, dtype=float)
     try:
         diff = np.abs(value - expected)

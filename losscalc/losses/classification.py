@@ -109,6 +109,8 @@ def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
     if z.ndim == 0:
         raise InvalidData("ce: --logits must have a class axis; got a single number")
     n_classes = z.shape[axis]
+    if n_classes == 0:
+        raise InvalidData(f"ce: --logits of shape {fmt_shape(z.shape)} has no classes")
     t.note(diagnose.probabilities_as_logits(z.value, axis))
     w = None if weight is None else _per_class(t, weight, z, axis, "ce")
     logp = t.let("ln p", T.log_softmax(t, z, axis))
