@@ -10,7 +10,7 @@ Imports only NumPy and the core modules, so it is what scripts and tests call di
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,8 +21,7 @@ from .registry import LossSpec, resolve, suggest
 DTYPES = ("float64", "float32")
 
 
-@dataclass
-class Result:
+class Result(NamedTuple):
     """Everything one computation produced (SPEC §2's JSON object, as arrays)."""
 
     loss: str
@@ -33,11 +32,11 @@ class Result:
     grad: dict[str, np.ndarray]
     shape: dict[str, list[int]]
     params: dict
-    steps: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    remarks: list = field(default_factory=list)
-    class_axis: int | None = None
-    symbols: dict = field(default_factory=dict)
+    steps: list
+    notes: list
+    remarks: list
+    class_axis: int | None
+    symbols: dict
 
 
 def spec_for(name: str | LossSpec) -> LossSpec:
@@ -143,8 +142,7 @@ def compute(loss, pred, target, params: dict | None = None, reduction: str = "me
     )
 
 
-@dataclass
-class GradCheck:
+class GradCheck(NamedTuple):
     """Analytic gradient against central differences: the worst element and the verdict."""
 
     ok: bool
@@ -173,7 +171,7 @@ def check_gradient(loss, pred, target, params=None, reduction="mean", dtype="flo
     if x0.size > max_elements:
         flat = np.linspace(0, x0.size - 1, max_elements).astype(int)
     tol = 1e-5 if dtype == "float64" else 2e-3
-    worst = GradCheck(True, 0, 0.0, (), 0.0, 0.0)
+    checked, worst = 0, GradCheck(True, 0, 0.0, (), 0.0, 0.0)
     for i in flat:
         index = np.unravel_index(i, x0.shape) if x0.ndim else ()
         h = 1e-6 * max(1.0, abs(x0[index]))
@@ -189,9 +187,8 @@ def check_gradient(loss, pred, target, params=None, reduction="mean", dtype="flo
             error = 0.0 if a == numeric else np.inf
         else:
             error = abs(a - numeric) / max(1.0, abs(a), abs(numeric))
-        worst.checked += 1
+        checked += 1
         if error >= worst.worst_error:
-            worst = GradCheck(error <= tol, worst.checked, float(error), tuple(int(j) for j in index),
-                              float(a), float(numeric))
-    worst.ok = worst.worst_error <= tol
-    return worst
+            worst = GradCheck(True, 0, float(error), tuple(int(j) for j in index), float(a),
+                              float(numeric))
+    return worst._replace(ok=worst.worst_error <= tol, checked=checked)

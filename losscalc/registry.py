@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import inspect
 import re
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from .errors import UsageError
 
 REDUCTIONS = ("mean", "sum", "none")
 
 
-@dataclass(frozen=True)
-class Constraint:
+# NamedTuples rather than dataclasses: a one-shot call pays for every class at import, and a
+# frozen dataclass costs about ten times as much to create.
+class Constraint(NamedTuple):
     """A condition on a parameter's value, with the words that state it ("> 0")."""
 
     test: Callable[[Any], bool]
@@ -37,8 +37,7 @@ def between(low: float, high: float) -> Constraint:
     return Constraint(lambda v: low <= v <= high, f"in [{low:g}, {high:g}]")
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """A loss parameter: its name (snake_case; the option is --kebab-case), kind and default.
 
     ``kind`` is "float", "int", "bool" or "tensor" (a tensor literal such as class weights).
@@ -63,8 +62,7 @@ class Param:
         )
 
 
-@dataclass(frozen=True)
-class LossSpec:
+class LossSpec(NamedTuple):
     """Everything about one loss except its arithmetic, which is ``fn``."""
 
     name: str
@@ -95,8 +93,7 @@ class LossSpec:
         return {p.name: p.default for p in self.params}
 
 
-@dataclass(frozen=True)
-class Losses:
+class Losses(NamedTuple):
     """What a loss function returns: per-element losses and how to average them.
 
     ``denominator`` is the mean's divisor when it is not the number of elements (CE's sum of

@@ -20,8 +20,7 @@ Only NumPy is imported here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -456,8 +455,7 @@ _RENDER = {
 }
 
 
-@dataclass
-class Step:
+class Step(NamedTuple):
     """A named step of the computation: ``name = formula``, with the value it produced."""
 
     name: str
