@@ -8,7 +8,6 @@ Errors name the option and the 0-based index of the bad entry.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -76,6 +75,8 @@ def parse_literal(text: str, option: str) -> np.ndarray:
 
 
 def _from_json_text(text: str, option: str) -> np.ndarray:
+    import json  # only JSON input pays for it
+
     try:
         data = json.loads(text, parse_constant=lambda c: {"Infinity": math.inf,
                                                          "-Infinity": -math.inf}.get(c, math.nan))

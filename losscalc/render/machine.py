@@ -6,7 +6,6 @@ result prints exactly like PyTorch's ``loss.item()``.
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
@@ -34,6 +33,8 @@ def plain(result) -> str:
 
 
 def to_json(result, steps=None) -> str:
+    import json  # plain output, the common case, does not need it
+
     obj = {
         "loss": result.loss,
         "reduction": result.reduction,
