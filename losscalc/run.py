@@ -120,10 +120,11 @@ def run_loss(spec: LossSpec, opts: dict) -> None:
     elif fmt == "table":
         from .render.table import print_explanation, print_tables
 
-        if explanation:
+        if explanation:  # it shows the per-sample losses, the gradient and the value itself
             print_explanation(explanation, no_color=no_color)
-        print_tables(result, pred, target, digits=opts["digits"], show_all=opts["all"],
-                     no_color=no_color)
+        else:
+            print_tables(result, pred, target, digits=opts["digits"], show_all=opts["all"],
+                         no_color=no_color)
     else:
         if explanation:
             out.write(explanation.text())
