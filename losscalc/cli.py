@@ -130,16 +130,27 @@ def loss_command(spec: LossSpec):
     return command
 
 
+# Commands that live in modules of their own, each exposing a Typer ``app``: imported and
+# built only when invoked, so a loss command never pays for them.
+SUBCOMMANDS: dict[str, str] = {}
+
+
 class LossGroup(TyperGroup):
-    """Builds a loss command only when it is invoked; aliases resolve to the canonical name."""
+    """Builds a command only when it is invoked; loss aliases resolve to the canonical name."""
 
     def list_commands(self, ctx):
-        return sorted(super().list_commands(ctx)) + sorted(all_losses())
+        return sorted([*super().list_commands(ctx), *SUBCOMMANDS]) + sorted(all_losses())
 
     def get_command(self, ctx, name):
         command = super().get_command(ctx, name)
         if command is not None:
             return command
+        if name in SUBCOMMANDS:
+            import importlib
+
+            sub = typer.main.get_command(importlib.import_module(SUBCOMMANDS[name]).app)
+            sub.name = name
+            return sub
         spec = resolve(name)
         if spec is None:
             return None
