@@ -69,6 +69,27 @@ def _param_options(spec: LossSpec) -> dict:
     return out
 
 
+def _table_options(spec: LossSpec) -> dict:
+    return {
+        "csv": _opt(Optional[str], None, "--csv", metavar="PATH|-",
+                    help="Read a table (CSV/TSV; - for standard input, also read when no "
+                         "tensor option is given and stdin is a pipe). Large files stream."),
+        "pred_col": _opt(Optional[str], None, "--pred-col", metavar="COLUMNS",
+                         help="Prediction column(s): name or 0-based index, a,b · 2:12 · "
+                              "logit_* [default: pred/logits*/probs*…, else the first]."),
+        "target_col": _opt(Optional[str], None, "--target-col", metavar="COLUMNS",
+                           help="Target column(s) [default: target/label/y…, else the last]."),
+        "weight_col": _opt(Optional[str], None, "--weight-col", metavar="COLUMN",
+                           help="Per-sample weights (bce, bce-logits)."),
+        "no_header": _opt(bool, False, "--no-header",
+                          help="The first row is data [default: detected]."),
+        "delimiter": _opt(Optional[str], None, "--delimiter", metavar="CHAR",
+                          help="Field separator: , ; tab whitespace [default: detected]."),
+        "skip_bad_rows": _opt(bool, False, "--skip-bad-rows",
+                              help="Skip unreadable rows (their count goes to stderr)."),
+    }
+
+
 def _common_options(spec: LossSpec) -> dict:
     reduction = _choice(f"Reduction_{len(spec.reductions)}", spec.reductions)
     return {
@@ -113,7 +134,8 @@ def _help(spec: LossSpec) -> str:
 
 def loss_command(spec: LossSpec):
     """A function whose generated signature Typer turns into the loss's command."""
-    options = {**_tensor_options(spec), **_param_options(spec), **_common_options(spec)}
+    options = {**_tensor_options(spec), **_param_options(spec), **_table_options(spec),
+               **_common_options(spec)}
 
     def command(**kwargs):
         from .run import run_loss

@@ -37,6 +37,7 @@ class Result(NamedTuple):
     remarks: list
     class_axis: int | None
     symbols: dict
+    divisor: float  # what the mean divides by: the element count, or CE's Σ w_y
 
 
 def spec_for(name: str | LossSpec) -> LossSpec:
@@ -139,6 +140,8 @@ def compute(loss, pred, target, params: dict | None = None, reduction: str = "me
         remarks=t.remarks,
         class_axis=out.class_axis,
         symbols={"pred": x.name, "target": y.name},
+        divisor=float(out.elementwise.value.size if out.denominator is None
+                      else out.denominator.value),
     )
 
 

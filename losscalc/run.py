@@ -51,7 +51,7 @@ def _output_format(opts: dict) -> str:
     return "table" if _stdout_is_terminal() else "plain"
 
 
-def _check_expectation(value, expect: str, tol: float) -> None:
+def check_expectation(value, expect: str, tol: float) -> None:
     if not np.isfinite(tol):
         raise UsageError(f"--tol must be a finite number >= 0, got {tol}")
     try:
@@ -84,8 +84,43 @@ def _check_grad(spec, pred, target, params, opts) -> str:
             f"{check.worst_error:.2g}")
 
 
+def _reads_table(spec: LossSpec, opts: dict) -> bool:
+    """--csv, or no tensor option at all with a pipe or file on standard input."""
+    if opts["csv"] is not None:
+        if opts["pred"] is not None or opts["target"] is not None:
+            raise UsageError("give the tensors either with --csv or with --pred/--target, "
+                             "not both")
+        return True
+    if opts["pred"] is not None or opts["target"] is not None:
+        return False
+    try:
+        return sys.stdin is not None and not sys.stdin.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def run_loss(spec: LossSpec, opts: dict) -> None:
+    def report_table(pred, target, params, notes):
+        report(spec, pred, target, params, opts, notes)
+
+    if _reads_table(spec, opts):
+        from .stream import run_table
+
+        run_table(spec, opts, report_table)
+        return
     pred, target, params = _read_tensors(spec, opts)
+    report(spec, pred, target, params, opts)
+
+
+def write_notes(notes: list[str], opts: dict) -> None:
+    if not opts["quiet"]:
+        for note in notes:
+            sys.stderr.write(f"note: {note}\n")
+
+
+def report(spec: LossSpec, pred, target, params: dict, opts: dict,
+           input_notes: list[str] = ()) -> None:
+    """Compute and print in the chosen form; notes on stderr; then --expect/--check-grad."""
     result = compute(spec, pred, target, params, opts["reduction"], opts["dtype"])
     fmt = _output_format(opts)
     no_color = opts["no_color"] or bool(os.environ.get("NO_COLOR"))
@@ -93,7 +128,7 @@ def run_loss(spec: LossSpec, opts: dict) -> None:
     failure = None
     try:
         if opts["expect"] is not None:
-            _check_expectation(result.value, opts["expect"], opts["tol"])
+            check_expectation(result.value, opts["expect"], opts["tol"])
         notes = list(result.notes)
         if opts["check_grad"]:
             notes.append(_check_grad(spec, pred, target, params, opts))
@@ -132,9 +167,7 @@ def run_loss(spec: LossSpec, opts: dict) -> None:
 
         out.write(plain(result) if fmt == "plain" else to_csv(result))
     out.flush()
-    if not opts["quiet"]:
-        for note in notes:
-            sys.stderr.write(f"note: {note}\n")
+    write_notes(notes + list(input_notes), opts)
     if failure is not None:
         raise failure
 

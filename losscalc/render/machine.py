@@ -81,14 +81,24 @@ def index_names(ndim: int) -> list[str]:
     return ["index"] if ndim == 1 else [f"index{i}" for i in range(ndim)]
 
 
-def to_csv(result) -> str:
+def csv_header(result) -> str:
     elem = np.asarray(result.elementwise)
     width = grad_width(result)
     grads = ["grad"] if width == 1 else [f"grad{c}" for c in range(width)]
-    header = (index_names(elem.ndim) if elem.ndim else []) + ["loss"] + grads
-    lines = [",".join(header)]
+    return ",".join((index_names(elem.ndim) if elem.ndim else []) + ["loss"] + grads) + "\n"
+
+
+def csv_rows(result, offset: int = 0) -> str:
+    """One line per element: its index (the first shifted by ``offset``), loss, gradient."""
+    elem = np.asarray(result.elementwise)
+    lines = []
     for index, grad in grad_rows(result):
-        fields = [str(i) for i in index] + [repr(float(elem[index]))]
+        shifted = (index[0] + offset, *index[1:]) if index else index
+        fields = [str(i) for i in shifted] + [repr(float(elem[index]))]
         fields += [repr(float(g)) for g in grad]
         lines.append(",".join(fields))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def to_csv(result) -> str:
+    return csv_header(result) + csv_rows(result)

@@ -1,0 +1,297 @@
+"""A loss over a table (--csv, or CSV piped to standard input), read chunk by chunk.
+
+A table that fits (up to IN_MEMORY_VALUES numbers) is gathered and computed like any input,
+so every output and --explain work as usual. A larger one is streamed: each chunk is computed
+on its own — its losses summed, the mean's divisor (the element count, or CE's Σ w_y) summed
+beside them, both with compensated summation — so memory stays bounded whatever the size.
+Per-row output (--format csv, or plain with --reduction none) is written as each chunk is done.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from .core import compute
+from .csvsource import Table, read_chunks
+from .errors import InvalidData, UsageError
+
+IN_MEMORY_VALUES = 1 << 19  # numbers gathered before switching to streaming (4 MiB)
+PROGRESS_AFTER = 0.5  # seconds of reading before a progress bar appears (terminals only)
+
+
+class Sum:
+    """Neumaier's compensated sum: chunk totals added without losing their low bits."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.carry = 0.0
+
+    def add(self, value: float) -> None:
+        t = self.total + value
+        if abs(self.total) >= abs(value):
+            self.carry += (self.total - t) + value
+        else:
+            self.carry += (value - t) + self.total
+        self.total = t
+
+    @property
+    def value(self) -> float:
+        return self.total + self.carry
+
+
+_DELIMITERS = {"tab": "\t", "\\t": "\t", "space": None, "whitespace": None, " ": None}
+
+
+def open_table(spec, opts, stdin=None) -> Table:
+    source = opts["csv"] or "-"
+    delimiter = opts["delimiter"]
+    if delimiter is not None:
+        delimiter = _DELIMITERS.get(delimiter.lower(), delimiter)
+        if delimiter is not None and len(delimiter) != 1:
+            raise UsageError(f"--delimiter must be one character, tab or whitespace; got "
+                             f"{opts['delimiter']!r}")
+    header = False if opts["no_header"] else None
+    try:
+        return Table(source, delimiter=delimiter, header=header, stdin=stdin)
+    except (InvalidData, OSError):
+        if opts["csv"]:
+            raise
+        raise UsageError(f"{spec.name} needs --pred and --target, a --csv file, or a CSV on "
+                         "standard input", f"for example: {spec.example}") from None
+
+
+class Columns:
+    """Which columns hold the prediction, the target and the per-sample weights."""
+
+    def __init__(self, table: Table, spec, opts) -> None:
+        pred, target = table.default_columns()
+        self.pred = table.select(opts["pred_col"], "--pred-col") if opts["pred_col"] else pred
+        self.target = (table.select(opts["target_col"], "--target-col") if opts["target_col"]
+                       else target)
+        if opts["pred_col"] and not opts["target_col"] and set(self.target) & set(self.pred):
+            self.target = [i for i in range(table.columns) if i not in self.pred][-1:]
+        self.weight = None
+        if opts["weight_col"]:
+            if not any(p.name == "weight" and spec.name.startswith("bce") for p in spec.params):
+                raise UsageError(f"{spec.name} takes no per-sample weights"
+                                 + (" (its --weight is one number per class)"
+                                    if any(p.name == "weight" for p in spec.params) else ""))
+            self.weight = table.select(opts["weight_col"], "--weight-col")[:1]
+        if not self.pred or not self.target:
+            raise UsageError("the table needs prediction and target columns",
+                             "name them with --pred-col and --target-col")
+        overlap = set(self.pred) & set(self.target)
+        if overlap:
+            names = ", ".join(table.column_name(i) for i in sorted(overlap))
+            raise UsageError(f"column {names} is both prediction and target",
+                             "name them with --pred-col and --target-col")
+
+    def split(self, chunk: np.ndarray):
+        """A chunk's prediction, target and weights (one column becomes a vector)."""
+        def take(indices):
+            part = chunk[:, indices]
+            return part[:, 0] if len(indices) == 1 else part
+
+        pred, target = take(self.pred), take(self.target)
+        weight = None
+        if self.weight is not None:
+            weight = chunk[:, self.weight[0]]
+            if target.ndim == 2:
+                weight = weight[:, None]
+        return pred, target, weight
+
+
+class _Progress:
+    """A rich progress bar on stderr, only on a terminal and only once reading is slow."""
+
+    def __init__(self, table: Table, quiet: bool) -> None:
+        self.table, self.started = table, time.monotonic()
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar = self.task = None
+        self.done = 0
+
+    def advance(self, done: int, rows: int) -> None:
+        self.done = done
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER:
+                return
+            from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                                       TimeRemainingColumn, TransferSpeedColumn)
+
+            # No refresh thread (auto_refresh=False): the reader may fork worker processes.
+            self.bar = Progress(TextColumn(f"reading {self.table.name}"), BarColumn(),
+                                DownloadColumn(), TransferSpeedColumn(), TextColumn("{task.fields[rate]}"),
+                                TimeRemainingColumn(), auto_refresh=False, transient=True,
+                                console=_stderr_console())
+            self.bar.start()
+            self.task = self.bar.add_task("read", total=self.table.size, rate="")
+        elapsed = max(time.monotonic() - self.started, 1e-9)
+        self.bar.update(self.task, completed=self.done, rate=f"{rows / elapsed:,.0f} rows/s")
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def run_table(spec, opts, report, stdin=None) -> None:
+    """Read the table; ``report(pred, target, params, notes)`` if it fits, else stream it."""
+    table = open_table(spec, opts, stdin)
+    columns = Columns(table, spec, opts)
+    params = {p.name: opts[p.name] for p in spec.params if p.kind != "tensor"}
+    for p in spec.params:
+        if p.kind == "tensor" and opts.get(p.name) is not None:
+            from .inputs import parse_tensor
+
+            params[p.name] = parse_tensor(opts[p.name], p.option)
+    progress = _Progress(table, opts["quiet"])
+    chunks, rows, values, skipped = [], 0, 0, 0
+    streamer = None
+    try:
+        for array, bad in read_chunks(table, opts["skip_bad_rows"]):
+            skipped += bad
+            rows += len(array)
+            values += array.size
+            progress.advance(table.stream.tell() if table.size else array.nbytes, rows)
+            if streamer is None and values <= IN_MEMORY_VALUES and not _stream_rows(opts):
+                chunks.append(array)
+                continue
+            if streamer is None:
+                streamer = _Streamer(spec, columns, params, opts)
+                for earlier in chunks:
+                    streamer.add(earlier)
+                chunks = []
+            streamer.add(array)
+    finally:
+        progress.close()
+        table.close()
+    notes = [f"skipped {skipped} unreadable row{'s' if skipped != 1 else ''}"] if skipped else []
+    if streamer is not None:
+        streamer.finish(notes)
+        return
+    if not chunks:
+        raise InvalidData(f"{table.name}: the table has no rows of numbers")
+    pred, target, weight = columns.split(np.concatenate(chunks))
+    if weight is not None:
+        params["weight"] = weight
+    report(pred, target, params, notes)
+
+
+def _stream_rows(opts) -> bool:
+    """Per-row output that is the same written chunk by chunk as computed at once: the
+    losses with the gradient of their sum (--reduction none or sum)."""
+    if opts["reduction"] not in ("none", "sum") or opts["json"]:
+        return False
+    return opts["format"] == "csv" or (opts["reduction"] == "none" and opts["format"] in
+                                       (None, "plain") and not sys.stdout.isatty())
+
+
+class _Streamer:
+    """Computes chunk after chunk: sums for the value, per-row output as it goes."""
+
+    def __init__(self, spec, columns, params, opts) -> None:
+        self.spec, self.columns, self.params, self.opts = spec, columns, params, opts
+        self.total, self.divisor = Sum(), Sum()
+        self.rows, self.width, self.shape, self.notes = 0, 1, None, []
+        self.per_row = opts["format"] == "csv" or _stream_rows(opts)
+        self.out = sys.stdout
+
+    def add(self, array: np.ndarray) -> None:
+        pred, target, weight = self.columns.split(array)
+        params = dict(self.params)
+        if weight is not None:
+            params["weight"] = weight
+        try:
+            r = compute(self.spec, pred, target, params, "sum", self.opts["dtype"])
+        except InvalidData as err:
+            raise InvalidData(f"rows {self.rows}–{self.rows + len(array) - 1}: {err.message}",
+                              err.hint) from None
+        self.total.add(float(r.value))
+        self.divisor.add(r.divisor)
+        self.notes += [n for n in r.notes if n not in self.notes]
+        if self.per_row:
+            self._write_rows(r)
+        self.rows += len(array)
+        self.width = array.shape[1]
+        self.shape = (self.rows, *np.shape(pred)[1:]), (self.rows, *np.shape(target)[1:])
+
+    def _write_rows(self, r) -> None:
+        from .render.machine import csv_header, csv_rows
+
+        if self.opts["format"] == "csv":
+            if self.rows == 0:
+                self.out.write(csv_header(r))
+            self.out.write(csv_rows(r, self.rows))
+        else:
+            values = np.asarray(r.elementwise).reshape(-1)
+            self.out.write("".join(f"{float(v)!r}\n" for v in values))
+
+    def value_divisor(self) -> float:
+        reduction = self.opts["reduction"]
+        return {"mean": self.divisor.value, "batchmean": self.rows}.get(reduction, 1.0)
+
+    def value(self) -> float:
+        divisor = self.value_divisor()
+        return self.total.value / divisor if divisor else float("nan")
+
+    def finish(self, notes: list[str]) -> None:
+        from .run import check_expectation, write_notes
+
+        value = self.value()
+        if self.opts["dtype"] == "float32":
+            value = float(np.float32(value))
+        failure = None
+        if self.opts["expect"] is not None:
+            try:
+                check_expectation(value, self.opts["expect"], self.opts["tol"])
+            except Exception as err:  # CheckFailed: print the result first, then fail
+                failure = err
+        if not self.per_row:
+            self._write_value(value)
+        self.out.flush()
+        notes = self.notes + notes
+        if self.rows * self.width > IN_MEMORY_VALUES:
+            notes.append(f"streamed {self.rows:,} rows in bounded memory: the per-element "
+                         "losses and the gradient were not kept" + (
+                             "" if self.per_row else " (--format csv writes them row by row)"))
+        if self.per_row and self.opts["reduction"] in ("mean", "batchmean"):
+            notes.append(f"the grad column is the gradient of the summed loss; for the "
+                         f"{self.opts['reduction']}, divide it by {self.value_divisor():g}")
+        write_notes(notes, self.opts)
+        if failure is not None:
+            raise failure
+
+    def _write_value(self, value: float) -> None:
+        fmt = "json" if self.opts["json"] else self.opts["format"]
+        if fmt == "json":
+            import json
+
+            from .render.machine import number
+
+            obj = {"loss": self.spec.name, "reduction": self.opts["reduction"],
+                   "dtype": self.opts["dtype"], "value": number(value), "elementwise": None,
+                   "grad": None, "shape": {"pred": list(self.shape[0]),
+                                           "target": list(self.shape[1])},
+                   "params": _json_params(self.spec, self.params)}
+            self.out.write(json.dumps(obj) + "\n")
+        else:
+            self.out.write(f"{value!r}\n")
+
+
+def _json_params(spec, params: dict) -> dict:
+    """The parameters as JSON: defaults, then what was given (small tensors as lists)."""
+    out = spec.defaults()
+    for key, value in params.items():
+        out[key] = np.asarray(value).tolist() if isinstance(value, np.ndarray) else value
+    return out
