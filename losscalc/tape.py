@@ -89,9 +89,7 @@ class Node:
         return neg(self)
 
     def __pow__(self, power):
-        if power != 2:
-            raise ValueError("only squares are supported")
-        return square(self)
+        return power_of(self, power)
 
 
 def leaf(value, name, requires_grad=False) -> Node:
@@ -173,6 +171,53 @@ def log(a: Node) -> Node:
 
 def log1p(a: Node) -> Node:
     return Node(np.log1p(a.value), "log1p", (a,), lambda g: (g / (1 + a.value),))
+
+
+def expm1(a: Node) -> Node:
+    """e^x − 1, accurate near 0 (ELU's negative branch)."""
+    return Node(np.expm1(a.value), "expm1", (a,), lambda g: (g * np.exp(a.value),))
+
+
+def power_of(a: Node, k: int) -> Node:
+    """a^k for a whole k >= 2, multiplied out as PyTorch writes x·x·x (GELU's x³)."""
+    if k == 2:
+        return square(a)
+    if not (isinstance(k, int) and 3 <= k <= 9):
+        raise ValueError("only whole powers from 2 to 9 are supported")
+    out = a.value
+    for _ in range(k - 1):
+        out = out * a.value
+    return Node(out, "power", (a,), lambda g: (g * k * a.value ** (k - 1),), {"k": k})
+
+
+def tanh(a: Node) -> Node:
+    out = np.tanh(a.value)
+    # PyTorch's tanh_backward: g·(1 − y²), from the output.
+    return Node(out, "tanh", (a,), lambda g: (g * (1 - out * out),))
+
+
+def sigmoid(a: Node) -> Node:
+    """σ(x) = 1/(1 + e^(−x)), computed from e^(−|x|) so that no exponential overflows
+    (x = ±1000 gives 1 and 0); shown as the textbook formula."""
+    x = a.value
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(a.dtype, copy=False)
+    # PyTorch's sigmoid_backward: g·(1 − σ)·σ, from the output.
+    return Node(out, "sigmoid", (a,), lambda g: (g * (1 - out) * out,))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    import math  # NumPy has no erf; math.erf is the C library's, correctly rounded to ~1 ulp
+
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x.astype(float)), dtype=float).astype(x.dtype)
+
+
+def erf(a: Node) -> Node:
+    """The error function (exact GELU's Φ(x) = ½·(1 + erf(x/√2)))."""
+    x = a.value
+    two_over_sqrt_pi = np.asarray(2 / np.sqrt(np.pi), dtype=a.dtype)
+    return Node(_erf(np.asarray(x)), "erf", (a,),
+                lambda g: (g * two_over_sqrt_pi * np.exp(-(x * x)),))
 
 
 def absolute(a: Node) -> Node:
@@ -268,25 +313,61 @@ def amax(a: Node, axis: int, over: str = "c") -> Node:
     return Node(out, "amax", (a,), vjp, {"axis": axis, "over": over})
 
 
+def _shifted_exponentials(t: "Tape", z: Node, axis: int, over: str):
+    """The steps a teacher writes before softmax: the max shift m, e = exp(z − m), Σe."""
+    m = t.let("m", amax(z, axis, over))
+    shifted = z - m
+    e = t.let("e", exp(shifted))
+    return m, shifted, e, t.let("Σe", total(e, axis, over, keepdims=True))
+
+
+def softmax_vjp(p: Node, g: Node, axis: int, over: str = "c") -> Node:
+    """PyTorch's softmax backward, p·(g − Σ g·p): the vector-Jacobian product with
+    J = diag(p) − p·pᵀ. One formula for the backward pass and for the explanation."""
+    return p * (g - total(g * p, axis, over, keepdims=True))
+
+
+def log_softmax_vjp(p: Node, g: Node, axis: int, over: str = "c") -> Node:
+    """PyTorch's log_softmax backward, g − p·Σ g (J = I − 1·pᵀ), with p = exp(ln p)."""
+    return g - p * total(g, axis, over, keepdims=True)
+
+
+def softmax(t: "Tape", z: Node, axis: int, over: str = "c") -> Node:
+    """softmax along ``axis`` as PyTorch's CPU kernel computes it: e^(z − m) / Σ e^(z − m),
+    no overflow for z = ±1000. Records m, e and Σe; PyTorch's backward (softmax_vjp)."""
+    _, _, e, total_e = _shifted_exponentials(t, z, axis, over)
+    expr = e / total_e
+    p = const(expr.value, z.dtype)
+    return fused(expr, [z], lambda g: (softmax_vjp(p, const(g, z.dtype), axis, over).value,))
+
+
 def log_softmax(t: "Tape", z: Node, axis: int, over: str = "c") -> Node:
     """ln softmax along ``axis`` as PyTorch's CPU kernel computes it: (z − m) − ln Σ e^(z − m).
 
     Records the steps a teacher writes (max shift, exponentials, their sum, log-sum-exp) and
-    returns ``ln p`` with PyTorch's backward, g − softmax·Σg.
+    returns ``ln p`` with PyTorch's backward, g − softmax·Σg (log_softmax_vjp).
     """
-    m = t.let("m", amax(z, axis, over))
-    shifted = z - m
-    e = t.let("e", exp(shifted))
-    total_e = t.let("Σe", total(e, axis, over, keepdims=True))
+    m, shifted, _, total_e = _shifted_exponentials(t, z, axis, over)
     log_total = log(total_e)
     t.let("lse", m + log_total)
     expr = shifted - log_total
-    out = expr.value
 
     def vjp(g):
-        return (g - np.exp(out) * np.sum(g, axis=axis, keepdims=True),)
+        p = const(np.exp(expr.value), z.dtype)
+        return (log_softmax_vjp(p, const(g, z.dtype), axis, over).value,)
 
     return fused(expr, [z], vjp)
+
+
+def argmax_onehot(t: "Tape", z: Node, axis: int, over: str = "c") -> Node:
+    """Hardmax: 1 at the first maximum along ``axis`` (torch.argmax's choice), 0 elsewhere.
+
+    Piecewise constant, so no gradient flows back (PyTorch: argmax is not differentiable)."""
+    index = np.expand_dims(np.argmax(z.value, axis=axis), axis)
+    first = np.zeros(z.shape, dtype=bool)
+    np.put_along_axis(first, index, True, axis=axis)
+    t.let("m", amax(z, axis, over))
+    return where(first, const(1, z.dtype), const(0, z.dtype), f"{over} = argmax_{over}({z.name})")
 
 
 def take(a: Node, index, axis: int, label: str = "y") -> Node:
@@ -421,6 +502,8 @@ def _render_where(node, args):
     return f"{_wrap(a, pa, _SUM + 1)} if {node.attrs['text']} else {_wrap(b, pb, _SUM + 1)}", 0
 
 
+_SUPERSCRIPTS = dict(zip(range(2, 10), "²³⁴⁵⁶⁷⁸⁹"))
+
 _RENDER = {
     "add": _binary(" + ", _SUM),
     "sub": _binary(" − ", _SUM, _SUM + 1),
@@ -450,6 +533,14 @@ _RENDER = {
         f"min({args[0][0]}, {_fmt_const(node.attrs['high'])})",
         _ATOM,
     ),
+    "expm1": lambda node, args: (f"exp({args[0][0]}) − 1", _SUM),
+    "power": lambda node, args: (
+        f"{_wrap(args[0][0], args[0][1], _ATOM)}{_SUPERSCRIPTS[node.attrs['k']]}", _POWER),
+    "tanh": _call("tanh"),
+    "erf": _call("erf"),
+    # A quotient that reads as one term: parenthesised as a factor, bare in a sum.
+    "sigmoid": lambda node, args: (f"1 / (1 + exp(−{_wrap(args[0][0], args[0][1], _POWER)}))",
+                                   _SUM),
     "amax": lambda node, args: (f"max{_reduce_label(node)}({args[0][0]})", _ATOM),
     "sum": lambda node, args: (f"Σ{_reduce_label(node)}({args[0][0]})", _ATOM),
 }

@@ -6,6 +6,7 @@ whose formula does not produce its value cannot hide.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -71,6 +72,71 @@ def test_xlogy_is_zero_where_first_argument_is_zero():
     assert T.xlogy(y, y).value.tolist() == [0.0, 0.5 * np.log(0.5)]
 
 
+def test_sigmoid_is_stable_and_matches_the_textbook_formula():
+    # σ(x) = 1/(1 + e^(−x)) where that does not overflow; σ(±1000) = 1 and 0 exactly.
+    x = np.array([-1000.0, -30.0, -1.0, 0.0, 2.0, 30.0, 1000.0])
+    with np.errstate(over="ignore"):
+        expected = 1 / (1 + np.exp(-x))
+    node = T.sigmoid(_x(x))
+    assert np.allclose(node.value, expected, rtol=1e-15, atol=0)
+    assert node.value[0] == 0.0 and node.value[-1] == 1.0 and node.value[3] == 0.5
+
+
+def test_expm1_is_accurate_near_zero():
+    # e^x − 1 = x + x²/2 + … : for x = 1e-10 that is 1.00000000005e-10 (exp(x) − 1 would
+    # give 1.000000082740371e-10).
+    assert T.expm1(_x([1e-10])).value[0] == pytest.approx(1.00000000005e-10, rel=1e-15)
+
+
+def test_power_multiplies_out():
+    x = _x([1.5, -2.0])
+    assert T.power_of(x, 3).value.tolist() == [1.5 * 1.5 * 1.5, -8.0]
+    assert (x ** 2).op == "square" and (x ** 3).op == "power"
+    with pytest.raises(ValueError):
+        T.power_of(x, 2.5)
+
+
+def test_erf_values():
+    # erf(0) = 0, erf(1) = 0.8427007929497149 (Abramowitz & Stegun 7.1), odd.
+    assert T.erf(_x([0.0, 1.0, -1.0])).value.tolist() == [0.0, 0.8427007929497149,
+                                                          -0.8427007929497149]
+    assert T.erf(T.leaf(np.array([1.0], np.float32), "x")).value.dtype == np.float32
+
+
+@pytest.mark.parametrize("make", [T.tanh, T.sigmoid, T.erf, T.expm1, T.exp,
+                                  lambda a: T.power_of(a, 3), lambda a: T.power_of(a, 4)],
+                         ids=["tanh", "sigmoid", "erf", "expm1", "exp", "cube", "fourth"])
+def test_primitive_backward_matches_central_differences(make):
+    x = np.array([-2.5, -0.7, 0.3, 1.1, 2.0])
+    (g,) = make(_x(x)).vjp(np.ones_like(x))
+    h = 1e-6
+    numeric = (make(_x(x + h)).value - make(_x(x - h)).value) / (2 * h)
+    assert np.allclose(g, numeric, rtol=1e-8, atol=1e-9)
+
+
+def test_softmax_backward_is_p_times_g_minus_sum():
+    # p = softmax(z); the vjp with g is p·(g − Σ g·p): with g = 1 it is p·(1 − Σp) = 0.
+    z = np.array([[1.0, 2.0, 3.0], [1000.0, -1000.0, 0.0]])
+    t = T.Tape("float64")
+    node = T.softmax(t, _x(z), axis=1)
+    e = np.exp(z - z.max(1, keepdims=True))
+    p = e / e.sum(1, keepdims=True)
+    assert np.allclose(node.value, p, rtol=1e-15, atol=0)
+    assert [s.name for s in t.steps] == ["m", "e", "Σe"]
+    g = np.array([[1.0, 0.0, 0.0], [0.5, 2.0, -1.0]])
+    (vjp,) = node.vjp(g)
+    assert np.allclose(vjp, p * (g - (g * p).sum(1, keepdims=True)), rtol=1e-15, atol=1e-300)
+    assert np.allclose(node.vjp(np.ones_like(z))[0], 0.0, atol=1e-16)
+
+
+def test_hardmax_is_one_at_the_first_maximum_and_has_no_gradient():
+    t = T.Tape("float64")
+    x = _x([[3.0, 1.0, -3.0], [2.0, 5.0, 5.0]])
+    node = T.argmax_onehot(t, x, axis=1)
+    assert node.value.tolist() == [[1, 0, 0], [0, 1, 0]]  # ties: the first, as torch.argmax
+    assert not node.needs_grad
+
+
 # --- rendering -----------------------------------------------------------------------------
 
 
@@ -83,6 +149,12 @@ def test_xlogy_is_zero_where_first_argument_is_zero():
     (lambda a, b, c: T.square(-a), "(−a)²"),
     (lambda a, b, c: T.log1p(-a), "ln(1 − a)"),
     (lambda a, b, c: 0.5 * T.square(a - b), "0.5·(a − b)²"),
+    (lambda a, b, c: T.sigmoid(a), "1 / (1 + exp(−a))"),
+    (lambda a, b, c: a * T.sigmoid(-b), "a·(1 / (1 + exp(−(−b))))"),
+    (lambda a, b, c: b * T.expm1(a), "b·(exp(a) − 1)"),
+    (lambda a, b, c: T.power_of(a + b, 3), "(a + b)³"),
+    (lambda a, b, c: -T.power_of(a, 3), "−a³"),
+    (lambda a, b, c: T.tanh(a) + T.erf(b), "tanh(a) + erf(b)"),
 ])
 def test_rendering_respects_precedence(build, text):
     a, b, c = (T.leaf(np.array(0.5), n) for n in "abc")
@@ -111,6 +183,11 @@ REFERENCE = {
     "take": lambda n, a: np.squeeze(np.take_along_axis(a, n.attrs["index"], n.attrs["axis"]),
                                     n.attrs["axis"]),
     "same": lambda n, a: a,
+    "expm1": lambda n, a: np.exp(a) - 1 if np.all(np.abs(a) > 1e-3) else np.expm1(a),
+    "power": lambda n, a: a ** n.attrs["k"],
+    "tanh": lambda n, a: np.sinh(a) / np.cosh(a) if np.all(np.abs(a) < 300) else np.tanh(a),
+    "sigmoid": lambda n, a: 1 / (1 + np.exp(-a)),
+    "erf": lambda n, a: np.vectorize(math.erf)(a),
 }
 
 
@@ -162,7 +239,7 @@ def evaluate_text(step):
         text = re.sub(old, new, text)
     text = re.sub(r"(v\d+)@TAKE", r"take(\1)", text)
     env.update(
-        log=np.log, exp=np.exp, abs=np.abs, maximum=np.maximum, minimum=np.minimum,
+        log=np.log, exp=np.exp, abs=np.abs, tanh=np.tanh, erf=np.vectorize(math.erf), maximum=np.maximum, minimum=np.minimum,
         max_axis=lambda a: np.max(a, axis=axis, keepdims=True),
         sum_axis=lambda a: np.sum(a, axis=axis, keepdims=keep), sum_all=np.sum,
         take=lambda a: np.squeeze(np.take_along_axis(a, take[0].attrs["index"], axis=take[0]
