@@ -5,8 +5,7 @@ reader (``np.loadtxt``: quotes, CRLF, blank and ``#`` lines, and a column count 
 row), on two worker processes when the input is large. A chunk the fast reader refuses is
 parsed again line by line, only to say exactly what is wrong and where
 (``data.csv line 10482, column "target": cannot read "0.3.1" as a number``) or, with
-``--skip-bad-rows``, to drop the bad lines. With the optional extra ``losscalc[fast]``,
-pyarrow's streaming CSV reader does the parsing instead.
+``--skip-bad-rows``, to drop the bad lines.
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import numpy as np
 
 from .errors import InputOutputError, InvalidData, UsageError
 
-CHUNK_BYTES = 8 << 20
+CHUNK_BYTES = 4 << 20
 PARALLEL_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
 
 PRED_NAMES = ("pred", "preds", "prediction", "predictions", "y_pred", "yhat", "y_hat",
@@ -54,6 +53,8 @@ class Table:
         self.columns = len(fields)
         self._pending = b"" if has_header else (first + "\n").encode()
         self._pending_line = self.line if has_header else self.line - 1
+        # Where the data lines begin in a file, so workers can read ranges of it themselves.
+        self.data_offset = self._offsets[-1] if has_header else self._offsets[-2]
 
     # -- opening --------------------------------------------------------------------------
 
@@ -70,8 +71,10 @@ class Table:
 
     def _first_line(self) -> str:
         """The first line that is neither blank nor a # comment (a UTF-8 BOM dropped)."""
+        self._offsets = [0]
         while True:
             raw = self.stream.readline()
+            self._offsets.append(self._offsets[-1] + len(raw))
             if not raw:
                 raise InvalidData(f"{self.name}: the table is empty")
             self.line += 1
@@ -194,14 +197,22 @@ def parse_block(block: bytes, first_line: int, delimiter: str | None, columns: i
 
     A module-level function, so worker processes can run it.
     """
+    array = _fast(block, delimiter, columns)
+    if array is not None:
+        return array, 0
+    return _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source)
+
+
+def _fast(block: bytes, delimiter: str | None, columns: int) -> np.ndarray | None:
+    """NumPy's C reader, or None when it refuses the block (then the exact reader decides)."""
     try:
         array = np.loadtxt(io.BytesIO(block), delimiter=delimiter, quotechar='"', comments="#",
                            ndmin=2, dtype=np.float64)
-        if array.shape[1] == columns and not np.isnan(array).any():
-            return array, 0
     except ValueError:
-        pass
-    return _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source)
+        return None
+    if array.size and (array.shape[1] != columns or np.isnan(array).any()):
+        return None
+    return array.reshape(-1, columns)
 
 
 def _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source):
@@ -242,18 +253,29 @@ def _row(fields, columns, names, where) -> list[float]:
 def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = None):
     """Parsed chunks of ``table`` in order: (array (rows, columns), rows skipped).
 
-    The first chunks are parsed here; past PARALLEL_BYTES (a large file or a long pipe) two
-    worker processes parse while this one reads ahead, with at most four chunks in flight, so
-    memory stays bounded whatever the size.
+    A large file is cut into byte ranges that two worker processes read and parse themselves
+    (only the parsed arrays travel back); a long pipe is read here and its chunks parsed by
+    the workers. At most four chunks are in flight, so memory stays bounded whatever the size.
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     arguments = (table.delimiter, table.columns, table.header, skip_bad, table.name)
+    if table.size is not None and table.size - table.data_offset >= PARALLEL_BYTES:
+        starts = range(table.data_offset, table.size, chunk_bytes)
+        jobs = ((parse_range, table.name, start, start + chunk_bytes, table.data_offset,
+                 table._pending_line + 1, *arguments) for start in starts)
+        yield from _in_workers(jobs)
+        return
     blocks = table.blocks(chunk_bytes)
     for _ in range(max(1, PARALLEL_BYTES // chunk_bytes)):
         item = next(blocks, None)
         if item is None:
             return
         yield parse_block(item[1], item[0], *arguments)
+    yield from _in_workers((parse_block, block, first, *arguments) for first, block in blocks)
+
+
+def _in_workers(jobs):
+    """Run (function, *arguments) jobs on two worker processes; results in order."""
     import concurrent.futures
     import multiprocessing
 
@@ -261,9 +283,34 @@ def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = 
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
         pending = []
-        for first_line, block in blocks:
-            pending.append(pool.submit(parse_block, block, first_line, *arguments))
+        for function, *arguments in jobs:
+            pending.append(pool.submit(function, *arguments))
             if len(pending) >= 4:
                 yield pending.pop(0).result()
         for future in pending:
             yield future.result()
+
+
+def parse_range(path: str, start: int, stop: int, data_offset: int, data_line: int,
+                delimiter, columns, names, skip_bad, source) -> tuple[np.ndarray, int]:
+    """The lines of ``path`` that begin in bytes [start, stop), parsed (in a worker)."""
+    with open(path, "rb") as handle:
+        handle.seek(max(start - 1, data_offset))
+        if start > data_offset:
+            handle.readline()  # the rest of the line that began before ``start``
+        begin = handle.tell()
+        if begin >= stop:
+            return np.empty((0, columns)), 0
+        block = handle.read(stop - begin)
+        if not block.endswith(b"\n"):
+            block += handle.readline()  # the line that begins before ``stop`` ends after it
+        array = _fast(block, delimiter, columns)
+        if array is not None:
+            return array, 0
+        # Only now is the block's first line number worth counting.
+        handle.seek(data_offset)
+        first_line = data_line + sum(piece.count(b"\n") for piece in
+                                     iter(lambda: handle.read(min(CHUNK_BYTES, begin -
+                                                                  handle.tell())), b""))
+    return _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source)
+

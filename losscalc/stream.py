@@ -161,6 +161,8 @@ def run_table(spec, opts, report, stdin=None) -> None:
     try:
         for array, bad in read_chunks(table, opts["skip_bad_rows"]):
             skipped += bad
+            if not len(array):  # a range of blank or comment lines, or all skipped
+                continue
             rows += len(array)
             values += array.size
             progress.advance(table.stream.tell() if table.size else array.nbytes, rows)
