@@ -28,8 +28,13 @@ def run(command: str) -> str:
     args = shlex.split(command)[1:]
     out, err = io.StringIO(), io.StringIO()
     os.environ["COLUMNS"] = "80"
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        main(args)
+    here = os.getcwd()
+    os.chdir(README.parent)  # the examples name files relative to the project's root
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main(args)
+    finally:
+        os.chdir(here)
     text = out.getvalue() + err.getvalue()
     return "\n".join(line.rstrip() for line in text.splitlines())
 
