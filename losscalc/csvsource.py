@@ -45,6 +45,7 @@ class Table:
         self.name = "stdin" if source == "-" else source
         self.stream, self.size = self._open(source, stdin)
         self.line = 0  # lines consumed so far (1-based numbering of the next is line + 1)
+        self.consumed = 0  # bytes of data read so far (read_chunks keeps it up to date)
         first = self._first_line()
         self.delimiter = delimiter if delimiter is not None else self._sniff(first, source)
         fields = self.split(first)
@@ -256,26 +257,32 @@ def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = 
     A large file is cut into byte ranges that two worker processes read and parse themselves
     (only the parsed arrays travel back); a long pipe is read here and its chunks parsed by
     the workers. At most four chunks are in flight, so memory stays bounded whatever the size.
+    ``table.consumed`` follows the bytes read, for a progress bar.
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
     arguments = (table.delimiter, table.columns, table.header, skip_bad, table.name)
     if table.size is not None and table.size - table.data_offset >= PARALLEL_BYTES:
         starts = range(table.data_offset, table.size, chunk_bytes)
-        jobs = ((parse_range, table.name, start, start + chunk_bytes, table.data_offset,
-                 table._pending_line + 1, *arguments) for start in starts)
-        yield from _in_workers(jobs)
-        return
-    blocks = table.blocks(chunk_bytes)
-    for _ in range(max(1, PARALLEL_BYTES // chunk_bytes)):
-        item = next(blocks, None)
-        if item is None:
-            return
-        yield parse_block(item[1], item[0], *arguments)
-    yield from _in_workers((parse_block, block, first, *arguments) for first, block in blocks)
+        jobs = ((min(start + chunk_bytes, table.size) - start, parse_range, table.name, start,
+                 start + chunk_bytes, table.data_offset, table._pending_line + 1, *arguments)
+                for start in starts)
+    else:
+        blocks = table.blocks(chunk_bytes)
+        for _ in range(max(1, PARALLEL_BYTES // chunk_bytes)):
+            item = next(blocks, None)
+            if item is None:
+                return
+            table.consumed += len(item[1])
+            yield parse_block(item[1], item[0], *arguments)
+        jobs = ((len(block), parse_block, block, first, *arguments) for first, block in blocks)
+    for result, nbytes in _in_workers(jobs):
+        table.consumed += nbytes
+        yield result
 
 
 def _in_workers(jobs):
-    """Run (function, *arguments) jobs on two worker processes; results in order."""
+    """Run (nbytes, function, *arguments) jobs on two worker processes; (result, nbytes)
+    in order."""
     import concurrent.futures
     import multiprocessing
 
@@ -283,12 +290,13 @@ def _in_workers(jobs):
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
         pending = []
-        for function, *arguments in jobs:
-            pending.append(pool.submit(function, *arguments))
+        for nbytes, function, *arguments in jobs:
+            pending.append((pool.submit(function, *arguments), nbytes))
             if len(pending) >= 4:
-                yield pending.pop(0).result()
-        for future in pending:
-            yield future.result()
+                future, done = pending.pop(0)
+                yield future.result(), done
+        for future, done in pending:
+            yield future.result(), done
 
 
 def parse_range(path: str, start: int, stop: int, data_offset: int, data_line: int,

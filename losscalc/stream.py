@@ -165,7 +165,7 @@ def run_table(spec, opts, report, stdin=None) -> None:
                 continue
             rows += len(array)
             values += array.size
-            progress.advance(table.stream.tell() if table.size else array.nbytes, rows)
+            progress.advance(table.consumed, rows)
             if streamer is None and values <= IN_MEMORY_VALUES and not _stream_rows(opts):
                 chunks.append(array)
                 continue
