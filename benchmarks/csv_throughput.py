@@ -6,6 +6,8 @@ significant digits, as a notebook's export does), then runs, alternately, --runs
 
     losscalc mse --csv FILE            (the file read by path: workers read ranges of it)
     cat FILE | losscalc mse            (the same through a pipe)
+    the same two with NumPy's parser   (only if pyarrow, the extra losscalc[fast], is
+                                        installed: then the two above use pyarrow's)
     pandas read_csv + NumPy's mean     (only if pandas is installed)
 
 and prints for each the median wall time, MB/s, the peak resident memory of its largest
@@ -41,12 +43,14 @@ def losscalc() -> list[str]:
     return [script] if os.access(script, os.X_OK) else [sys.executable, "-m", "losscalc"]
 
 
-def timed(argv: list[str], stdin_from: str | None = None) -> tuple[float, float, str]:
+def timed(argv: list[str], stdin_from: str | None = None,
+          env: dict | None = None) -> tuple[float, float, str]:
     """(seconds, peak RSS in MiB of the largest process, stdout) of one run."""
     start = time.perf_counter()
     feeder = subprocess.Popen(["cat", stdin_from], stdout=subprocess.PIPE) if stdin_from else None
     child = subprocess.Popen(argv, stdin=feeder.stdout if feeder else subprocess.DEVNULL,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env={**os.environ, **(env or {})})
     if feeder:
         feeder.stdout.close()
     out = child.stdout.read()
@@ -77,21 +81,28 @@ def main() -> None:
         write_csv(path, args.rows)
     size_mb = os.path.getsize(path) / 1e6
 
-    commands = {
-        "losscalc mse --csv FILE": (losscalc() + ["mse", "--csv", path, "-q"], None),
-        "cat FILE | losscalc mse": (losscalc() + ["mse", "-q"], path),
-    }
+    by_path, piped = losscalc() + ["mse", "--csv", path, "-q"], losscalc() + ["mse", "-q"]
+    commands = {"losscalc mse --csv FILE": (by_path, None, None),
+                "cat FILE | losscalc mse": (piped, path, None)}
+    try:
+        import pyarrow  # noqa: F401
+
+        numpy_only = {"LOSSCALC_CSV_PARSER": "numpy"}
+        commands["  (NumPy's parser) --csv"] = (by_path, None, numpy_only)
+        commands["  (NumPy's parser) cat |"] = (piped, path, numpy_only)
+    except ImportError:
+        print("pyarrow is not installed: NumPy's parser only", file=sys.stderr)
     try:
         import pandas  # noqa: F401
 
-        commands["pandas read_csv + NumPy"] = ([sys.executable, "-c", PANDAS, path], None)
+        commands["pandas read_csv + NumPy"] = ([sys.executable, "-c", PANDAS, path], None, None)
     except ImportError:
         print("pandas is not installed: no baseline", file=sys.stderr)
 
     results = {name: [] for name in commands}
     for _ in range(args.runs):
-        for name, (argv, stdin_from) in commands.items():
-            results[name].append(timed(argv, stdin_from))
+        for name, (argv, stdin_from, env) in commands.items():
+            results[name].append(timed(argv, stdin_from, env))
 
     values = {float(runs[0][2]) for runs in results.values()}
     spread = (max(values) - min(values)) / max(1.0, abs(min(values)))

@@ -27,6 +27,19 @@ def write(tmp_path, name, text, mode="w"):
     return str(path)
 
 
+@pytest.fixture(autouse=True, params=["numpy", "arrow"])
+def parser(request, monkeypatch):
+    """Every test runs with NumPy's parser, and again with pyarrow's when it is installed."""
+    if request.param == "arrow":
+        pyarrow = pytest.importorskip("pyarrow")
+        import pyarrow.csv
+
+        monkeypatch.setattr(csvsource, "_ARROW", [(pyarrow, pyarrow.csv)])
+    else:
+        monkeypatch.setattr(csvsource, "_ARROW", [None])
+    return request.param
+
+
 @pytest.fixture
 def tiny_chunks(monkeypatch):
     """Chunks of 64 bytes, streaming after 8 numbers, worker processes after 256 bytes."""
