@@ -80,6 +80,8 @@ def _from_json_text(text: str, option: str) -> np.ndarray:
     try:
         data = json.loads(text, parse_constant=lambda c: {"Infinity": math.inf,
                                                          "-Infinity": -math.inf}.get(c, math.nan))
+    except RecursionError:
+        raise InvalidData(f"{option}: the JSON is nested too deeply") from None
     except json.JSONDecodeError as err:
         raise InvalidData(f"{option}: not valid JSON ({err.msg} at character {err.pos})") \
             from None
@@ -90,14 +92,17 @@ def from_nested(data, option: str) -> np.ndarray:
     """Nested lists of numbers (JSON) as an array; ragged lists and non-numbers are errors."""
     if isinstance(data, dict):
         raise InvalidData(f"{option}: expected numbers or nested lists, got a JSON object")
-    bad = _first_non_number(data)
+    try:
+        bad = _first_non_number(data)
+    except RecursionError:
+        raise InvalidData(f"{option}: the JSON is nested too deeply") from None
     if bad:
         raise InvalidData(f"{option}: expected numbers, got {bad}")
     try:
         array = np.array(data, dtype=float)
     except (ValueError, TypeError):
-        raise InvalidData(f"{option}: the nested lists have rows of different lengths") \
-            from None
+        raise InvalidData(f"{option}: the nested lists have rows of different lengths "
+                          "(or more levels than NumPy's 64 dimensions)") from None
     return finite_or_inf(array, option)
 
 

@@ -229,3 +229,9 @@ def test_table_rejections(text, column, words):
 def test_table_column_index_out_of_range_names_the_column():
     with pytest.raises(InvalidData, match=r"column\W+5"):
         parse_table("1,2\n3,4\n", "--pred", "5")
+
+
+@pytest.mark.parametrize("depth", [100, 10_000])
+def test_deeply_nested_json_is_invalid_data_not_a_crash(depth):
+    with pytest.raises(InvalidData, match="--pred"):
+        parse_literal("[" * depth + "1" + "]" * depth, "--pred")
