@@ -21,6 +21,7 @@ import sys
 import numpy as np
 
 from .errors import InputOutputError, InvalidData, UsageError
+from .inputs import is_number, open_error
 
 CHUNK_BYTES = 4 << 20
 PARALLEL_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
@@ -28,14 +29,6 @@ PARALLEL_BYTES = 32 << 20  # below this, starting worker processes costs more th
 PRED_NAMES = ("pred", "preds", "prediction", "predictions", "y_pred", "yhat", "y_hat",
               "output", "logit*", "prob*", "score*")
 TARGET_NAMES = ("target", "targets", "label", "labels", "y", "y_true", "true", "class")
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 class Table:
@@ -50,7 +43,7 @@ class Table:
         first = self._first_line()
         self.delimiter = delimiter if delimiter is not None else self._sniff(first, source)
         fields = self.split(first)
-        has_header = not all(_is_number(f) for f in fields) if header is None else header
+        has_header = not all(is_number(f) for f in fields) if header is None else header
         self.header = [f.strip() for f in fields] if has_header else None
         self.columns = len(fields)
         self._pending = b"" if has_header else (first + "\n").encode()
@@ -67,9 +60,7 @@ class Table:
         try:
             return open(source, "rb"), os.path.getsize(source)
         except OSError as err:
-            reason = {FileNotFoundError: "no such file", IsADirectoryError: "it is a directory",
-                      PermissionError: "permission denied"}.get(type(err), str(err))
-            raise InputOutputError(f"cannot read {source!r}: {reason}") from None
+            raise open_error(source, err) from None
 
     def _first_line(self) -> str:
         """The first line that is neither blank nor a # comment (a UTF-8 BOM dropped)."""

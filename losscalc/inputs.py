@@ -144,7 +144,7 @@ def _split_key(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
-def _open_error(path: str, err: OSError) -> InputOutputError:
+def open_error(path: str, err: OSError) -> InputOutputError:
     reason = {
         FileNotFoundError: "no such file",
         IsADirectoryError: "it is a directory",
@@ -160,7 +160,7 @@ def _read_text(path: str) -> str:
     except UnicodeDecodeError:
         raise InputOutputError(f"cannot read {path!r}: not a text file (not UTF-8)") from None
     except OSError as err:
-        raise _open_error(path, err) from None
+        raise open_error(path, err) from None
 
 
 def read_file(spec: str, option: str) -> np.ndarray:
@@ -178,7 +178,7 @@ def _read_numpy(path: str, key: str | None, option: str) -> np.ndarray:
     try:
         data = np.load(path, allow_pickle=False)
     except OSError as err:
-        raise _open_error(path, err) from None
+        raise open_error(path, err) from None
     except (ValueError, EOFError):
         raise InputOutputError(f"cannot read {path!r}: not a valid .npy/.npz file "
                                "(or it holds Python objects, which are never loaded)") from None
@@ -205,7 +205,7 @@ def parse_table(text: str, option: str, column: str | None = None, tab: bool = F
     split = (lambda ln: [f.strip() for f in ln.split("\t")]) if tab else _split_fields
     header = None
     first = split(lines[0])
-    if not all(_is_number(f) for f in first):
+    if not all(is_number(f) for f in first):
         header, lines = [f.strip().strip('"') for f in first], lines[1:]
     rows = [split(line) for line in lines]
     if not rows:
@@ -223,7 +223,7 @@ def parse_table(text: str, option: str, column: str | None = None, tab: bool = F
         try:
             values.append([float(f) for f in fields])
         except ValueError:
-            bad = next(f for f in fields if not _is_number(f))
+            bad = next(f for f in fields if not is_number(f))
             raise InvalidData(f"{option}: line {n + line0}: cannot read {bad!r} as a number") \
                 from None
     widths = {len(v) for v in values}
@@ -241,7 +241,7 @@ def _split_fields(line: str) -> list[str]:
     return [f for f in _FIELD_SPLIT.split(line.replace(";", ",")) if f != ""]
 
 
-def _is_number(text: str) -> bool:
+def is_number(text: str) -> bool:
     try:
         float(text)
         return True
