@@ -154,7 +154,9 @@ def loss_command(spec: LossSpec):
 
 # Commands that live in modules of their own, each exposing a Typer ``app``: imported and
 # built only when invoked, so a loss command never pays for them.
-SUBCOMMANDS: dict[str, str] = {}
+SUBCOMMANDS: dict[str, str] = {
+    "act": "losscalc.commands.act",
+}
 
 
 class LossGroup(TyperGroup):

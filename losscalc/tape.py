@@ -191,7 +191,9 @@ def power_of(a: Node, k: int) -> Node:
 
 
 def tanh(a: Node) -> Node:
-    out = np.tanh(a.value)
+    # Rounded from double precision: NumPy's float32 tanh can be an ulp off near ±1, which
+    # 1 − tanh² (its derivative) turns into a large relative error.
+    out = np.tanh(a.value.astype(float)).astype(a.dtype)
     # PyTorch's tanh_backward: g·(1 − y²), from the output.
     return Node(out, "tanh", (a,), lambda g: (g * (1 - out * out),))
 

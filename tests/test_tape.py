@@ -230,7 +230,7 @@ def evaluate_text(step):
     keep = any(n.attrs.get("keepdims") for n in _walk(step.node))
     take = [n for n in _walk(step.node) if n.op == "take"]
     replacements = [
-        (r"\[y\]", "@TAKE"), ("−", "-"), ("·", "*"), ("²", "**2"),
+        (r"\[y\]", "@TAKE"), ("−", "-"), ("·", "*"), ("²", "**2"), ("³", "**3"),
         (r"ln\(", "log("), (r"max_c\(", "max_axis("),
         (r"Σ_c\(", "sum_axis("), (r"Σ\(", "sum_all("), (r"\|([^|]+)\|", r"abs(\1)"),
         (r"(?<![a-z_])max\(", "maximum("), (r"(?<![a-z_])min\(", "minimum("),
@@ -239,7 +239,8 @@ def evaluate_text(step):
         text = re.sub(old, new, text)
     text = re.sub(r"(v\d+)@TAKE", r"take(\1)", text)
     env.update(
-        log=np.log, exp=np.exp, abs=np.abs, tanh=np.tanh, erf=np.vectorize(math.erf), maximum=np.maximum, minimum=np.minimum,
+        log=np.log, exp=np.exp, abs=np.abs, maximum=np.maximum, minimum=np.minimum,
+        tanh=np.tanh, erf=np.vectorize(math.erf),
         max_axis=lambda a: np.max(a, axis=axis, keepdims=True),
         sum_axis=lambda a: np.sum(a, axis=axis, keepdims=keep), sum_all=np.sum,
         take=lambda a: np.squeeze(np.take_along_axis(a, take[0].attrs["index"], axis=take[0]

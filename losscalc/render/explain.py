@@ -65,7 +65,10 @@ class SampleView(T.View):
                 self._batched[key] = aligned and node.attrs.get("batched", False)
             else:
                 inner = [node.attrs["expr"]] if node.op == "fused" else node.parents
-                self._batched[key] = aligned and any(self.batched(p) for p in inner)
+                # A piecewise node varies with its condition even between constants
+                # (relu′ = 1 if x > 0 else 0).
+                self._batched[key] = aligned and (node.op == "where" or
+                                                  any(self.batched(p) for p in inner))
         return self._batched[key]
 
     def value(self, node: T.Node):
@@ -109,14 +112,14 @@ class Explanation:
         return "\n".join(out) + "\n"
 
 
-def _step_line(step, view: SampleView) -> str:
+def step_line(step, view: SampleView) -> str:
     numbers = T.render(step.node, True, view)[0]
     result = fmt_array(view.value(step.node), view.digits, view.full)
     text = f"{step.name} = {numbers}"
     return text if numbers == result else f"{text} = {result}"
 
 
-def _named_constants(steps) -> list[T.Node]:
+def named_constants(steps) -> list[T.Node]:
     """Named numbers and per-class tensors the formulas use (β, ε, C, w …), once each."""
     found, seen = [], set()
 
@@ -177,7 +180,7 @@ def build(result, spec, inputs: dict, digits: int = 6, full: bool = False) -> Ex
         formulas.append(Prose("ln is the natural logarithm (base e), as in PyTorch: the loss is "
                               "in nats, not base 10"))
     sections = [Section("formulas", formulas)]
-    constants = _named_constants(sample_steps)
+    constants = named_constants(sample_steps)
     if constants:
         sections.append(Section("with", [f"{c.name} = {fmt_array(c.value, digits, full)}"
                                          for c in constants]))
@@ -189,14 +192,14 @@ def build(result, spec, inputs: dict, digits: int = 6, full: bool = False) -> Ex
                 for k, v in ((pred, inputs[pred]), (target, inputs[target]))
                 if count is None or (np.ndim(v) and np.shape(v)[0] == count)]
         title = "computation" if count is None else f"{label} {n}"
-        steps = [_step_line(s, view) for s in sample_steps]
+        steps = [step_line(s, view) for s in sample_steps]
         sections.append(Section(title, data + steps))
     if count is not None and shown < count:
         sections.append(Section(f"… {count - shown} more {label}s (same steps)"))
 
     whole = SampleView(None, None, digits, full, squeeze=False)
     if result.reduction != "none":
-        lines = [_step_line(s, whole) for s in reduce_steps]
+        lines = [step_line(s, whole) for s in reduce_steps]
         remarks = [Prose(r) for r in result.remarks]
         sections.append(Section(f"reduction ({result.reduction})", lines + remarks))
     loss_step = reduce_steps[-1] if reduce_steps else None

@@ -28,8 +28,20 @@ def nested(array) -> object:
 
 
 def plain(result) -> str:
-    values = np.asarray(result.value).reshape(-1)
-    return "\n".join(repr(float(v)) for v in values) + "\n"
+    return plain_values(result.value)
+
+
+def plain_values(values) -> str:
+    """Every number on a line of its own, row-major, as repr(float): round-trips the double."""
+    return "\n".join(repr(float(v)) for v in np.asarray(values).reshape(-1)) + "\n"
+
+
+def csv_text(header: list[str], rows) -> str:
+    """A header line, then one line per row; numbers as repr(float), other cells as given."""
+    def cell(v):
+        return v if isinstance(v, str) else repr(float(v))
+
+    return "\n".join([",".join(header), *(",".join(cell(v) for v in row) for row in rows)]) + "\n"
 
 
 def to_json(result, steps=None) -> str:

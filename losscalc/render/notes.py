@@ -12,6 +12,10 @@ _SYMBOLS = {
     "−": "-", "·": r" \cdot ", "²": "^{2}", "≠": r" \neq ", "≥": r" \geq ", "≤": r" \leq ",
     "∞": r"\infty ", "∂": r"\partial ", "…": r"\ldots ", "ℓ": r"\ell ", "ε": r"\varepsilon ",
     "δ": r"\delta ", "β": r"\beta ", "σ": r"\sigma ", "Σ": r"\Sigma ", "‖": r"\| ",
+    # act, info, backprop
+    "′": "'", "ᵀ": "^{T}", "³": "^{3}", "½": r"\tfrac{1}{2}", "√": r"\surd ", "₂": "_{2}",
+    "₁₀": "_{10}", "→": r"\to ", "α": r"\alpha ", "κ": r"\kappa ", "π": r"\pi ",
+    "τ": r"\tau ", "Φ": r"\Phi ", "φ": r"\varphi ",
 }
 _FUNCTIONS = {"ln": r"\ln", "exp": r"\exp", "max": r"\max", "min": r"\min", "sign":
               r"\operatorname{sign}", "onehot": r"\operatorname{onehot}"}

@@ -5,6 +5,8 @@ Imported only when a table is printed: rich costs more start-up than the whole c
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from rich import box
 from rich.console import Console
@@ -79,20 +81,50 @@ def _gradient_table(result, digits, show_all) -> Table:
     return table
 
 
+def _console(file, no_color) -> Console:
+    return Console(file=file, no_color=no_color, highlight=False, soft_wrap=False)
+
+
+def _head(console, name: str, detail: str, value: str | None) -> None:
+    """The first lines: the name in bold, the settings dimmed, then the value."""
+    console.print(Text.assemble((name, "bold"), (f"  {detail}", "dim")))
+    if value is not None:
+        console.print(Text.assemble(("value ", "bold"), (value, "bold cyan")))
+
+
 def print_tables(result, pred, target, *, digits=6, show_all=False, no_color=False,
                  file=None) -> None:
-    console = Console(file=file, no_color=no_color, highlight=False, soft_wrap=False)
-    head = Text()
-    head.append(result.loss, style="bold")
-    head.append(f"  reduction {result.reduction} · {result.dtype}", style="dim")
-    console.print(head)
+    console = _console(file, no_color)
     value = np.asarray(result.value)
     shown = fmt_value(value, digits) if value.ndim == 0 else f"{value.size} values (below)"
-    console.print(Text.assemble(("value ", "bold"), (shown, "bold cyan")))
+    _head(console, result.loss, f"reduction {result.reduction} · {result.dtype}", shown)
     console.print(_elementwise_table(result, np.asarray(pred), np.asarray(target), digits,
                                      show_all))
     if grad_width(result) != 1:
         console.print(_gradient_table(result, digits, show_all))
+
+
+class Grid(NamedTuple):
+    """A table of formatted cells (the commands other than losses: act, info, backprop)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def print_grids(name: str, detail: str, value: str | None, grids, *, show_all=False,
+                no_color=False, file=None) -> None:
+    """The head lines, then each grid as a table (long ones truncated unless ``show_all``)."""
+    console = _console(file, no_color)
+    _head(console, name, detail, value)
+    for grid in grids:
+        table = _table(grid.title, grid.columns)
+        rows, more = _rows(grid.rows, show_all)
+        for row in rows:
+            table.add_row(*row)
+        if more:
+            table.add_row(f"… {more} more", *[""] * (len(grid.columns) - 1))
+        console.print(table)
 
 
 def print_explanation(explanation, *, no_color=False, file=None) -> None:

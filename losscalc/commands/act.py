@@ -1,0 +1,257 @@
+"""`losscalc act NAME --x …`: an activation's values and derivative (or Jacobian), as
+PyTorch's autograd gives them, in every output form, with --explain."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import typer
+
+from .. import activations as A
+from ..cli import _choice
+from ..errors import UsageError
+from .common import OUTPUT_OPTIONS, TENSOR, Report, command, emit, json_steps, one_stdin, tensor
+
+_PARAMS = {p.name: p for spec in A.ACTIVATIONS.values() for p in spec.params}
+_TYPES = {"float": (Optional[float], "NUMBER"), "int": (Optional[int], "INTEGER")}
+
+
+def _param_options() -> dict:
+    """One option per activation parameter of the registry (None: not given)."""
+    out = {}
+    for p in _PARAMS.values():
+        if p.kind == "choice":
+            annotation, metavar = Optional[_choice(p.name, A.CHOICES[p.name])], None
+        else:
+            annotation, metavar = _TYPES[p.kind]
+        out[p.name] = (annotation, None, typer.Option(
+            p.option, metavar=metavar,
+            help=f"{p.help[:1].upper()}{p.help[1:]} [default: {p.default}]."))
+    return out
+
+
+OPTIONS = {
+    "name": (str, ..., typer.Argument(metavar="NAME", help="The activation (see the list "
+                                                           "above).", show_default=False)),
+    "x": (Optional[str], None, typer.Option("--x", "-x", metavar="TENSOR",
+                                            help=f"The inputs. {TENSOR}.")),
+    "range": (Optional[str], None, typer.Option(
+        "--range", metavar="A:B", help="Inputs linspace(A, B, --num), as torch.linspace.")),
+    "num": (Optional[int], None, typer.Option("--num", min=1, metavar="K",
+                                              help="How many inputs --range makes "
+                                                   "(default 100).")),
+    "upstream": (Optional[str], None, typer.Option(
+        "--upstream", "-u", metavar="TENSOR",
+        help="The upstream gradient u (x's shape): x.grad is then the vector-Jacobian "
+             "product, the gradient of (y·u).sum() (default u = 1, of y.sum()).")),
+    **_param_options(),
+    **OUTPUT_OPTIONS,
+}
+
+
+def _help() -> str:
+    rows = "\n".join(f"  {s.name:<12}{s.formula}" for s in A.ACTIVATIONS.values())
+    aliases = "; ".join(f"{s.name}: {', '.join(s.aliases)}" for s in A.ACTIVATIONS.values()
+                        if s.aliases)
+    return f"""An activation's values and its derivative, as PyTorch computes them.
+
+\b
+{rows}
+
+Elementwise functions give f′(x) per element; softmax, log-softmax and hardmax act on each
+row along --dim and give the Jacobian ∂y_i/∂x_j of each row. x.grad is what autograd returns
+after (y·u).sum().backward(): with the default u = 1 it is the gradient of y.sum() (f′(x), or
+exactly 0 for softmax, whose rows always sum to 1). Conventions at kinks are PyTorch's
+(relu′(0) = 0, leaky_relu′(0) = slope, elu′(0) = α).
+
+\b
+Output: plain prints the values, one per line; csv one row per
+element: index, x, value, derivative (u and x.grad with --upstream;
+along --dim: x, value, u, x.grad); json {{"act", "dtype", "value",
+"grad": {{"x"}}, "derivative" (elementwise) or "jacobian" (rows…, C, C;
+null beyond {A.JACOBIAN_MAX} classes), "shape": {{"x"}}, "params"}}.
+
+\b
+Examples:
+  losscalc act sigmoid --x -2,0,2 --explain
+  losscalc act tanh --range -10:10 --num 100 --json
+  losscalc act softmax --x '-1,2,-3,4; -2,3,-3,9' --upstream '1,0,0,0; 0,1,0,0'
+
+Aliases: {aliases}."""
+
+
+def _inputs(opts: dict) -> np.ndarray:
+    if opts["x"] is not None and opts["range"] is not None:
+        raise UsageError("give --x or --range, not both")
+    if opts["range"] is None:
+        if opts["num"] is not None:
+            raise UsageError("--num goes with --range A:B")
+        if opts["x"] is None:
+            raise UsageError("act needs --x (or --range A:B)",
+                             f"for example: {A.resolve(opts['name']).example}")
+        return tensor(opts["x"], "--x")
+    parts = opts["range"].split(":")
+    try:
+        start, end = (float(v) for v in parts)
+    except ValueError:
+        raise UsageError(f"--range takes A:B, two numbers such as -10:10; got "
+                         f"{opts['range']!r}") from None
+    if not (np.isfinite(start) and np.isfinite(end)):
+        raise UsageError("--range needs finite numbers")
+    return A.linspace(start, end, 100 if opts["num"] is None else opts["num"], opts["dtype"])
+
+
+def run(opts: dict) -> None:
+    spec = A.resolve(opts["name"])
+    one_stdin(opts, ["x", "upstream"])
+    x = _inputs(opts)
+    upstream = tensor(opts["upstream"], "--upstream")
+    params = {name: opts[name] for name in _PARAMS}
+    result = A.compute_act(spec, x, params, opts["dtype"], upstream)
+    emit(report(result, spec), opts)
+
+
+app = command(run, OPTIONS, "act", _help())
+
+
+# ---------------------------------------------------------------------------------------------
+# The result in every form
+
+
+def _settings(result: A.ActResult, spec: A.Activation) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in result.params.items())
+    return f"{spec.reference.split(' (')[0]}" + (f" ({params})" if params else "")
+
+
+def _index_columns(ndim: int) -> list[str]:
+    from ..render.machine import index_names
+
+    return index_names(ndim) if ndim else []
+
+
+def _per_element(result: A.ActResult):
+    """Column names and, per element, its values: x, value, f′ (elementwise), u, x.grad."""
+    columns = {"x": result.x, "value": result.value}
+    if result.derivative is not None:
+        columns["derivative"] = result.derivative
+    if result.upstream is not None:
+        columns["u"] = result.upstream
+    if result.upstream is not None or result.derivative is None:
+        columns["x.grad"] = result.grad
+    rows = [(index, [a[index] for a in columns.values()]) for index in np.ndindex(*result.x.shape)]
+    return list(columns), rows
+
+
+def report(result: A.ActResult, spec: A.Activation) -> Report:
+    from ..render.machine import nested
+
+    obj = {"act": result.act, "dtype": result.dtype, "value": nested(result.value),
+           "grad": {"x": nested(result.grad)}}
+    if spec.along_axis:
+        obj["jacobian"] = None if result.jacobian is None else nested(result.jacobian)
+    else:
+        obj["derivative"] = nested(result.derivative)
+    obj["shape"] = {"x": list(result.x.shape)}
+    if result.upstream is not None:
+        obj["shape"]["upstream"] = list(result.upstream.shape)
+    obj["params"] = result.params
+    names, rows = _per_element(result)
+    jac = [] if result.jacobian is None else [{"text": "J = ∂y_i/∂x_j (each row)",
+                                               "value": nested(result.jacobian)}]
+    return Report(
+        name=result.act, detail=f"{_settings(result, spec)} · {result.dtype}",
+        value=result.value, json=obj,
+        csv_header=_index_columns(result.x.ndim) + names,
+        csv_rows=[[str(i) for i in index] + values for index, values in rows],
+        grids=lambda digits, full: _grids(result, digits, full),
+        explanation=lambda digits, full: explain(result, spec, digits, full),
+        steps=lambda: json_steps(result.steps) + jac,
+        notes=list(result.notes),
+    )
+
+
+JACOBIAN_TABLE_MAX = 10  # classes beyond which the table leaves the Jacobian to --json
+SHOWN_ROWS = 3
+
+
+def _grids(result: A.ActResult, digits: int, full: bool):
+    from ..render.explain import fmt_value
+    from ..render.table import Grid
+
+    names, rows = _per_element(result)
+    columns = (["index"] if result.x.ndim else []) + names
+    grids = [Grid("Values" + (" and derivative" if result.derivative is not None else
+                              " and gradient"), columns,
+                  [([", ".join(map(str, i))] if result.x.ndim else []) +
+                   [fmt_value(v, digits) for v in values] for i, values in rows])]
+    jac = result.jacobian
+    if jac is not None and jac.shape[-1] <= JACOBIAN_TABLE_MAX:
+        batch = list(np.ndindex(*jac.shape[:-2]))
+        for index in batch if full else batch[:SHOWN_ROWS]:
+            where = f", row {', '.join(map(str, index))}" if index else ""
+            grids.append(Grid(f"Jacobian ∂y_i/∂x_j{where}",
+                              ["i \\ j"] + [str(j) for j in range(jac.shape[-1])],
+                              [[str(i)] + [fmt_value(v, digits) for v in row]
+                               for i, row in enumerate(jac[index])]))
+        if len(batch) > SHOWN_ROWS and not full:
+            grids.append(Grid(f"… {len(batch) - SHOWN_ROWS} more rows' Jacobians (--all)",
+                              [""], []))
+    return grids
+
+
+def explain(result: A.ActResult, spec: A.Activation, digits: int = 6, full: bool = False):
+    """The computation as a teacher writes it: formulas, then each element (or row) with its
+    numbers, then the derivative; every number is one the computation produced."""
+    from ..render.explain import (SHOWN_SAMPLES, Explanation, Prose, SampleView, Section,
+                                  fmt_array, named_constants, step_line)
+
+    steps = [s for s in result.steps if s.stage == "sample"]
+    grad_steps = [s for s in result.steps if s.stage == "grad"]
+    x = result.x
+    batched = x.ndim >= 1 and (result.axis is None or result.axis != 0)
+    count = x.shape[0] if batched else None
+    label = "element" if x.ndim == 1 and result.axis is None else "row"
+
+    formulas = [f"{s.name} = {s.formula}" for s in steps]
+    if spec.along_axis:
+        formulas.append(Prose(f"derivative: {spec.derivative}"))
+    formulas += [f"{s.name} = {s.formula}" for s in grad_steps if s.name == "x.grad"]
+    if any("exp" in f or "ln" in f for f in formulas if not isinstance(f, Prose)):
+        formulas.append(Prose("exp and ln are base e, as in PyTorch"))
+    sections = [Section("formulas", formulas)]
+    constants = named_constants(result.steps)
+    if constants:
+        sections.append(Section("with", [f"{c.name} = {fmt_array(c.value, digits, full)}"
+                                          for c in constants]))
+
+    shown = 1 if count is None else (count if full else min(count, SHOWN_SAMPLES))
+    for n in range(shown):
+        view = SampleView(count, None if count is None else n, digits, full)
+        pick = (lambda a: a) if count is None else (lambda a: a[n])
+        lines = [f"x = {fmt_array(pick(x), digits, full)}"]
+        if result.upstream is not None or spec.vjp is not None:
+            lines.append(f"u = {fmt_array(pick(np.ones_like(x) if result.upstream is None else result.upstream), digits, full)}")
+        lines += [step_line(s, view) for s in steps]
+        if result.jacobian is not None:
+            jac = result.jacobian if count is None else result.jacobian[n]
+            lines.append(f"J = {fmt_array(jac, digits, full)}")
+        lines += [step_line(s, view) for s in grad_steps]
+        sections.append(Section("computation" if count is None else f"{label} {n}", lines))
+    if count is not None and shown < count:
+        sections.append(Section(f"… {count - shown} more {label}s (same steps)"))
+
+    gradient = []
+    if spec.along_axis and result.jacobian is not None:
+        gradient.append(Prose("J is read off autograd: one backward pass per output y_i; row "
+                              "i holds ∂y_i/∂x_j"))
+    if result.upstream is None and not spec.along_axis:
+        gradient.append(Prose(f"x.grad of y.sum() (u = 1) is the derivative itself: x.grad = "
+                              f"{spec.symbol}′"))
+    else:
+        gradient.append(Prose("x.grad = uᵀJ: what autograd gives for (y·u).sum().backward()"))
+    gradient.append(f"x.grad = {fmt_array(result.grad, digits, full)}")
+    gradient += [Prose(r) for r in result.remarks]
+    sections.append(Section("gradient", gradient))
+    title = f"{result.act}: {_settings(result, spec)} · {result.dtype}"
+    return Explanation(title, sections, list(result.notes))
