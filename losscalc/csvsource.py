@@ -35,8 +35,8 @@ class Table:
     """An open table: where it comes from, its delimiter, header and column count."""
 
     def __init__(self, source: str, *, delimiter: str | None = None, header: bool | None = None,
-                 stdin=None):
-        self.name = "stdin" if source == "-" else source
+                 stdin=None, name: str | None = None):
+        self.name = name or ("stdin" if source == "-" else source)
         self.stream, self.size = self._open(source, stdin)
         self.line = 0  # lines consumed so far (1-based numbering of the next is line + 1)
         self.consumed = 0  # bytes of data read so far (read_chunks keeps it up to date)
@@ -69,7 +69,7 @@ class Table:
             raw = self.stream.readline()
             self._offsets.append(self._offsets[-1] + len(raw))
             if not raw:
-                raise InvalidData(f"{self.name}: the table is empty")
+                raise InvalidData(f"{self.name}: the table is empty (no numbers)")
             self.line += 1
             if self.line == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]

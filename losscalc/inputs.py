@@ -16,9 +16,8 @@ import sys
 import numpy as np
 
 from .checks import first_bad, fmt_index
-from .errors import InputOutputError, InvalidData
+from .errors import InputOutputError, InvalidData, UsageError
 
-_FIELD_SPLIT = re.compile(r"[,\s]+")
 
 
 def _number(token: str, option: str, where: str) -> float:
@@ -197,48 +196,26 @@ def _read_numpy(path: str, key: str | None, option: str) -> np.ndarray:
 
 
 def parse_table(text: str, option: str, column: str | None = None, tab: bool = False):
-    """Numbers in rows of a text table (a header line is skipped); ``column`` picks one."""
-    lines = [ln.strip() for ln in text.splitlines()]
-    lines = [ln for ln in lines if ln and not ln.startswith("#")]
-    if not lines:
-        raise InvalidData(f"{option}: the file holds no numbers")
-    split = (lambda ln: [f.strip() for f in ln.split("\t")]) if tab else _split_fields
-    header = None
-    first = split(lines[0])
-    if not all(is_number(f) for f in first):
-        header, lines = [f.strip().strip('"') for f in first], lines[1:]
-    rows = [split(line) for line in lines]
-    if not rows:
+    """One tensor from a text table (rows = lines; a header is detected and skipped), read by
+    the same reader as --csv; ``column`` (a name or 0-based index) picks one column."""
+    import io
+
+    from .csvsource import Table, read_chunks
+
+    table = Table("-", stdin=io.StringIO(text), delimiter="\t" if tab else None, name=option)
+    try:
+        index = table.select(column, option)[0] if column is not None else None
+    except UsageError as err:  # the column is named inside the tensor's value: data, not usage
+        raise InvalidData(f"{option}: {err.message}") from None
+    chunks = [array for array, _ in read_chunks(table)]
+    array = np.concatenate(chunks) if chunks else np.empty((0, table.columns))
+    if not len(array):
         raise InvalidData(f"{option}: the table has a header but no rows of numbers")
-    if column is not None:
-        index = _column_index(column, header, option)
-        short = next((n for n, row in enumerate(rows) if index >= len(row)), None)
-        if short is not None:
-            raise InvalidData(f"{option}: no column {column} in line {short + (2 if header else 1)}"
-                              f" (it has {len(rows[short])} fields; columns count from 0)")
-        rows = [[row[index]] for row in rows]
-    values = []
-    line0 = 2 if header else 1
-    for n, fields in enumerate(rows):
-        try:
-            values.append([float(f) for f in fields])
-        except ValueError:
-            bad = next(f for f in fields if not is_number(f))
-            raise InvalidData(f"{option}: line {n + line0}: cannot read {bad!r} as a number") \
-                from None
-    widths = {len(v) for v in values}
-    if len(widths) > 1:
-        raise InvalidData(f"{option}: rows have different numbers of fields ({sorted(widths)})")
-    array = np.array(values, dtype=float)
+    if index is not None:
+        array = array[:, index]
     if array.size == 1:
-        array = array.reshape(())
-    elif array.shape[0] == 1 or array.shape[1] == 1:
-        array = array.reshape(-1)
-    return finite_or_inf(array, option)
-
-
-def _split_fields(line: str) -> list[str]:
-    return [f for f in _FIELD_SPLIT.split(line.replace(";", ",")) if f != ""]
+        return array.reshape(())
+    return array.reshape(-1) if array.ndim == 2 and 1 in array.shape else array
 
 
 def is_number(text: str) -> bool:
@@ -249,13 +226,6 @@ def is_number(text: str) -> bool:
         return False
 
 
-def _column_index(column: str, header, option: str) -> int:
-    if header and column in header:
-        return header.index(column)
-    if column.isdigit():
-        return int(column)
-    known = f"; columns: {', '.join(header)}" if header else " (the file has no header)"
-    raise InvalidData(f"{option}: no column {column!r}{known}")
 
 
 def parse_tensor(text: str, option: str, stdin=None) -> np.ndarray:

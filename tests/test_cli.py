@@ -744,7 +744,7 @@ def test_file_that_is_not_text(cli, tmp_path):
 
 
 @pytest.mark.parametrize("name, content, fragments", [
-    ("bad.csv", "1,2\n3,x\n", ["'x'", "line 2"]),
+    ("bad.csv", "1,2\n3,x\n", ['"x"', "line 2"]),
     ("nan.csv", "1\nnan\n", ["NaN"]),
     ("obj.json", '{"a": 1}', ["JSON object"]),
     ("bad.json", "[1, 2", ["JSON"]),

@@ -210,8 +210,8 @@ def test_table_shapes(text, column, tab, expected):
 @pytest.mark.parametrize("text, column, words", [
     ("", None, []),
     ("# only a comment\n", None, []),
-    ("1,2\n3,x\n", None, ["'x'", "line 2"]),
-    ("a,b\n1,2\n3,x\n", None, ["'x'", "line 3"]),  # line numbers count the header
+    ("1,2\n3,x\n", None, ['"x"', "line 2", "column 1"]),
+    ("a,b\n1,2\n3,x\n", None, ['"x"', "line 3", 'column "b"']),  # lines count the header
     ("1,2\n3\n", None, []),  # ragged
     ("a,b\n1,2\n", "c", ["'c'"]),  # no such column
     ("a\n1\nnan\n", None, ["NaN"]),
