@@ -156,6 +156,7 @@ def loss_command(spec: LossSpec):
 # built only when invoked, so a loss command never pays for them.
 SUBCOMMANDS: dict[str, str] = {
     "act": "losscalc.commands.act",
+    "info": "losscalc.commands.info",
 }
 
 

@@ -1,0 +1,232 @@
+"""Information measures of discrete distributions: entropy, cross-entropy, KL and
+Jensen–Shannon divergence, in nats, bits or hartleys, over the tape.
+
+Each row of --p (and --q) along the last axis is one distribution. Conventions:
+
+* 0·log 0 = 0 (the limit of p·log p as p → 0): a term whose weight p is 0 is 0, whatever q is.
+* q = 0 where p > 0 makes cross-entropy and KL infinite (p puts mass where q has none); a note
+  says where. Jensen–Shannon stays finite (its mixture m is positive wherever p or q is).
+* Rows must sum to 1 (within 1e-6); --normalize divides each row by its sum instead.
+
+References: H(p) is torch.distributions.Categorical(probs=p).entropy(); D_KL is
+torch.distributions.kl_divergence of two Categoricals; both in nats (natural log). Base 2
+divides by ln 2 (bits), base 10 by ln 10 (hartleys, also called bans or dits).
+
+    >>> from losscalc.info import compute_info
+    >>> float(compute_info("entropy", [0.5, 0.5], base="2").value)
+    1.0
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from . import tape as T
+from .checks import first_bad, fmt_index, fmt_shape
+from .errors import InvalidData, UsageError
+from .registry import normalize
+
+DTYPES = ("float64", "float32")
+SUM_TOLERANCE = 1e-6
+
+# base → (the constant the logs are divided by, the unit, the log's name)
+BASES = {
+    "e": (None, "nats", "ln"),
+    "2": ("ln 2", "bits", "log₂"),
+    "10": ("ln 10", "hartleys", "log₁₀"),
+}
+
+
+class Measure(NamedTuple):
+    name: str
+    fn: Callable
+    symbol: str
+    formula: str
+    reference: str
+    aliases: tuple[str, ...] = ()
+    needs_q: bool = True
+
+
+MEASURES: dict[str, Measure] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def measure(name: str, **entry):
+    def decorate(fn):
+        spec = Measure(name=name, fn=fn, **entry)
+        MEASURES[name] = spec
+        for alias in (name, *spec.aliases):
+            _ALIASES[normalize(alias)] = name
+            _ALIASES[normalize(alias).replace("-", "")] = name
+        return fn
+
+    return decorate
+
+
+def resolve(name: str) -> Measure:
+    key = normalize(name)
+    found = _ALIASES.get(key) or _ALIASES.get(key.replace("-", ""))
+    if found is None:
+        raise UsageError(f"unknown measure {name!r}",
+                         "choose one of " + ", ".join(MEASURES))
+    return MEASURES[found]
+
+
+def _information(t: T.Tape, a: T.Node, log_base: T.Node | None, name: str) -> T.Node:
+    """I = −log_b(a): the information content (surprisal) of each outcome."""
+    node = -T.log(a)
+    return t.let(name, node if log_base is None else node / log_base)
+
+
+def _weighted(t: T.Tape, w: T.Node, term: T.Node, name: str) -> T.Node:
+    """w·term, and 0 where w = 0 (0·log 0 = 0, even against an infinite term)."""
+    return t.let(name, T.where(w.value > 0, w * term, t.const(0), f"{w.name} > 0"))
+
+
+def _row_sum(t: T.Tape, terms: T.Node, name: str) -> T.Node:
+    return t.let(name, T.total(terms, -1, over="c"))
+
+
+@measure("entropy", symbol="H", aliases=("h", "shannon", "shannon-entropy"), needs_q=False,
+         formula="H(p) = −Σ_c p_c·log p_c",
+         reference="torch.distributions.Categorical(probs=p).entropy()")
+def entropy(t, p, q, log_base):
+    """Shannon entropy: the expected information content of an outcome drawn from p."""
+    info = _information(t, p, log_base, "I")
+    terms = _weighted(t, p, info, "h")
+    return terms, _row_sum(t, terms, "H")
+
+
+@measure("cross-entropy", symbol="H(p, q)", aliases=("ce", "xent", "crossentropy"),
+         formula="H(p, q) = −Σ_c p_c·log q_c",
+         reference="−torch.special.xlogy(p, q).sum(-1)")
+def cross_entropy(t, p, q, log_base):
+    """Cross-entropy: the expected information content under q of outcomes drawn from p."""
+    info = _information(t, q, log_base, "I_q")
+    terms = _weighted(t, p, info, "h")
+    return terms, _row_sum(t, terms, "H")
+
+
+def _kl_terms(t, p, info_p, info_q, name):
+    return _weighted(t, p, info_q - info_p, name)
+
+
+@measure("kl", symbol="D_KL(p ‖ q)",
+         aliases=("kl-divergence", "kld", "relative-entropy", "kullback-leibler"),
+         formula="D_KL(p ‖ q) = Σ_c p_c·(log p_c − log q_c) = H(p, q) − H(p)",
+         reference="torch.distributions.kl_divergence(Categorical(p), Categorical(q))")
+def kl(t, p, q, log_base):
+    """Kullback–Leibler divergence of q from p: the extra information q costs when the data
+    follow p. Not symmetric; 0 only when p = q."""
+    info_p = _information(t, p, log_base, "I_p")
+    info_q = _information(t, q, log_base, "I_q")
+    terms = _kl_terms(t, p, info_p, info_q, "d")
+    return terms, _row_sum(t, terms, "D")
+
+
+@measure("js", symbol="JS(p, q)", aliases=("jsd", "jensen-shannon", "js-divergence"),
+         formula="JS(p, q) = ½·D_KL(p ‖ m) + ½·D_KL(q ‖ m), m = ½·(p + q)",
+         reference="½·(kl_divergence(p, m) + kl_divergence(q, m)) with torch Categoricals")
+def js(t, p, q, log_base):
+    """Jensen–Shannon divergence: symmetric, finite, at most ln 2 (1 bit).
+
+    scipy.spatial.distance.jensenshannon returns its square root (a distance), not this.
+    """
+    half = t.const(0.5)
+    m = t.let("m", half * (p + q))
+    info_p = _information(t, p, log_base, "I_p")
+    info_q = _information(t, q, log_base, "I_q")
+    info_m = _information(t, m, log_base, "I_m")
+    d_p = _kl_terms(t, p, info_p, info_m, "d_p")
+    d_q = _kl_terms(t, q, info_q, info_m, "d_q")
+    terms = t.let("j", half * (d_p + d_q))
+    return terms, _row_sum(t, terms, "JS")
+
+
+class InfoResult(NamedTuple):
+    measure: str
+    base: str
+    unit: str
+    dtype: str
+    p: np.ndarray
+    q: np.ndarray | None
+    value: np.ndarray  # one number per distribution (row)
+    elementwise: np.ndarray  # the terms each row sums
+    normalize: bool
+    steps: list
+    notes: list
+    remarks: list
+
+
+def _distributions(values, option: str, name: str, normalize_rows: bool, notes: list):
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 0 or values.size == 0:
+        raise InvalidData(f"{name}: {option} must hold at least one distribution (a vector, or "
+                          "a matrix with one per row)")
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        at = first_bad(bad)
+        raise InvalidData(f"{name}: {option} must hold probabilities >= 0; got "
+                          f"{values[at]:g} at index {fmt_index(at)}")
+    sums = values.sum(-1)
+    off = np.abs(sums - 1) > SUM_TOLERANCE
+    if not off.any():
+        return values
+    at = first_bad(off)
+    where = f"row {fmt_index(at)[1:-1]} of {option}" if values.ndim > 1 else option
+    if not normalize_rows:
+        raise InvalidData(f"{name}: {where} sums to {sums[at]:.10g}, not 1",
+                          "add --normalize to divide each row by its sum")
+    if (sums == 0).any():
+        at = first_bad(sums == 0)
+        where = f"row {fmt_index(at)[1:-1]} of {option}" if values.ndim > 1 else option
+        raise InvalidData(f"{name}: {where} sums to 0 and cannot be normalised")
+    notes.append(f"{where} summed to {sums[at]:.10g}; --normalize divided every row of "
+                 f"{option} by its sum")
+    return values / sums[..., None]
+
+
+def compute_info(name, p, q=None, base: str = "e", dtype: str = "float64",
+                 normalize_rows: bool = False) -> InfoResult:
+    """``name`` (entropy, cross-entropy, kl, js) of each distribution (row) of p (and q)."""
+    spec = name if isinstance(name, Measure) else resolve(name)
+    if base not in BASES:
+        raise UsageError(f"unknown base {base!r}; choose e, 2 or 10")
+    if dtype not in DTYPES:
+        raise UsageError(f"unknown dtype {dtype!r}; choose float64 or float32")
+    notes: list[str] = []
+    if spec.needs_q and q is None:
+        raise UsageError(f"{spec.name} needs --p and --q",
+                         f"for example: losscalc info {spec.name} --p 0.7,0.2,0.1 "
+                         "--q 0.6,0.3,0.1")
+    if not spec.needs_q and q is not None:
+        raise UsageError(f"{spec.name} takes only --p; for two distributions use "
+                         "cross-entropy, kl or js")
+    p = _distributions(p, "--p", spec.name, normalize_rows, notes)
+    if q is not None:
+        q = _distributions(q, "--q", spec.name, normalize_rows, notes)
+        if q.shape != p.shape:
+            raise InvalidData(f"{spec.name}: --q has shape {fmt_shape(q.shape)} but --p has "
+                              f"shape {fmt_shape(p.shape)}; they must be the same")
+    t = T.Tape(dtype)
+    constant, unit, _ = BASES[base]
+    with np.errstate(all="ignore"):
+        pn = t.input(p, "p")
+        qn = None if q is None else t.input(q, "q")
+        log_base = None if constant is None else t.const(np.log(float(base)), constant)
+        terms, value = spec.fn(t, pn, qn, log_base)
+    for note in notes:
+        t.note(note)
+    if q is not None and spec.name in ("cross-entropy", "kl"):
+        infinite = (p > 0) & (q == 0)
+        if infinite.any():
+            at = first_bad(infinite)
+            t.note(f"q = 0 where p > 0 (at index {fmt_index(at)}): p puts mass where q has "
+                   f"none, so {spec.name} is infinite")
+    return InfoResult(spec.name, base, unit, dtype, pn.value, None if qn is None else qn.value,
+                      value.value, terms.value, normalize_rows, t.steps, t.notes, t.remarks)
+
+
+__all__ = ["BASES", "InfoResult", "MEASURES", "Measure", "compute_info", "resolve"]
