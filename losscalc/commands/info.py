@@ -117,7 +117,7 @@ def _grids(result: I.InfoResult, spec: I.Measure, digits: int):
     columns = _columns(result)
     grids = []
     if result.value.ndim:
-        grids.append(Grid(f"{spec.symbol} per row ({result.unit})", ["row", "value"],
+        grids.append(Grid("Per row", ["row", f"{spec.symbol} ({result.unit})"],
                           [[str(r), fmt_value(v, digits)] for r, v in enumerate(result.value)]))
     rows = [[", ".join(map(str, index))] + [fmt_value(a[index], digits)
                                             for a in columns.values()]
