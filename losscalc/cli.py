@@ -157,6 +157,7 @@ def loss_command(spec: LossSpec):
 SUBCOMMANDS: dict[str, str] = {
     "act": "losscalc.commands.act",
     "info": "losscalc.commands.info",
+    "backprop": "losscalc.commands.backprop",
 }
 
 

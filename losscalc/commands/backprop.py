@@ -1,0 +1,289 @@
+"""`losscalc backprop`: the tutorials' 2-2-2 network, forward and backward, weight by weight."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import typer
+
+from .. import backprop as B
+from ..cli import _choice
+from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
+
+Activation = _choice("BackpropActivation", B.ACTIVATIONS)
+Loss = _choice("BackpropLoss", tuple(B.LOSSES))
+
+
+def _tensor_option(key: str, what: str):
+    return (Optional[str], None, typer.Option(f"--{key}", metavar="TENSOR",
+                                              help=f"{what} [default: {B.TUTORIAL[key]}]."))
+
+
+OPTIONS = {
+    "x": _tensor_option("x", "The inputs i1, i2, …"),
+    "w1": _tensor_option("w1", "Input → hidden weights, one row per hidden neuron "
+                               "(PyTorch's layout: [[w1, w2], [w3, w4]])"),
+    "b1": _tensor_option("b1", "Hidden biases: one number, or one per hidden neuron"),
+    "w2": _tensor_option("w2", "Hidden → output weights, one row per output "
+                               "([[w5, w6], [w7, w8]])"),
+    "b2": _tensor_option("b2", "Output biases: one number, or one per output"),
+    "target": _tensor_option("target", "The targets t1, t2, …"),
+    "activation": (Activation, Activation("sigmoid"), typer.Option(
+        "--activation", "-a", help="The activation of both layers.")),
+    "loss": (Loss, Loss("mse"), typer.Option(
+        "--loss", help="mse: PyTorch's MSELoss (mean over the outputs); half-sse: the "
+                       "textbook ½·Σ(t − o)². Equal for 2 outputs.")),
+    "lr": (float, 0.1, typer.Option("--lr", min=0.0, help="SGD learning rate.")),
+    "steps": (int, 1, typer.Option("--steps", min=1, help="How many SGD steps.")),
+    **OUTPUT_OPTIONS,
+}
+
+HELP = """Backpropagation through a small network, weight by weight, as PyTorch computes it.
+
+net_h = W1·x + b1, out_h = act(net_h), net_o = W2·out_h + b2, out_o = act(net_o), E = loss
+(out_o, target); then the gradient of every weight and bias by the chain rule, and plain SGD
+(p ← p − lr·∂E/∂p). With no options it runs the tutorials' 2-2-2 example (x = (0.05, 0.10),
+W1 = [[0.15, 0.20], [0.25, 0.30]], b1 = 0.35, W2 = [[0.40, 0.45], [0.50, 0.55]], b2 = 0.60,
+target (0.01, 0.99)). Weights are numbered as the tutorials do: w1…w4 through W1 row by row,
+then w5…w8 through W2. A single number for a bias gives every neuron that bias (each is then
+trained on its own, as nn.Linear's). --explain writes the chain rule for every weight with
+its numbers.
+
+\b
+Output: plain prints the loss E (before any update); csv one row per
+parameter: value, grad, after the last step; json {"network",
+"activation", "loss", "dtype", "value" (E), "forward": {"net_h",
+"out_h", "net_o", "out_o"}, "grad": {"w1", "b1", "w2", "b2"}, "sgd":
+[{"step", "loss", "params"}: the loss before each step, the parameters
+after it], "params": the inputs, target and lr}.
+
+\b
+Examples:
+  losscalc backprop --explain
+  losscalc backprop --loss half-sse --lr 0.5 --steps 3
+  losscalc backprop --x 1,0 --target 1 --w1 '0.5,-0.5; 0.3,0.8' --w2 '1,-1' --b2 0"""
+
+
+def run(opts: dict) -> None:
+    keys = ["x", "w1", "b1", "w2", "b2", "target"]
+    one_stdin(opts, keys)
+    net = B.network(**{k: tensor(opts[k], f"--{k}") for k in keys})
+    result = B.train(net, opts["activation"], opts["loss"], opts["lr"], opts["steps"],
+                     opts["dtype"])
+    emit(report(result), opts)
+
+
+app = command(run, OPTIONS, "backprop", HELP)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _sizes(result: B.BackpropResult) -> str:
+    return "-".join(str(n) for n in result.network.sizes)
+
+
+def _detail(result: B.BackpropResult) -> str:
+    return (f"{_sizes(result)} network · {result.activation} · loss {result.loss_name} · "
+            f"lr {result.lr:g} · {result.dtype}")
+
+
+def _parameters(result: B.BackpropResult):
+    """(name, layer key, index, value, grad, after the last step) for every parameter."""
+    first = result.first
+    grads, last = result.steps[0].grads, result.steps[-1].params
+    rows = []
+    for key, nodes in (("w1", first.w1), ("b1", first.b1), ("w2", first.w2), ("b2", first.b2)):
+        for index in np.ndindex(*np.shape(grads[key])):
+            node = nodes[index[0]][index[1]] if len(index) == 2 else nodes[index[0]]
+            rows.append((node.name, key, index, node.value, grads[key][index], last[key][index]))
+    return rows
+
+
+def report(result: B.BackpropResult) -> Report:
+    from ..render.machine import nested
+
+    first = result.first
+    values = lambda nodes: nested(np.array([n.value for n in nodes]))  # noqa: E731
+    forward = {"net_h": values(first.net_h), "out_h": values(first.out_h),
+               "net_o": values(first.net_o), "out_o": values(first.out_o)}
+    net = result.network
+    obj = {
+        "network": list(net.sizes), "activation": result.activation, "loss": result.loss_name,
+        "dtype": result.dtype, "value": nested(result.value), "forward": forward,
+        "grad": {k: nested(v) for k, v in result.steps[0].grads.items()},
+        "sgd": [{"step": k + 1, "loss": s.loss, "params": {p: nested(v) for p, v in
+                                                           s.params.items()}}
+                for k, s in enumerate(result.steps)],
+        "params": {"x": nested(net.x), "target": nested(net.target),
+                   **{k: nested(v) for k, v in net.params().items()}, "lr": result.lr},
+    }
+    after = f"after_step_{len(result.steps)}"
+    rows = [[name, value, grad, new] for name, _, _, value, grad, new in _parameters(result)]
+    return Report(
+        name="backprop", detail=_detail(result), value=result.value, json=obj,
+        csv_header=["param", "value", "grad", after], csv_rows=rows,
+        grids=lambda digits, full: _grids(result, digits),
+        explanation=lambda digits, full: explain(result, digits, full),
+        steps=lambda: json_steps(first.tape.steps) + _chain_json(result),
+        notes=list(result.notes),
+        shown_value=lambda digits: _fmt(result.value, digits) + f"  (E, loss {result.loss_name})",
+    )
+
+
+def _fmt(v, digits):
+    from ..render.explain import fmt_value
+
+    return fmt_value(v, digits)
+
+
+def _grids(result: B.BackpropResult, digits: int):
+    from ..render.table import Grid
+
+    first = result.first
+    neurons = [[n.name.removeprefix("net_"), _fmt(n.value, digits), _fmt(o.value, digits)]
+               for n, o in zip(first.net_h + first.net_o, first.out_h + first.out_o)]
+    grids = [Grid("Forward pass", ["neuron", "net", "out"], neurons)]
+    steps = len(result.steps)
+    after = "after 1 step" if steps == 1 else f"after {steps} steps"
+    grids.append(Grid(f"Gradients and SGD (lr {result.lr:g})",
+                      ["param", "value", "∂E/∂param", after],
+                      [[name, _fmt(v, digits), _fmt(g, digits), _fmt(new, digits)]
+                       for name, _, _, v, g, new in _parameters(result)]))
+    if steps > 1:
+        grids.append(Grid("Loss", ["step", "E before the step"],
+                          [[str(k + 1), _fmt(s.loss, digits)]
+                           for k, s in enumerate(result.steps)]))
+    return grids
+
+
+# ---------------------------------------------------------------------------------------------
+# The chain rule, written out
+
+
+class _Chain:
+    """The chain-rule lines of the first pass: formula with names = with numbers = value.
+    Every number is a value of the graph or a gradient T.backward computed."""
+
+    def __init__(self, result: B.BackpropResult, digits: int):
+        self.r, self.p, self.digits = result, result.first, digits
+
+    def num(self, v) -> str:
+        text = _fmt(v, self.digits)
+        return f"({text})" if text.startswith("−") else text
+
+    def line(self, left: str, names: list[str], values: list, result) -> str:
+        numbers = "·".join(self.num(v) for v in values)
+        return f"{left} = {' · '.join(names)} = {numbers} = {_fmt(result, self.digits)}"
+
+    def delta(self, k: int) -> str:
+        p = self.p
+        o = f"o{k + 1}"
+        return self.line(f"δ_{o} = ∂E/∂net_{o}", [f"∂E/∂out_{o}", f"∂out_{o}/∂net_{o}"],
+                         [p.d_e[k].value, p.d_o[k].value], p.grad(p.net_o[k]))
+
+    def output_weight(self, k: int, j: int) -> str:
+        p = self.p
+        o, w = f"o{k + 1}", p.w2[k][j]
+        return self.line(f"∂E/∂{w.name}", [f"∂E/∂out_{o}", f"∂out_{o}/∂net_{o}",
+                                           f"∂net_{o}/∂{w.name}"],
+                         [p.d_e[k].value, p.d_o[k].value, p.out_h[j].value], p.grad(w))
+
+    def output_bias(self, k: int) -> str:
+        p = self.p
+        o, b = f"o{k + 1}", p.b2[k]
+        return self.line(f"∂E/∂{b.name}", [f"∂E/∂out_{o}", f"∂out_{o}/∂net_{o}",
+                                           f"∂net_{o}/∂{b.name}"],
+                         [p.d_e[k].value, p.d_o[k].value, 1], p.grad(b))
+
+    def hidden_out(self, j: int) -> str:
+        p = self.p
+        h = f"h{j + 1}"
+        names = [f"δ_o{k + 1}·{p.w2[k][j].name}" for k in range(len(p.out_o))]
+        numbers = " + ".join(f"{self.num(p.grad(p.net_o[k]))}·{self.num(p.w2[k][j].value)}"
+                             for k in range(len(p.out_o)))
+        return (f"∂E/∂out_{h} = {' + '.join(names)} = {numbers} = "
+                f"{_fmt(p.grad(p.out_h[j]), self.digits)}")
+
+    def hidden_weight(self, j: int, i: int) -> str:
+        p = self.p
+        h, w = f"h{j + 1}", p.w1[j][i]
+        return self.line(f"∂E/∂{w.name}", [f"∂E/∂out_{h}", f"∂out_{h}/∂net_{h}",
+                                           f"∂net_{h}/∂{w.name}"],
+                         [p.grad(p.out_h[j]), p.d_h[j].value, p.inputs[i].value], p.grad(w))
+
+    def hidden_bias(self, j: int) -> str:
+        p = self.p
+        h, b = f"h{j + 1}", p.b1[j]
+        return self.line(f"∂E/∂{b.name}", [f"∂E/∂out_{h}", f"∂out_{h}/∂net_{h}",
+                                           f"∂net_{h}/∂{b.name}"],
+                         [p.grad(p.out_h[j]), p.d_h[j].value, 1], p.grad(b))
+
+    def update(self, name: str, value, grad, new) -> str:
+        lr = self.r.lr
+        return (f"new {name} = {name} − lr·∂E/∂{name} = {self.num(value)} − "
+                f"{_fmt(lr, self.digits)}·{self.num(grad)} = {_fmt(new, self.digits)}")
+
+
+def _chain_json(result: B.BackpropResult) -> list[dict]:
+    """The gradient of every parameter, for the JSON steps."""
+    return [{"text": f"∂E/∂{name}", "value": float(grad)}
+            for name, _, _, _, grad, _ in _parameters(result)]
+
+
+def explain(result: B.BackpropResult, digits: int = 6, full: bool = False):
+    from ..render.explain import Explanation, Prose, SampleView, Section, step_line
+
+    p, chain = result.first, _Chain(result, digits)
+    view = SampleView(None, None, digits, full)
+    steps = p.tape.steps
+    by_stage = lambda stage: [s for s in steps if s.stage == stage]  # noqa: E731
+    leaves = [n for group in (p.inputs, *p.w1, p.b1, *p.w2, p.b2, p.targets) for n in group]
+    sections = [Section("network", [
+        Prose(f"{_sizes(result)}: net = Σ w·in + b, out = {result.activation}(net), in each "
+              "layer; w1, w2, … number W1 row by row, then W2"),
+        ", ".join(f"{n.name} = {_fmt(n.value, digits)}" for n in leaves),
+    ])]
+    sections.append(Section("forward pass", [step_line(s, view) for s in by_stage("forward")]))
+    loss_lines = [step_line(s, view) for s in by_stage("loss")]
+    loss_lines.append(Prose(B.LOSSES[result.loss_name]))
+    if result.network.sizes[2] == 2:
+        loss_lines.append(Prose("for 2 outputs MSELoss's ÷ 2 and the textbook ½ give the same "
+                                "E: --loss mse and --loss half-sse agree"))
+    if result.loss_name == "half-sse":
+        loss_lines.append(Prose("the ½ multiplies every term: ½·(t1 − out_o1)² + (t2 − "
+                                "out_o2)² (½ on the first term only) is a common slip that "
+                                "gives a larger E"))
+    sections.append(Section("loss", loss_lines))
+    local = [step_line(s, view) for s in by_stage("local")]
+    w5, w1 = p.w2[0][0], p.w1[0][0]
+    local.append(Prose(f"∂net/∂w is the input the weight multiplies (∂net_o1/∂{w5.name} = "
+                       f"out_h1 = {_fmt(p.out_h[0].value, digits)}, ∂net_h1/∂{w1.name} = i1 = "
+                       f"{_fmt(p.inputs[0].value, digits)}); ∂net/∂b = 1"))
+    sections.append(Section("local derivatives", local))
+
+    outputs, hidden = range(len(p.out_o)), range(len(p.out_h))
+    out_lines = [chain.delta(k) for k in outputs]
+    for k in outputs:
+        out_lines += [chain.output_weight(k, j) for j in hidden] + [chain.output_bias(k)]
+    sections.append(Section("output layer (chain rule)", out_lines))
+    hid_lines = [chain.hidden_out(j) for j in hidden]
+    for j in hidden:
+        hid_lines += [chain.hidden_weight(j, i) for i in range(len(p.inputs))]
+        hid_lines.append(chain.hidden_bias(j))
+    if result.activation == "sigmoid":
+        hid_lines.append(Prose("∂out_h/∂net_h = out_h·(1 − out_h): out_h is already "
+                               "σ(net_h), so σ is not applied again — σ(out_h)·(1 − σ(out_h)), "
+                               "a slip in some tutorials, makes the hidden gradients too small"))
+    sections.append(Section("hidden layer (chain rule)", hid_lines))
+    first_step = result.steps[0]
+    sections.append(Section(f"SGD update (lr = {result.lr:g})", [
+        chain.update(name, value, grad, first_step.params[key][index])
+        for name, key, index, value, grad, _ in _parameters(result)]))
+    if len(result.steps) > 1:
+        sections.append(Section(f"loss before each of the {len(result.steps)} steps", [
+            f"E (step {k + 1}) = {_fmt(s.loss, digits)}" for k, s in enumerate(result.steps)]))
+    sections.append(Section(f"E = {_fmt(result.value, digits)}"))
+    title = f"backprop: {_detail(result)}"
+    return Explanation(title, sections, list(result.notes))
