@@ -22,7 +22,6 @@ Imports only NumPy (through the tape):
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -30,7 +29,8 @@ import numpy as np
 from . import tape as T
 from .checks import fmt_shape
 from .errors import InvalidData, UsageError
-from .registry import Param, normalize
+from .names import Names
+from .registry import Param
 
 DTYPES = ("float64", "float32")
 JACOBIAN_MAX = 100  # classes per row beyond which the Jacobian (C² numbers a row) is left out
@@ -59,48 +59,23 @@ class Activation(NamedTuple):
     along_axis: bool = False  # softmax and friends: act on each row along --dim
     vjp: Callable | None = None  # along_axis: (tape, y, u, axis) → the node x.grad
 
-    @property
-    def summary(self) -> str:
-        return inspect.getdoc(self.fn).split("\n", 1)[0]
-
-    @property
-    def details(self) -> str:
-        parts = inspect.getdoc(self.fn).split("\n", 1)
-        return parts[1].strip() if len(parts) > 1 else ""
-
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
 
-ACTIVATIONS: dict[str, Activation] = {}
-_ALIASES: dict[str, str] = {}
+REGISTRY: Names[Activation] = Names("activation")
+ACTIVATIONS = REGISTRY.entries
+resolve = REGISTRY.resolve
 
 
 def activation(name: str, **entry) -> Callable[[Callable], Callable]:
     """Register the decorated function as the activation ``name``."""
 
     def decorate(fn):
-        spec = Activation(name=name, fn=fn, **entry)
-        ACTIVATIONS[name] = spec
-        for alias in (name, *spec.aliases):
-            _ALIASES[normalize(alias)] = name
-            _ALIASES[normalize(alias).replace("-", "")] = name
+        REGISTRY.add(name, entry.get("aliases", ()), Activation(name=name, fn=fn, **entry))
         return fn
 
     return decorate
-
-
-def resolve(name: str) -> Activation:
-    key = normalize(name)
-    found = _ALIASES.get(key) or _ALIASES.get(key.replace("-", ""))
-    if found is None:
-        import difflib
-
-        guess = difflib.get_close_matches(key, list(_ALIASES), n=1, cutoff=0.6)
-        raise UsageError(f"unknown activation {name!r}",
-                         f"did you mean {_ALIASES[guess[0]]!r}?" if guess else
-                         "choose one of " + ", ".join(ACTIVATIONS))
-    return ACTIVATIONS[found]
 
 
 # Parameters, declared once (an option of `losscalc act` each).
@@ -423,7 +398,8 @@ def _jacobian(y: T.Node, x: T.Node, axis: int) -> np.ndarray:
 def _remarks(t: T.Tape, spec: Activation, x: np.ndarray, upstream_given: bool,
              params: dict) -> None:
     at_zero = bool(np.any(x == 0))
-    kink = {"relu": "relu′(0) = 0", "leaky-relu": f"leaky_relu′(0) = slope = {params.get('slope')}",
+    kink = {"relu": "relu′(0) = 0",
+            "leaky-relu": f"leaky_relu′(0) = slope = {params.get('slope')}",
             "elu": f"elu′(0) = α = {params.get('alpha')}"}.get(spec.name)
     if kink and at_zero:
         t.remark(f"at x = 0 the derivative is not defined; PyTorch takes {kink}")

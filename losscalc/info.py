@@ -26,7 +26,7 @@ import numpy as np
 from . import tape as T
 from .checks import first_bad, fmt_index, fmt_shape
 from .errors import InvalidData, UsageError
-from .registry import normalize
+from .names import Names
 
 DTYPES = ("float64", "float32")
 SUM_TOLERANCE = 1e-6
@@ -49,29 +49,19 @@ class Measure(NamedTuple):
     needs_q: bool = True
 
 
-MEASURES: dict[str, Measure] = {}
-_ALIASES: dict[str, str] = {}
+REGISTRY: Names[Measure] = Names("measure")
+MEASURES = REGISTRY.entries
+resolve = REGISTRY.resolve
 
 
 def measure(name: str, **entry):
+    """Register the decorated function as the measure ``name``."""
+
     def decorate(fn):
-        spec = Measure(name=name, fn=fn, **entry)
-        MEASURES[name] = spec
-        for alias in (name, *spec.aliases):
-            _ALIASES[normalize(alias)] = name
-            _ALIASES[normalize(alias).replace("-", "")] = name
+        REGISTRY.add(name, entry.get("aliases", ()), Measure(name=name, fn=fn, **entry))
         return fn
 
     return decorate
-
-
-def resolve(name: str) -> Measure:
-    key = normalize(name)
-    found = _ALIASES.get(key) or _ALIASES.get(key.replace("-", ""))
-    if found is None:
-        raise UsageError(f"unknown measure {name!r}",
-                         "choose one of " + ", ".join(MEASURES))
-    return MEASURES[found]
 
 
 def _information(t: T.Tape, a: T.Node, log_base: T.Node | None, name: str) -> T.Node:
@@ -89,14 +79,18 @@ def _row_sum(t: T.Tape, terms: T.Node, name: str) -> T.Node:
     return t.let(name, T.total(terms, -1, over="c"))
 
 
+def _expected_information(t, p, q, log_base, info_name):
+    """Σ_c p_c·I(q_c): the information content of q's outcomes, weighted by p."""
+    terms = _weighted(t, p, _information(t, q, log_base, info_name), "h")
+    return terms, _row_sum(t, terms, "H")
+
+
 @measure("entropy", symbol="H", aliases=("h", "shannon", "shannon-entropy"), needs_q=False,
          formula="H(p) = −Σ_c p_c·log p_c",
          reference="torch.distributions.Categorical(probs=p).entropy()")
 def entropy(t, p, q, log_base):
     """Shannon entropy: the expected information content of an outcome drawn from p."""
-    info = _information(t, p, log_base, "I")
-    terms = _weighted(t, p, info, "h")
-    return terms, _row_sum(t, terms, "H")
+    return _expected_information(t, p, p, log_base, "I")
 
 
 @measure("cross-entropy", symbol="H(p, q)", aliases=("ce", "xent", "crossentropy"),
@@ -104,9 +98,7 @@ def entropy(t, p, q, log_base):
          reference="−torch.special.xlogy(p, q).sum(-1)")
 def cross_entropy(t, p, q, log_base):
     """Cross-entropy: the expected information content under q of outcomes drawn from p."""
-    info = _information(t, q, log_base, "I_q")
-    terms = _weighted(t, p, info, "h")
-    return terms, _row_sum(t, terms, "H")
+    return _expected_information(t, p, q, log_base, "I_q")
 
 
 def _kl_terms(t, p, info_p, info_q, name):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +56,20 @@ def assert_close(actual, expected, dtype="float64", what=""):
         assert err <= tol, f"{what}: relative error {err:.3g} > {tol:g}\n{actual}\n{expected}"
 
 
+needs_pdflatex = pytest.mark.skipif(shutil.which("pdflatex") is None,
+                                    reason="no LaTeX engine installed")
+
+
+def assert_latex_compiles(tmp_path, bodies) -> None:
+    """pdflatex compiles an article (amsmath) holding ``bodies`` (--format latex outputs)."""
+    doc = ("\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n" + "".join(bodies)
+           + "\\end{document}\n")
+    (tmp_path / "t.tex").write_text(doc)
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout[-2000:]
+
+
 @pytest.fixture
 def cli(capsys):
     """Run `losscalc ARGS` in-process: returns (exit code, stdout, stderr)."""
@@ -76,4 +92,5 @@ def cli(capsys):
     return run
 
 
-__all__ = ["as_array", "assert_close", "load", "math"]
+__all__ = ["as_array", "assert_close", "assert_latex_compiles", "load", "math",
+           "needs_pdflatex"]

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
-from conftest import assert_close, load
+from conftest import assert_close, assert_latex_compiles, load, needs_pdflatex
 from test_tape import evaluate_text, reevaluate
 
 from losscalc.backprop import forward_backward, network, train
@@ -329,7 +327,7 @@ def test_commands_are_listed_in_the_help(cli):
         assert re.search(rf"^  {name} ", out, re.M), name
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no LaTeX engine installed")
+@needs_pdflatex
 def test_latex_compiles(tmp_path, cli):
     body = []
     for args in (["backprop"], ["act", "gelu", "--x", "-1,1", "--approximate", "tanh"],
@@ -341,9 +339,4 @@ def test_latex_compiles(tmp_path, cli):
         assert code == 0
         assert not re.search(r"[−·²³ℓΣσεδβ∂≠∞…′ᵀ½√₂₁₀→ακπτΦφ]", out.replace("$", "")), args
         body.append(out)
-    doc = ("\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n" + "".join(body)
-           + "\\end{document}\n")
-    (tmp_path / "t.tex").write_text(doc)
-    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout[-2000:]
+    assert_latex_compiles(tmp_path, body)

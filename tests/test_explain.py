@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
+from conftest import assert_latex_compiles, needs_pdflatex
 from samples import SAMPLES
 
 from losscalc.core import compute
@@ -154,7 +153,7 @@ def test_latex_is_balanced_and_markdown_math_is_paired(loss):
         assert line.count("$") % 2 == 0, line
 
 
-@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="no LaTeX engine installed")
+@needs_pdflatex
 def test_latex_compiles(tmp_path, cli):
     body = []
     for args in (["ce", "--logits", "2,1,0.1; 0.5,2.5,0.3", "-t", "0,-100", "--weight", "1,2,3",
@@ -163,12 +162,7 @@ def test_latex_compiles(tmp_path, cli):
         code, out, _ = cli(*args, "--format", "latex", "-q")
         assert code == 0
         body.append(out)
-    doc = ("\\documentclass{article}\\usepackage{amsmath}\\begin{document}\n" + "".join(body)
-           + "\\end{document}\n")
-    (tmp_path / "t.tex").write_text(doc)
-    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "t.tex"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert run.returncode == 0, run.stdout[-2000:]
+    assert_latex_compiles(tmp_path, body)
 
 
 # --- diagnoses: each with an input that triggers it and one that must not --------------------

@@ -203,12 +203,12 @@ def _grids(result: A.ActResult, digits: int, full: bool):
 def explain(result: A.ActResult, spec: A.Activation, digits: int = 6, full: bool = False):
     """The computation as a teacher writes it: formulas, then each element (or row) with its
     numbers, then the derivative; every number is one the computation produced."""
-    from ..render.explain import (SHOWN_SAMPLES, Explanation, Prose, SampleView, Section,
-                                  fmt_array, named_constants, step_line)
+    from ..render.explain import (Explanation, Prose, Section, constants_section, fmt_array,
+                                  sample_sections, step_line)
 
     steps = [s for s in result.steps if s.stage == "sample"]
     grad_steps = [s for s in result.steps if s.stage == "grad"]
-    x = result.x
+    x, upstream = result.x, result.upstream
     batched = x.ndim >= 1 and (result.axis is None or result.axis != 0)
     count = x.shape[0] if batched else None
     label = "element" if x.ndim == 1 and result.axis is None else "row"
@@ -219,27 +219,21 @@ def explain(result: A.ActResult, spec: A.Activation, digits: int = 6, full: bool
     formulas += [f"{s.name} = {s.formula}" for s in grad_steps if s.name == "x.grad"]
     if any("exp" in f or "ln" in f for f in formulas if not isinstance(f, Prose)):
         formulas.append(Prose("exp and ln are base e, as in PyTorch"))
-    sections = [Section("formulas", formulas)]
-    constants = named_constants(result.steps)
-    if constants:
-        sections.append(Section("with", [f"{c.name} = {fmt_array(c.value, digits, full)}"
-                                          for c in constants]))
+    sections = [Section("formulas", formulas), *constants_section(result.steps, digits, full)]
 
-    shown = 1 if count is None else (count if full else min(count, SHOWN_SAMPLES))
-    for n in range(shown):
-        view = SampleView(count, None if count is None else n, digits, full)
-        pick = (lambda a: a) if count is None else (lambda a: a[n])
-        lines = [f"x = {fmt_array(pick(x), digits, full)}"]
+    def sample(view, n):
+        def pick(a):
+            return fmt_array(a if n is None else a[n], digits, full)
+
+        lines = [f"x = {pick(x)}"]
         if result.upstream is not None or spec.vjp is not None:
-            lines.append(f"u = {fmt_array(pick(np.ones_like(x) if result.upstream is None else result.upstream), digits, full)}")
+            lines.append(f"u = {pick(np.ones_like(x) if upstream is None else upstream)}")
         lines += [step_line(s, view) for s in steps]
         if result.jacobian is not None:
-            jac = result.jacobian if count is None else result.jacobian[n]
-            lines.append(f"J = {fmt_array(jac, digits, full)}")
-        lines += [step_line(s, view) for s in grad_steps]
-        sections.append(Section("computation" if count is None else f"{label} {n}", lines))
-    if count is not None and shown < count:
-        sections.append(Section(f"… {count - shown} more {label}s (same steps)"))
+            lines.append(f"J = {pick(result.jacobian)}")
+        return lines + [step_line(s, view) for s in grad_steps]
+
+    sections += sample_sections(count, label, digits, full, sample)
 
     gradient = []
     if spec.along_axis and result.jacobian is not None:

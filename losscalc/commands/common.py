@@ -129,9 +129,10 @@ def emit(report: Report, opts: dict) -> None:
         if explanation is not None:
             print_explanation(explanation, no_color=no_color)
         else:
-            shown = report.shown_value(opts["digits"]) if report.shown_value else None
-            print_grids(report.name, report.detail, shown, report.grids(opts["digits"], opts["all"]),
-                        show_all=opts["all"], no_color=no_color)
+            digits, full = opts["digits"], opts["all"]
+            shown = report.shown_value(digits) if report.shown_value else None
+            print_grids(report.name, report.detail, shown, report.grids(digits, full),
+                        show_all=full, no_color=no_color)
     else:
         from ..render.machine import csv_text, plain_values
 

@@ -127,8 +127,8 @@ def _grids(result: I.InfoResult, spec: I.Measure, digits: int):
 
 
 def explain(result: I.InfoResult, spec: I.Measure, digits: int = 6, full: bool = False):
-    from ..render.explain import (SHOWN_SAMPLES, Explanation, Prose, SampleView, Section,
-                                  fmt_array, fmt_value, named_constants, step_line)
+    from ..render.explain import (Explanation, Prose, Section, constants_section, fmt_array,
+                                  sample_sections, step_line)
 
     _, unit, log = I.BASES[result.base]
     formulas = [Prose(spec.formula)] + [f"{s.name} = {s.formula}" for s in result.steps]
@@ -140,21 +140,15 @@ def explain(result: I.InfoResult, spec: I.Measure, digits: int = 6, full: bool =
                               "(ln alone would give nats)"))
     formulas.append(Prose("0·log 0 = 0 (the limit of p·log p as p → 0): a term whose weight is "
                           "0 is 0"))
-    sections = [Section("formulas", formulas)]
-    constants = named_constants(result.steps)
-    if constants:
-        sections.append(Section("with", [f"{c.name} = {fmt_value(c.value, digits)}"
-                                          for c in constants]))
+    sections = [Section("formulas", formulas), *constants_section(result.steps, digits, full)]
     count = result.p.shape[0] if result.p.ndim > 1 else None
-    shown = 1 if count is None else (count if full else min(count, SHOWN_SAMPLES))
-    for n in range(shown):
-        view = SampleView(count, None if count is None else n, digits, full)
-        data = [f"{k} = {fmt_array(v if count is None else v[n], digits, full)}"
+
+    def sample(view, n):
+        data = [f"{k} = {fmt_array(v if n is None else v[n], digits, full)}"
                 for k, v in (("p", result.p), ("q", result.q)) if v is not None]
-        sections.append(Section("computation" if count is None else f"row {n}",
-                                data + [step_line(s, view) for s in result.steps]))
-    if count is not None and shown < count:
-        sections.append(Section(f"… {count - shown} more rows (same steps)"))
+        return data + [step_line(s, view) for s in result.steps]
+
+    sections += sample_sections(count, "row", digits, full, sample)
     value = fmt_array(result.value, digits, full)
     sections.append(Section(f"{spec.symbol} = {value} {unit}"))
     title = f"{result.measure}: {spec.reference} · {_detail(result)}"

@@ -141,6 +141,28 @@ def named_constants(steps) -> list[T.Node]:
     return found
 
 
+def constants_section(steps, digits: int, full: bool) -> list[Section]:
+    """"with": the named constants the formulas use, once each (none: no section)."""
+    constants = named_constants(steps)
+    return [Section("with", [f"{c.name} = {fmt_array(c.value, digits, full)}"
+                             for c in constants])] if constants else []
+
+
+def sample_sections(count: int | None, label: str, digits: int, full: bool,
+                    lines) -> list[Section]:
+    """One section per sample — the first SHOWN_SAMPLES unless ``full``, then how many more
+    run the same steps; ``lines(view, n)`` writes sample n (n None: one whole computation)."""
+    shown = 1 if count is None else (count if full else min(count, SHOWN_SAMPLES))
+    out = []
+    for n in range(shown):
+        view = SampleView(count, None if count is None else n, digits, full)
+        title = "computation" if count is None else f"{label} {n}"
+        out.append(Section(title, lines(view, None if count is None else n)))
+    if count is not None and shown < count:
+        out.append(Section(f"… {count - shown} more {label}s (same steps)"))
+    return out
+
+
 def _sample_count(result) -> int | None:
     elem = np.asarray(result.elementwise)
     return elem.shape[0] if elem.ndim else None
@@ -179,23 +201,15 @@ def build(result, spec, inputs: dict, digits: int = 6, full: bool = False) -> Ex
     if any("ln" in f for f in formulas):
         formulas.append(Prose("ln is the natural logarithm (base e), as in PyTorch: the loss is "
                               "in nats, not base 10"))
-    sections = [Section("formulas", formulas)]
-    constants = named_constants(sample_steps)
-    if constants:
-        sections.append(Section("with", [f"{c.name} = {fmt_array(c.value, digits, full)}"
-                                         for c in constants]))
+    sections = [Section("formulas", formulas), *constants_section(sample_steps, digits, full)]
 
-    shown = 1 if count is None else (count if full else min(count, SHOWN_SAMPLES))
-    for n in range(shown):
-        view = SampleView(count, None if count is None else n, digits, full)
-        data = [f"{k} = {fmt_array(v[n] if count is not None else v, digits, full)}"
+    def sample(view, n):
+        data = [f"{k} = {fmt_array(v[n] if n is not None else v, digits, full)}"
                 for k, v in ((pred, inputs[pred]), (target, inputs[target]))
-                if count is None or (np.ndim(v) and np.shape(v)[0] == count)]
-        title = "computation" if count is None else f"{label} {n}"
-        steps = [step_line(s, view) for s in sample_steps]
-        sections.append(Section(title, data + steps))
-    if count is not None and shown < count:
-        sections.append(Section(f"… {count - shown} more {label}s (same steps)"))
+                if n is None or (np.ndim(v) and np.shape(v)[0] == count)]
+        return data + [step_line(s, view) for s in sample_steps]
+
+    sections += sample_sections(count, label, digits, full, sample)
 
     whole = SampleView(None, None, digits, full, squeeze=False)
     if result.reduction != "none":
