@@ -274,16 +274,20 @@ def test_json_explain_steps(cli):
 def test_csv(cli):
     code, out, _ = cli("backprop", "-f", "csv", "--steps", "2")
     lines = out.splitlines()
-    assert lines[0] == "param,value,grad,after_step_2" and len(lines) == 13
+    assert lines[0] == "param,value,grad,after_step_1,after_step_2" and len(lines) == 13
+    # w5: 0.4 − 0.1·0.0821670405642307 = 0.3917832959435769 after the first step.
     assert lines[7].startswith("w5,0.4,0.0821670405642307")
+    assert lines[7].split(",")[3].startswith("0.391783295943576")
 
 
 def test_table(cli):
     code, out, _ = cli("backprop", "-f", "table", "--no-color", "--steps", "2")
     for text in ("backprop  2-2-2 network · sigmoid · loss mse · lr 0.1 · float64",
-                 "value 0.298371", "Forward pass", "Gradients and SGD", "after 2 steps",
-                 "E before the step"):
+                 "value 0.298371", "Forward pass", "Gradients and SGD", "after step 1",
+                 "after step 2", "E before the step"):
         assert text in out, text
+    code, out, _ = cli("backprop", "-f", "table", "--no-color", "--steps", "9")
+    assert "after step 1" in out and "after step 9" in out and "after step 2" not in out
 
 
 def test_other_sizes_and_options(cli):

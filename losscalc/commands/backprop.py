@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import NamedTuple, Optional
 
 import numpy as np
 import typer
@@ -52,7 +52,7 @@ its numbers.
 
 \b
 Output: plain prints the loss E (before any update); csv one row per
-parameter: value, grad, after the last step; json {"network",
+parameter: value, grad, and its value after each step; json {"network",
 "activation", "loss", "dtype", "value" (E), "forward": {"net_h",
 "out_h", "net_o", "out_o"}, "grad": {"w1", "b1", "w2", "b2"}, "sgd":
 [{"step", "loss", "params"}: the loss before each step, the parameters
@@ -89,16 +89,28 @@ def _detail(result: B.BackpropResult) -> str:
             f"lr {result.lr:g} · {result.dtype}")
 
 
-def _parameters(result: B.BackpropResult):
-    """(name, layer key, index, value, grad, after the last step) for every parameter."""
+class _Param(NamedTuple):
+    name: str  # w1 … or b_h1 …
+    key: str  # the layer's parameter: w1, b1, w2, b2
+    index: tuple
+    value: float
+    grad: float  # ∂E/∂param before the first step
+    after: list  # the value after each SGD step
+
+
+def _parameters(result: B.BackpropResult) -> list[_Param]:
     first = result.first
-    grads, last = result.steps[0].grads, result.steps[-1].params
+    grads = result.steps[0].grads
     rows = []
     for key, nodes in (("w1", first.w1), ("b1", first.b1), ("w2", first.w2), ("b2", first.b2)):
         for index in np.ndindex(*np.shape(grads[key])):
             node = nodes[index[0]][index[1]] if len(index) == 2 else nodes[index[0]]
-            rows.append((node.name, key, index, node.value, grads[key][index], last[key][index]))
+            rows.append(_Param(node.name, key, index, node.value, grads[key][index],
+                               [step.params[key][index] for step in result.steps]))
     return rows
+
+
+SHOWN_STEPS = 4  # columns of parameters after a step in the table (then only the last)
 
 
 def report(result: B.BackpropResult) -> Report:
@@ -119,11 +131,11 @@ def report(result: B.BackpropResult) -> Report:
         "params": {"x": nested(net.x), "target": nested(net.target),
                    **{k: nested(v) for k, v in net.params().items()}, "lr": result.lr},
     }
-    after = f"after_step_{len(result.steps)}"
-    rows = [[name, value, grad, new] for name, _, _, value, grad, new in _parameters(result)]
+    after = [f"after_step_{k + 1}" for k in range(len(result.steps))]
+    rows = [[p.name, p.value, p.grad, *p.after] for p in _parameters(result)]
     return Report(
         name="backprop", detail=_detail(result), value=result.value, json=obj,
-        csv_header=["param", "value", "grad", after], csv_rows=rows,
+        csv_header=["param", "value", "grad", *after], csv_rows=rows,
         grids=lambda digits, full: _grids(result, digits),
         explanation=lambda digits, full: explain(result, digits, full),
         steps=lambda: json_steps(first.tape.steps) + _chain_json(result),
@@ -146,11 +158,12 @@ def _grids(result: B.BackpropResult, digits: int):
                for n, o in zip(first.net_h + first.net_o, first.out_h + first.out_o)]
     grids = [Grid("Forward pass", ["neuron", "net", "out"], neurons)]
     steps = len(result.steps)
-    after = "after 1 step" if steps == 1 else f"after {steps} steps"
+    shown = list(range(steps)) if steps <= SHOWN_STEPS else [0, steps - 1]
+    after = [f"after step {k + 1}" for k in shown]
     grids.append(Grid(f"Gradients and SGD (lr {result.lr:g})",
-                      ["param", "value", "∂E/∂param", after],
-                      [[name, _fmt(v, digits), _fmt(g, digits), _fmt(new, digits)]
-                       for name, _, _, v, g, new in _parameters(result)]))
+                      ["param", "value", "∂E/∂param", *after],
+                      [[p.name, _fmt(p.value, digits), _fmt(p.grad, digits),
+                        *[_fmt(p.after[k], digits) for k in shown]] for p in _parameters(result)]))
     if steps > 1:
         grids.append(Grid("Loss", ["step", "E before the step"],
                           [[str(k + 1), _fmt(s.loss, digits)]
@@ -228,8 +241,7 @@ class _Chain:
 
 def _chain_json(result: B.BackpropResult) -> list[dict]:
     """The gradient of every parameter, for the JSON steps."""
-    return [{"text": f"∂E/∂{name}", "value": float(grad)}
-            for name, _, _, _, grad, _ in _parameters(result)]
+    return [{"text": f"∂E/∂{p.name}", "value": float(p.grad)} for p in _parameters(result)]
 
 
 def explain(result: B.BackpropResult, digits: int = 6, full: bool = False):
@@ -277,10 +289,8 @@ def explain(result: B.BackpropResult, digits: int = 6, full: bool = False):
                                "σ(net_h), so σ is not applied again — σ(out_h)·(1 − σ(out_h)), "
                                "a slip in some tutorials, makes the hidden gradients too small"))
     sections.append(Section("hidden layer (chain rule)", hid_lines))
-    first_step = result.steps[0]
     sections.append(Section(f"SGD update (lr = {result.lr:g})", [
-        chain.update(name, value, grad, first_step.params[key][index])
-        for name, key, index, value, grad, _ in _parameters(result)]))
+        chain.update(p.name, p.value, p.grad, p.after[0]) for p in _parameters(result)]))
     if len(result.steps) > 1:
         sections.append(Section(f"loss before each of the {len(result.steps)} steps", [
             f"E (step {k + 1}) = {_fmt(s.loss, digits)}" for k, s in enumerate(result.steps)]))
