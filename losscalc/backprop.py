@@ -60,14 +60,18 @@ TUTORIAL = {"x": [0.05, 0.10], "w1": [[0.15, 0.20], [0.25, 0.30]], "b1": 0.35,
 
 def network(x=None, w1=None, b1=None, w2=None, b2=None, target=None) -> Network:
     """The network from the given arrays (the tutorial's where None), shapes checked; a scalar
-    bias is one bias per neuron, all equal (nn.Linear has one per neuron)."""
+    bias is one bias per neuron, all equal (nn.Linear has one per neuron). x and target may
+    be a batch of one sample, (1, n), and a bias (1, n), as the tutorials write them."""
     given = {"x": x, "w1": w1, "b1": b1, "w2": w2, "b2": b2, "target": target}
     v = {k: np.asarray(TUTORIAL[k] if a is None else a, dtype=float) for k, a in given.items()}
     for key in ("x", "target"):
-        v[key] = np.atleast_1d(v[key])
-        if v[key].ndim != 1:
-            raise InvalidData(f"backprop: --{key} must be a vector, got shape "
+        a = np.atleast_1d(v[key])
+        if a.ndim == 2 and a.shape[0] == 1:  # a batch of one sample, as nn.Linear takes it
+            a = a[0]
+        if a.ndim != 1:
+            raise InvalidData(f"backprop: --{key} must be one sample (a vector), got shape "
                               f"{fmt_shape(v[key].shape)}")
+        v[key] = a
     inputs, outputs = v["x"].size, v["target"].size
     for key, rows, cols, what in (("w1", None, inputs, "hidden × inputs"),
                                   ("w2", outputs, None, "outputs × hidden")):
@@ -83,10 +87,10 @@ def network(x=None, w1=None, b1=None, w2=None, b2=None, target=None) -> Network:
         raise InvalidData(f"backprop: --w2 has {v['w2'].shape[1]} columns but --w1 has "
                           f"{hidden} rows (hidden neurons); they must agree")
     for key, n in (("b1", hidden), ("b2", outputs)):
-        if v[key].shape not in ((), (n,)):
+        if v[key].size not in (1, n) or v[key].ndim > 2:  # (1, n) as the tutorial writes it
             raise InvalidData(f"backprop: --{key} has shape {fmt_shape(v[key].shape)}; give "
                               f"one number or {n} (one per neuron)")
-        v[key] = np.broadcast_to(v[key], (n,)).copy()
+        v[key] = np.broadcast_to(v[key].reshape(-1), (n,)).copy()
     if v["x"].size == 0 or hidden == 0:
         raise InvalidData("backprop: the network needs at least one input, hidden neuron "
                           "and output")

@@ -87,6 +87,20 @@ def test_sgd_step_seed(cli, key, lr, dtype):
         assert_close(np.reshape(after[ours], expected.shape), expected, dtype, ours)
 
 
+def test_seed_inputs_as_the_tutorial_writes_them(cli):
+    # 002-bp-sgd-lr0.1: input (1, 2), target (1, 2), biases assigned as (1, 2) tensors.
+    e = SEEDS["002-bp-sgd-lr0.1"]
+    i = e["inputs"]
+    args = [f"--{ours}={json.dumps(np.reshape(i[theirs], shape).tolist())}"
+            for ours, theirs, shape in (("x", "input", (1, 2)), ("w1", "W1", (2, 2)),
+                                        ("b1", "b1", (1, 2)), ("w2", "W2", (2, 2)),
+                                        ("b2", "b2", (1, 2)), ("target", "target", (1, 2)))]
+    obj = _json(cli, *args, "--lr", "0.1")
+    assert_close(obj["value"], e["torch_float64"])
+    assert_close(obj["sgd"][0]["params"]["b1"], np.ravel(e["grads"]["linear1.bias.after_step"]
+                                                         ["float64"]))
+
+
 # ---------------------------------------------------------------------------------------------
 # PyTorch on other networks, activations, losses and several steps
 
@@ -302,6 +316,7 @@ def test_other_sizes_and_options(cli):
     (["--w1", "1,2,3"], 3, "--w1 has shape (3,)"),
     (["--w1", "1,2,3; 4,5,6"], 3, "--w1 has shape (2, 3)"),
     (["--b1", "1,2,3"], 3, "--b1 has shape (3,)"),
+    (["--x", "1,2; 3,4"], 3, "--x must be one sample"),
     (["--w2", "1,2,3; 4,5,6"], 3, "--w2 has 3 columns but --w1 has 2 rows"),
     (["--w2", "1,2; 3,4; 5,6"], 3, "--w2 has shape (3, 2)"),
     (["--x", "nan"], 3, "NaN"),
