@@ -404,8 +404,9 @@ def _remarks(t: T.Tape, spec: Activation, x: np.ndarray, upstream_given: bool,
     if kink and at_zero:
         t.remark(f"at x = 0 the derivative is not defined; PyTorch takes {kink}")
     if spec.name == "softmax" and not upstream_given:
-        t.remark("u = 1 (the gradient of y.sum()): x.grad = p·(1 − Σp) = 0 exactly, because "
-                 "every row of p sums to 1 whatever x is — y.sum() does not change with x")
+        t.remark("u = 1 (the gradient of y.sum()): x.grad = p·(1 − Σp) = 0, because every row "
+                 "of p sums to 1 whatever x is — y.sum() does not change with x (a number of "
+                 "order 1e-17 there would be rounding)")
     if spec.name == "hardmax":
         t.remark("hardmax is piecewise constant: its derivative is 0 wherever it is defined "
                  "(undefined at ties), so no gradient flows back — softmax is its smooth "
