@@ -31,7 +31,7 @@ DTYPES = ("float64", "float32")
 
 
 @lru_cache(maxsize=None)
-def _choice(name: str, values: tuple[str, ...]) -> type[Enum]:
+def choice(name: str, values: tuple[str, ...]) -> type[Enum]:
     return Enum(name, {v: v for v in values})
 
 
@@ -90,30 +90,38 @@ def _table_options(spec: LossSpec) -> dict:
     }
 
 
-def _common_options(spec: LossSpec) -> dict:
-    reduction = _choice(f"Reduction_{len(spec.reductions)}", spec.reductions)
+def output_options() -> dict:
+    """The options of every command that prints a result: declared here once."""
+    dtype = choice("Dtype", DTYPES)
     return {
-        "reduction": _opt(reduction, reduction("mean"), "--reduction", "-r",
-                          help="How to reduce the per-element losses (as PyTorch)."),
-        "dtype": _opt(_choice("Dtype", DTYPES), _choice("Dtype", DTYPES)("float64"),
-                      "--dtype", help="Computation precision."),
-        "format": _opt(Optional[_choice("Format", FORMATS)], None, "--format", "-f",
+        "dtype": _opt(dtype, dtype("float64"), "--dtype", help="Computation precision."),
+        "format": _opt(Optional[choice("Format", FORMATS)], None, "--format", "-f",
                        help="Output form [default: table on a terminal, plain otherwise]; "
                             "markdown and latex write the explanation for notes."),
         "json": _opt(bool, False, "--json", help="Same as --format json."),
         "explain": _opt(bool, False, "--explain", help="Print the step-by-step arithmetic."),
         "expect": _opt(Optional[str], None, "--expect", metavar="VALUE",
-                       help="Exit 1 unless the value is within --tol of this number."),
+                       help="Exit 1 unless the value is within --tol of this (a number, or "
+                            "as many numbers as values)."),
         "tol": _opt(float, 1e-6, "--tol", min=0.0,
                     help="Tolerance for --expect (absolute or relative)."),
+        "digits": _opt(int, 6, "--digits", min=1, max=17,
+                       help="Significant digits in tables and explain (1 to 17)."),
+        "all": _opt(bool, False, "--all", help="Do not truncate long tables and explanations."),
+        "no_color": _opt(bool, False, "--no-color", help="No colour (NO_COLOR does the same)."),
+        "quiet": _opt(bool, False, "--quiet", "-q", help="No notes on stderr."),
+    }
+
+
+def _common_options(spec: LossSpec) -> dict:
+    reduction = choice(f"Reduction_{len(spec.reductions)}", spec.reductions)
+    return {
+        "reduction": _opt(reduction, reduction("mean"), "--reduction", "-r",
+                          help="How to reduce the per-element losses (as PyTorch)."),
+        **output_options(),
         "check_grad": _opt(bool, False, "--check-grad",
                            help="Compare the gradient with central differences; exit 1 if "
                                 "they disagree."),
-        "digits": _opt(int, 6, "--digits", min=1, max=17,
-                       help="Significant digits in tables and explain (1 to 17)."),
-        "all": _opt(bool, False, "--all", help="Do not truncate long tables."),
-        "no_color": _opt(bool, False, "--no-color", help="No colour (NO_COLOR does the same)."),
-        "quiet": _opt(bool, False, "--quiet", "-q", help="No notes on stderr."),
     }
 
 

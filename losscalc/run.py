@@ -43,7 +43,7 @@ def _read_tensors(spec: LossSpec, opts: dict) -> tuple[np.ndarray, np.ndarray, d
     return pred, target, params
 
 
-def _output_format(opts: dict) -> str:
+def output_format(opts: dict) -> str:
     if opts["json"]:
         return "json"
     if opts["format"]:
@@ -122,7 +122,7 @@ def report(spec: LossSpec, pred, target, params: dict, opts: dict,
            input_notes: list[str] = ()) -> None:
     """Compute and print in the chosen form; notes on stderr; then --expect/--check-grad."""
     result = compute(spec, pred, target, params, opts["reduction"], opts["dtype"])
-    fmt = _output_format(opts)
+    fmt = output_format(opts)
     no_color = opts["no_color"] or bool(os.environ.get("NO_COLOR"))
     out = sys.stdout
     failure = None

@@ -9,7 +9,7 @@ import numpy as np
 import typer
 
 from .. import activations as A
-from ..cli import _choice
+from ..cli import choice
 from ..errors import UsageError
 from .common import OUTPUT_OPTIONS, TENSOR, Report, command, emit, json_steps, one_stdin, tensor
 
@@ -22,7 +22,7 @@ def _param_options() -> dict:
     out = {}
     for p in _PARAMS.values():
         if p.kind == "choice":
-            annotation, metavar = Optional[_choice(p.name, A.CHOICES[p.name])], None
+            annotation, metavar = Optional[choice(p.name, A.CHOICES[p.name])], None
         else:
             annotation, metavar = _TYPES[p.kind]
         out[p.name] = (annotation, None, typer.Option(

@@ -8,11 +8,11 @@ import numpy as np
 import typer
 
 from .. import backprop as B
-from ..cli import _choice
+from ..cli import choice
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
 
-Activation = _choice("BackpropActivation", B.ACTIVATIONS)
-Loss = _choice("BackpropLoss", tuple(B.LOSSES))
+Activation = choice("BackpropActivation", B.ACTIVATIONS)
+Loss = choice("BackpropLoss", tuple(B.LOSSES))
 
 
 def _tensor_option(key: str, what: str):

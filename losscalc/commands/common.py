@@ -14,36 +14,13 @@ from typing import Annotated, Callable, NamedTuple, Optional
 
 import typer
 
-from ..cli import DTYPES, FORMATS, _choice
+from ..cli import output_options
 from ..errors import CheckFailed, UsageError
 from ..inputs import parse_tensor
-from ..run import _output_format, check_expectation, write_notes
-
-Dtype = _choice("Dtype", DTYPES)
-Format = _choice("Format", FORMATS)
+from ..run import check_expectation, output_format, write_notes
 
 # name → (annotation, default, typer.Option): the options every one of these commands takes.
-OUTPUT_OPTIONS = {
-    "dtype": (Dtype, Dtype("float64"), typer.Option("--dtype", help="Computation precision.")),
-    "format": (Optional[Format], None, typer.Option(
-        "--format", "-f", help="Output form [default: table on a terminal, plain otherwise]; "
-                               "markdown and latex write the explanation for notes.")),
-    "json": (bool, False, typer.Option("--json", help="Same as --format json.")),
-    "explain": (bool, False, typer.Option("--explain", help="Print the step-by-step "
-                                                            "arithmetic.")),
-    "expect": (Optional[str], None, typer.Option(
-        "--expect", metavar="VALUE", help="Exit 1 unless the value is within --tol of this "
-                                          "(a number, or as many numbers as values).")),
-    "tol": (float, 1e-6, typer.Option("--tol", min=0.0, help="Tolerance for --expect "
-                                                             "(absolute or relative).")),
-    "digits": (int, 6, typer.Option("--digits", min=1, max=17,
-                                    help="Significant digits in tables and explain (1 to 17).")),
-    "all": (bool, False, typer.Option("--all", help="Do not truncate long tables and "
-                                                    "explanations.")),
-    "no_color": (bool, False, typer.Option("--no-color", help="No colour (NO_COLOR does the "
-                                                              "same).")),
-    "quiet": (bool, False, typer.Option("--quiet", "-q", help="No notes on stderr.")),
-}
+OUTPUT_OPTIONS = output_options()
 
 TENSOR = "A tensor: 1,2,3 · '1,2; 3,4' · JSON · @file.npy / .npz:KEY / .json / .csv[:COLUMN] · -"
 
@@ -97,7 +74,7 @@ class Report(NamedTuple):
 
 def emit(report: Report, opts: dict) -> None:
     """Write ``report`` as ``opts`` ask; raise CheckFailed after writing when --expect fails."""
-    fmt = _output_format(opts)
+    fmt = output_format(opts)
     failure = None
     if opts["expect"] is not None:
         try:

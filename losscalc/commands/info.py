@@ -8,10 +8,10 @@ import numpy as np
 import typer
 
 from .. import info as I
-from ..cli import _choice
+from ..cli import choice
 from .common import OUTPUT_OPTIONS, TENSOR, Report, command, emit, json_steps, one_stdin, tensor
 
-Base = _choice("Base", tuple(I.BASES))
+Base = choice("Base", tuple(I.BASES))
 
 OPTIONS = {
     "measure": (str, ..., typer.Argument(metavar="MEASURE", show_default=False,
