@@ -1,0 +1,124 @@
+"""Properties every loss in the registry must have (new losses are covered as soon as they
+have samples): reductions agree with each other, samples are independent, float32 tracks
+float64; and the identities between particular losses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from samples import SAMPLES
+
+from losscalc.core import compute
+
+SEEDS = settings(max_examples=25, deadline=None)
+LOSSES = sorted(SAMPLES)
+
+
+def _close(a, b, rtol=1e-12):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    scale = max(1.0, float(np.max(np.abs(b), initial=0)))
+    return np.allclose(a, b, rtol=0, atol=rtol * scale, equal_nan=True)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@SEEDS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_reductions_agree(loss, seed):
+    """none sums to sum; mean × its divisor is sum; batchmean × N is sum."""
+    pred, target, params, reductions = SAMPLES[loss](np.random.default_rng(seed))
+    results = {r: compute(loss, pred, target, params, r) for r in reductions}
+    total = results["sum"].value
+    assert _close(np.sum(results["none"].value), total)
+    if np.isfinite(results["mean"].value):
+        assert _close(results["mean"].value * results["mean"].divisor, total)
+    if "batchmean" in results:
+        batch = np.shape(pred)[0] if np.ndim(pred) else 1
+        assert _close(results["batchmean"].value * batch, total)
+    # The gradient of the sum is the gradient of the mean times its divisor.
+    if np.isfinite(results["mean"].value):
+        assert _close(results["mean"].grad["pred"] * results["mean"].divisor,
+                      results["sum"].grad["pred"], 1e-10)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@SEEDS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_permuting_samples_permutes_their_losses(loss, seed):
+    rng = np.random.default_rng(seed)
+    pred, target, params, _ = SAMPLES[loss](rng)
+    pred, target = np.asarray(pred), np.asarray(target)
+    base = compute(loss, pred, target, params, "none")
+    n = np.shape(base.elementwise)[0] if np.ndim(base.elementwise) else 0
+    if n < 2 or pred.shape[:1] != (n,) or target.shape[:1] != (n,):
+        return  # one sample, or a loss pooled over the batch (dice): nothing to permute
+    order = rng.permutation(n)
+    # Parameters laid out like the prediction (a weight per element) move with the samples.
+    moved_params = {k: (np.asarray(v)[order] if np.ndim(v) == pred.ndim and
+                        np.shape(v)[0] == n else v) for k, v in params.items()}
+    moved = compute(loss, pred[order], target[order], moved_params, "none")
+    assert _close(moved.elementwise, np.asarray(base.elementwise)[order])
+    assert _close(moved.grad["pred"], np.asarray(base.grad["pred"])[order])
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@SEEDS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_float32_tracks_float64(loss, seed):
+    pred, target, params, _ = SAMPLES[loss](np.random.default_rng(seed))
+    v64 = compute(loss, pred, target, params, "mean", "float64")
+    v32 = compute(loss, pred, target, params, "mean", "float32")
+    assert v32.value.dtype == np.float32 and v32.grad["pred"].dtype == np.float32
+    assert _close(v32.value, v64.value, 1e-4)
+    assert _close(v32.grad["pred"], v64.grad["pred"], 1e-4)
+
+
+@SEEDS
+@given(seed=st.integers(0, 2**32 - 1), shift=st.floats(-50, 50))
+def test_ce_is_invariant_to_shifting_a_row_of_logits(seed, shift):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(0, 3, size=(4, 5))
+    y = rng.integers(0, 5, size=4)
+    moved = z.copy()
+    moved[rng.integers(4)] += shift
+    a, b = compute("ce", z, y), compute("ce", moved, y)
+    assert _close(b.elementwise, a.elementwise, 1e-10)
+    assert _close(b.grad["pred"], a.grad["pred"], 1e-10)
+
+
+@SEEDS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_bce_logits_is_bce_of_the_sigmoid_where_bce_is_not_clamped(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 4, size=(3, 4))
+    y = rng.uniform(0, 1, size=(3, 4))
+    p = 1 / (1 + np.exp(-x))
+    a = compute("bce-logits", x, y, reduction="none")
+    b = compute("bce", p, y, reduction="none")
+    assert _close(a.elementwise, b.elementwise, 1e-9)
+    # Chain rule: ∂ℓ/∂x = ∂ℓ/∂p · σ'(x) = ∂ℓ/∂p · p(1 − p).
+    assert _close(a.grad["pred"], b.grad["pred"] * p * (1 - p), 1e-9)
+
+
+@SEEDS
+@given(seed=st.integers(0, 2**32 - 1))
+def test_ce_is_nll_of_log_softmax(seed):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(0, 3, size=(5, 4))
+    y = rng.integers(0, 4, size=5)
+    log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+    assert _close(compute("ce", z, y).value, compute("nll", log_p, y).value, 1e-12)
+
+
+@pytest.mark.parametrize("loss, pred, target", [
+    ("ce", np.array([[1e4, -1e4, 0.0], [-1e4, 1e4, 1e4]]), np.array([1, 0])),
+    ("bce-logits", np.array([1e4, -1e4, 0.0]), np.array([0.0, 1.0, 0.5])),
+    ("multilabel-soft-margin", np.array([[1e4, -1e4]]), np.array([[0.0, 1.0]])),
+    ("mse", np.array([1e4, -1e4]), np.array([-1e4, 1e4])),
+    ("huber", np.array([1e4, -1e4]), np.array([-1e4, 1e4])),
+    ("kl", np.array([-1e4, 0.0]), np.array([0.5, 0.5])),
+])
+def test_finite_for_large_finite_inputs(loss, pred, target):
+    r = compute(loss, pred, target, reduction="none")
+    assert np.all(np.isfinite(r.elementwise)) and np.all(np.isfinite(r.grad["pred"]))
