@@ -1,0 +1,1 @@
+complete --command losscalc --no-files --arguments "(env _LOSSCALC_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) losscalc)" --condition "env _LOSSCALC_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) losscalc"
