@@ -166,6 +166,7 @@ SUBCOMMANDS: dict[str, str] = {
     "act": "losscalc.commands.act",
     "info": "losscalc.commands.info",
     "backprop": "losscalc.commands.backprop",
+    "batch": "losscalc.commands.batch",
 }
 
 

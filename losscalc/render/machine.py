@@ -47,6 +47,11 @@ def csv_text(header: list[str], rows) -> str:
 def to_json(result, steps=None) -> str:
     import json  # plain output, the common case, does not need it
 
+    return json.dumps(json_object(result, steps), ensure_ascii=False) + "\n"
+
+
+def json_object(result, steps=None) -> dict:
+    """SPEC §2's JSON object, keys in its order (batch and compare add theirs around it)."""
     obj = {
         "loss": result.loss,
         "reduction": result.reduction,
@@ -59,7 +64,7 @@ def to_json(result, steps=None) -> str:
     }
     if steps is not None:
         obj["steps"] = steps
-    return json.dumps(obj, ensure_ascii=False) + "\n"
+    return obj
 
 
 def grad_rows(result):

@@ -1,0 +1,239 @@
+"""Many problems in one process: one JSON object per line in, one per line out (`losscalc
+batch`), and the grading of expected answers that `losscalc check` builds on.
+
+A problem is ``{"loss", "pred", "target"}`` plus the optional ``"params"``, ``"reduction"``,
+``"dtype"``, ``"expect"``, ``"tol"`` and ``"id"``. Its answer is SPEC §2's JSON object with
+``"id"`` first and, when ``"expect"`` was given, ``"ok"`` last; a line that cannot be computed
+answers ``{"id", "line", "error", "exit_code"}`` instead and the next line is read. The exit
+code at the end is the largest seen (0 < 1 expectation failed < 2 usage < 3 invalid data).
+
+Only NumPy and the core are imported; json is needed anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Iterable, NamedTuple
+
+import numpy as np
+
+from .core import Result, compute, spec_for
+from .errors import CheckFailed, InvalidData, LosscalcError, UsageError
+from .inputs import from_nested
+from .registry import LossSpec
+
+REQUIRED = ("loss", "pred", "target")
+OPTIONAL = ("params", "reduction", "dtype", "expect", "tol", "id")
+FIELDS = REQUIRED + OPTIONAL
+DEFAULT_TOL = 1e-6  # as --expect's --tol (SPEC §1)
+
+
+class Problem(NamedTuple):
+    """One problem, read and checked: ready for compute()."""
+
+    id: Any
+    spec: LossSpec
+    pred: np.ndarray
+    target: np.ndarray
+    params: dict
+    reduction: str
+    dtype: str
+    expect: Any  # the JSON value given (a number, a list, "inf"), or None
+    tol: float
+
+
+class Answer(NamedTuple):
+    """What a problem gave: its result and verdict, or its error."""
+
+    id: Any
+    line: int
+    result: Result | None = None
+    ok: bool | None = None  # None when no expectation was given
+    error: LosscalcError | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return self.error.exit_code
+        return 1 if self.ok is False else 0
+
+
+def _constant(name: str) -> float:
+    return {"Infinity": math.inf, "-Infinity": -math.inf}.get(name, math.nan)
+
+
+def parse_line(text: str) -> Any:
+    """A line's JSON value (Infinity allowed, NaN caught later as invalid data)."""
+    try:
+        return json.loads(text, parse_constant=_constant)
+    except RecursionError:
+        raise InvalidData("the JSON is nested too deeply") from None
+    except json.JSONDecodeError as err:
+        raise InvalidData(f"not valid JSON ({err.msg} at character {err.pos})") from None
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def coerce_param(spec: LossSpec, name: str, value, where: str = "params"):
+    """A parameter's value as the loss takes it; a value of the wrong kind is a usage error,
+    as a malformed option is on the command line. Unknown names are left to compute()."""
+    param = next((p for p in spec.params if p.name == name), None)
+    if param is None or value is None:
+        return value
+    label = f"{where}.{name}"
+    if param.kind == "tensor":
+        return from_nested(value, label)
+    if param.kind == "bool":
+        if not isinstance(value, bool):
+            raise UsageError(f"{label} must be true or false, got {value!r}")
+        return value
+    if not _is_number(value) or (isinstance(value, float) and math.isnan(value)):
+        raise UsageError(f"{label} must be a number, got {value!r}")
+    if param.kind == "int":
+        if not float(value).is_integer():
+            raise UsageError(f"{label} must be an integer, got {value!r}")
+        return int(value)
+    return float(value)
+
+
+def problem(obj) -> Problem:
+    """Read one problem object (SPEC §1's semantics: the same checks as the command line)."""
+    if not isinstance(obj, dict):
+        raise InvalidData(f"expected a JSON object such as {{\"loss\": \"mse\", \"pred\": "
+                          f"[1, 2], \"target\": [1, 3]}}, got {type(obj).__name__}")
+    unknown = [k for k in obj if k not in FIELDS]
+    if unknown:
+        raise UsageError(f"unknown field {unknown[0]!r}; a problem has {', '.join(FIELDS)}")
+    missing = [k for k in REQUIRED if k not in obj]
+    if missing:
+        raise UsageError(f"missing field {missing[0]!r}")
+    if not isinstance(obj["loss"], str):
+        raise UsageError(f"\"loss\" must be a loss name, got {obj['loss']!r}")
+    spec = spec_for(obj["loss"])
+    params = obj.get("params") or {}
+    if not isinstance(params, dict):
+        raise UsageError(f"\"params\" must be an object such as {{\"beta\": 0.5}}, got "
+                         f"{params!r}")
+    for key in ("reduction", "dtype"):
+        if not isinstance(obj.get(key, ""), str):
+            raise UsageError(f"{key!r} must be a string, got {obj[key]!r}")
+    tol = obj.get("tol", DEFAULT_TOL)
+    if not _is_number(tol) or not (0 <= tol < math.inf):
+        raise UsageError(f"\"tol\" must be a finite number >= 0, got {tol!r}")
+    expect = obj.get("expect")
+    if expect is not None and not isinstance(expect, (int, float, str, list)):
+        raise UsageError(f"\"expect\" must be a number or a list of numbers, got {expect!r}")
+    return Problem(
+        id=obj.get("id"),
+        spec=spec,
+        pred=from_nested(obj["pred"], "pred"),
+        target=from_nested(obj["target"], "target"),
+        params={k: coerce_param(spec, k, v) for k, v in params.items()},
+        reduction=obj.get("reduction", "mean"),
+        dtype=obj.get("dtype", "float64"),
+        expect=expect,
+        tol=float(tol),
+    )
+
+
+def expect_text(expect) -> str:
+    """An expected value as --expect takes it (a number, "inf", or JSON lists)."""
+    return expect if isinstance(expect, str) else json.dumps(expect)
+
+
+def verdict(value, expect, tol: float) -> bool:
+    """--expect's test (run.check_expectation): True when the value is within tol of expect."""
+    from .run import check_expectation
+
+    try:
+        check_expectation(value, expect_text(expect), tol)
+    except CheckFailed:
+        return False
+    return True
+
+
+def solve(p: Problem, line: int) -> Answer:
+    result = compute(p.spec, p.pred, p.target, p.params, p.reduction, p.dtype)
+    ok = None if p.expect is None else verdict(result.value, p.expect, p.tol)
+    return Answer(p.id, line, result, ok)
+
+
+def answer(text: str, line: int) -> Answer:
+    """One line of input, answered; every error is caught into the answer."""
+    ident = None
+    try:
+        obj = parse_line(text)
+        if isinstance(obj, dict):
+            ident = obj.get("id")
+        return solve(problem(obj), line)
+    except LosscalcError as err:
+        return Answer(ident, line, error=err)
+    except MemoryError:
+        return Answer(ident, line, error=InvalidData("the problem is too large to hold in "
+                                                     "memory"))
+    except Exception as err:  # a bug: the line says so, the batch goes on
+        return Answer(ident, line, error=InvalidData(
+            f"internal error ({type(err).__name__}: {err})"))
+
+
+def problems(lines: Iterable[str]):
+    """(line number, text) of each non-blank line, counted from 1."""
+    for number, text in enumerate(lines, 1):
+        if text.strip():
+            yield number, text
+
+
+def error_message(err: LosscalcError) -> str:
+    return err.message + (f" (hint: {err.hint})" if err.hint else "")
+
+
+def answer_json(a: Answer) -> str:
+    """The output line: SPEC §2's object with "id" first and "ok" last, or the error object."""
+    if a.error is not None:
+        obj = {"id": a.id, "line": a.line, "error": error_message(a.error),
+               "exit_code": a.error.exit_code}
+    else:
+        from .render.machine import json_object
+
+        obj = {"id": a.id, **json_object(a.result)}
+        if a.ok is not None:
+            obj["ok"] = a.ok
+    return json.dumps(obj, ensure_ascii=False) + "\n"
+
+
+class Tally(NamedTuple):
+    count: int
+    failed: int  # expectations that did not hold
+    errors: int  # lines that could not be computed
+    exit_code: int
+
+
+def run(lines: Iterable[str], out) -> Tally:
+    """Answer every problem, writing (and flushing) each answer as soon as it is computed."""
+    count = failed = errors = worst = 0
+    for number, text in problems(lines):
+        a = answer(text, number)
+        out.write(answer_json(a))
+        out.flush()
+        count += 1
+        failed += a.ok is False
+        errors += a.error is not None
+        worst = max(worst, a.exit_code)
+    return Tally(count, failed, errors, worst)
+
+
+def outcome(tally: Tally, what: str = "problems") -> LosscalcError | None:
+    """The error that ends a run whose worst exit code is not 0 (its one line on stderr)."""
+    if tally.exit_code == 0:
+        return None
+    if tally.exit_code == 1:
+        return CheckFailed(f"expectation failed for {tally.failed} of {tally.count} {what}")
+    parts = [f"{tally.errors} of {tally.count} {what} could not be computed"]
+    if tally.failed:
+        parts.append(f"{tally.failed} expectation{'s' * (tally.failed > 1)} failed")
+    err = (UsageError if tally.exit_code == 2 else InvalidData)("; ".join(parts))
+    err.exit_code = tally.exit_code
+    return err
