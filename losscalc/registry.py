@@ -134,7 +134,8 @@ def loss(name: str, **entry) -> Callable[[Callable], Callable]:
 
 
 def _load() -> None:
-    from .losses import classification, divergence, regression  # noqa: F401  (registers)
+    from .losses import (  # noqa: F401  (registers)
+        classification, coursework, divergence, keras, regression)
 
 
 def all_losses() -> dict[str, LossSpec]:

@@ -222,6 +222,32 @@ def erf(a: Node) -> Node:
                 lambda g: (g * two_over_sqrt_pi * np.exp(-(x * x)),))
 
 
+def softplus(a: Node) -> Node:
+    """ln(1 + e^x), computed as max(x, 0) + ln(1 + e^(−|x|)) so that nothing overflows."""
+    x = a.value
+    out = np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
+    # d/dx = σ(x), from e^(−|x|) as the stable sigmoid.
+    return Node(out, "softplus", (a,), lambda g: (g * _stable_sigmoid(x),))
+
+
+def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def pow_(a: Node, k: Node) -> Node:
+    """a^k for a constant exponent k (focal's (1 − p_t)^γ); 0^k = 0 for k > 0."""
+    kv = k.value
+    out = np.power(a.value, kv)
+
+    def vjp(g):
+        if kv == 0:  # a^0 = 1 everywhere, also at a = 0 (torch's pow backward gives 0 there)
+            return (np.zeros_like(g), None)
+        return (g * kv * np.power(a.value, kv - 1), None)
+
+    return Node(out, "pow", (a, k), vjp)
+
+
 def absolute(a: Node) -> Node:
     # PyTorch: d|x|/dx = sign(x), which is 0 at 0.
     return Node(np.abs(a.value), "abs", (a,), lambda g: (g * np.sign(a.value),))
@@ -304,15 +330,18 @@ def total(a: Node, axis=None, over: str = "", keepdims: bool = False) -> Node:
                 {"axis": axis, "over": over, "keepdims": keepdims})
 
 
-def amax(a: Node, axis: int, over: str = "c") -> Node:
-    """max along ``axis``, keeping it (size 1); ties share the gradient, as torch.amax."""
+def amax(a: Node, axis: int, over: str = "c", keepdims: bool = True) -> Node:
+    """max along ``axis``, keeping it (size 1) unless ``keepdims`` is False; ties share the
+    gradient, as torch.amax."""
     out = np.max(a.value, axis=axis, keepdims=True)
 
     def vjp(g):
         hit = a.value == out
+        g = g if keepdims else np.expand_dims(g, axis)
         return (np.where(hit, g / hit.sum(axis=axis, keepdims=True), 0),)
 
-    return Node(out, "amax", (a,), vjp, {"axis": axis, "over": over})
+    value = out if keepdims else np.squeeze(out, axis)
+    return Node(value, "amax", (a,), vjp, {"axis": axis, "over": over, "keepdims": keepdims})
 
 
 def _shifted_exponentials(t: "Tape", z: Node, axis: int, over: str):
@@ -545,6 +574,9 @@ _RENDER = {
                                    _SUM),
     "amax": lambda node, args: (f"max{_reduce_label(node)}({args[0][0]})", _ATOM),
     "sum": lambda node, args: (f"Σ{_reduce_label(node)}({args[0][0]})", _ATOM),
+    "softplus": _call("softplus"),
+    "pow": lambda node, args: (
+        f"{_wrap(args[0][0], args[0][1], _ATOM)}^{_wrap(args[1][0], args[1][1], _ATOM)}", _POWER),
 }
 
 

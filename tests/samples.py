@@ -111,6 +111,73 @@ def kl(rng):
     return logq, y, params, ("mean", "sum", "none", "batchmean")
 
 
+# --- the losses PyTorch lacks (shared ZOO.md) ---------------------------------------------------
+
+ALL = ("mean", "sum", "none")
+
+
+def log_cosh(rng):
+    shape = _shape(rng)
+    y = rng.normal(0, 3, size=shape)
+    return y + rng.normal(0, 2, size=shape), y, {}, ALL
+
+
+def mape(rng):
+    shape = _shape(rng)
+    y = rng.choice([-1, 1], size=shape) * rng.uniform(0.5, 5, size=shape)
+    return y + _away_from(rng, shape, [0.0]), y, {}, ALL
+
+
+def msle(rng):
+    shape = _shape(rng)
+    return rng.uniform(0.1, 5, size=shape), rng.uniform(0.1, 5, size=shape), {}, ALL
+
+
+def poisson(rng):
+    shape = _shape(rng)
+    return rng.uniform(0.1, 4, size=shape), rng.integers(0, 6, size=shape) * 1.0, {}, ALL
+
+
+def hinge(rng):
+    shape = _shape(rng)
+    y = rng.integers(0, 2, size=shape) * 1.0
+    signs = 2 * y - 1
+    if rng.random() < 0.5:
+        y = signs  # ±1 given directly
+    margin = _away_from(rng, shape, [0.0])  # 1 − y·ŷ, away from the kink at 0
+    return signs * (1 - margin), y, {}, ALL
+
+
+def _class_scores(rng, gap=1e-2):
+    """Scores (C,) or (N, C) and targets (indices or one-hot) away from the hinge's kinks."""
+    n, c = rng.integers(1, 5), rng.integers(2, 5)
+    shape = [(c,), (n, c)][rng.integers(2)]
+    z = _logits(rng, shape)
+    labels = rng.integers(0, c, size=shape[:-1])
+    onehot = (labels[..., None] == np.arange(c)) * 1.0
+    margin = np.max((1 - onehot) * z, -1) - np.sum(onehot * z, -1) + 1
+    z = z + np.where(np.abs(margin) < gap, 3 * gap, 0)[..., None] * onehot
+    return z, labels * 1.0 if rng.random() < 0.5 else onehot
+
+
+def categorical_hinge(rng):
+    z, y = _class_scores(rng)
+    return z, y, {}, ALL
+
+
+def quantile(rng):
+    shape = [(4,), (3, 2)][rng.integers(2)]
+    y = rng.normal(0, 3, size=shape)
+    return y - _away_from(rng, shape, [0.0]), y, {"q": float(rng.choice([0.1, 0.5, 0.9]))}, ALL
+
+
+def focal(rng):
+    shape = _shape(rng)
+    params = {"alpha": float(rng.choice([0.25, 0.5, -1.0])),
+              "gamma": float(rng.choice([0.0, 1.0, 1.5, 2.0]))}
+    return _logits(rng, shape), rng.integers(0, 2, size=shape) * 1.0, params, ALL
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -122,4 +189,13 @@ SAMPLES = {
     "bce-logits": bce_logits,
     "multilabel-soft-margin": multilabel,
     "kl": kl,
+    "focal": focal,
+    "log-cosh": log_cosh,
+    "mape": mape,
+    "msle": msle,
+    "poisson": poisson,
+    "hinge": hinge,
+    "squared-hinge": hinge,
+    "categorical-hinge": categorical_hinge,
+    "quantile": quantile,
 }

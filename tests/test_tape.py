@@ -176,7 +176,7 @@ REFERENCE = {
     "abs": lambda n, a: np.abs(a),
     "clamp_min": lambda n, a: np.maximum(a, n.attrs["low"]),
     "clamp_max": lambda n, a: np.minimum(a, n.attrs["high"]),
-    "amax": lambda n, a: np.max(a, axis=n.attrs["axis"], keepdims=True),
+    "amax": lambda n, a: np.max(a, axis=n.attrs["axis"], keepdims=n.attrs["keepdims"]),
     "where": lambda n, a, b: np.where(n.attrs["cond"], a, b),
     "xlogy": lambda n, a, b: np.where(a == 0, 0.0, a * np.log(np.where(a == 0, 1, b))),
     "sum": lambda n, a: np.sum(a, axis=n.attrs["axis"], keepdims=n.attrs["keepdims"]),
@@ -188,6 +188,8 @@ REFERENCE = {
     "tanh": lambda n, a: np.sinh(a) / np.cosh(a) if np.all(np.abs(a) < 300) else np.tanh(a),
     "sigmoid": lambda n, a: 1 / (1 + np.exp(-a)),
     "erf": lambda n, a: np.vectorize(math.erf)(a),
+    "softplus": lambda n, a: np.logaddexp(0, a),
+    "pow": lambda n, a, b: a ** b,
 }
 
 
@@ -227,12 +229,13 @@ def evaluate_text(step):
         text = re.sub(pattern, f"v{i}", text)
         env[f"v{i}"] = names[name]
     (axis,) = axes(step.node) or {None}
-    keep = any(n.attrs.get("keepdims") for n in _walk(step.node))
+    keep = any(n.attrs.get("keepdims") for n in _walk(step.node) if n.op == "sum")
+    keep_max = all(n.attrs["keepdims"] for n in _walk(step.node) if n.op == "amax")
     take = [n for n in _walk(step.node) if n.op == "take"]
     replacements = [
         (r"\[y\]", "@TAKE"), ("−", "-"), ("·", "*"), ("²", "**2"), ("³", "**3"),
-        (r"ln\(", "log("), (r"max_c\(", "max_axis("),
-        (r"Σ_c\(", "sum_axis("), (r"Σ\(", "sum_all("), (r"\|([^|]+)\|", r"abs(\1)"),
+        (r"ln\(", "log("), (r"max_[a-z]\(", "max_axis("), (r"\^", "**"),
+        (r"Σ_[a-z]\(", "sum_axis("), (r"Σ\(", "sum_all("), (r"\|([^|]+)\|", r"abs(\1)"),
         (r"(?<![a-z_])max\(", "maximum("), (r"(?<![a-z_])min\(", "minimum("),
     ]
     for old, new in replacements:
@@ -241,7 +244,8 @@ def evaluate_text(step):
     env.update(
         log=np.log, exp=np.exp, abs=np.abs, maximum=np.maximum, minimum=np.minimum,
         tanh=np.tanh, erf=np.vectorize(math.erf),
-        max_axis=lambda a: np.max(a, axis=axis, keepdims=True),
+        max_axis=lambda a: np.max(a, axis=axis, keepdims=keep_max),
+        softplus=lambda a: np.logaddexp(0, a),
         sum_axis=lambda a: np.sum(a, axis=axis, keepdims=keep), sum_all=np.sum,
         take=lambda a: np.squeeze(np.take_along_axis(a, take[0].attrs["index"], axis=take[0]
                                                      .attrs["axis"]), take[0].attrs["axis"]),

@@ -1,0 +1,79 @@
+"""Losses PyTorch lacks that courses teach, with the reference each follows (see shared
+ZOO.md): focal loss (torchvision), the pinball/quantile loss (sklearn).
+"""
+
+from __future__ import annotations
+
+from .. import tape as T
+from ..checks import in_unit_interval, same_shape
+from ..registry import Constraint, Losses, Param, at_least, between, loss
+
+
+@loss(
+    "focal",
+    gradient="∂ℓ/∂x = α_t·[(1 − p_t)^γ·(p − y) − γ·(1 − p_t)^(γ−1)·(2y − 1)·p·(1 − p)·ce]",
+    aliases=("sigmoid-focal", "sigmoid-focal-loss", "focal-loss"),
+    family="classification",
+    formula="ℓ = α_t·(1 − p_t)^γ·ce, ce = BCEWithLogits(x, y), p = σ(x), "
+            "p_t = p·y + (1 − p)·(1 − y), α_t = α·y + (1 − α)·(1 − y)",
+    reference="torchvision.ops.sigmoid_focal_loss (alpha=0.25, gamma=2; Lin et al. 2017); "
+              "default reduction mean (torchvision's default is none)",
+    example="losscalc focal --logits 2,-1,0.5 --target 1,0,0",
+    pred_alias="logits",
+    pred_help="raw scores (logits), any shape",
+    target_help="0/1 labels (or soft targets in [0, 1]), the logits' shape",
+    params=(
+        Param("alpha", "float", 0.25,
+              "weight of the positives, 1 − α of the negatives; negative = off (no α_t)",
+              Constraint(lambda v: v <= 1, "<= 1")),
+        Param("gamma", "float", 2.0, "focusing exponent: 0 gives plain BCE", at_least(0)),
+    ),
+)
+def focal(t, x, y, *, alpha=0.25, gamma=2.0):
+    """Binary focal loss on logits, as torchvision.ops.sigmoid_focal_loss defines it.
+
+    p = σ(x), ce = BCEWithLogits(x, y) (stable: (1 − y)·x − ln σ(x)),
+    p_t = p·y + (1 − p)·(1 − y), ℓ = ce·(1 − p_t)^γ, times α_t = α·y + (1 − α)·(1 − y) when
+    α >= 0 (α < 0 turns the weighting off, as in torchvision). One loss per element; the
+    default reduction here is mean (torchvision's default is 'none'). The gradient is
+    autograd's through p_t as well as ce, as torch computes it.
+    """
+    same_shape(x, y, "focal", ("--logits", "--target"))
+    in_unit_interval(y.value, "focal", "--target")
+    if x.value.size > 1 and x.value.min() >= 0 and x.value.max() <= 1:
+        t.note("--logits are all in [0, 1]: focal applies the sigmoid itself; if these are "
+               "probabilities, pass their logits ln(p / (1 − p))")
+    p = t.let("p", T.sigmoid(x))
+    ce = t.let("ce", (1 - y) * x - t.let("ln σ(x)", T.log_sigmoid(x)))
+    p_t = t.let("p_t", p * y + (1 - p) * (1 - y))
+    terms = ce * T.pow_(1 - p_t, t.const(gamma, "γ"))
+    if alpha >= 0:
+        a = t.const(alpha, "α")
+        alpha_t = t.let("α_t", a * y + (1 - a) * (1 - y))
+        terms = alpha_t * terms
+    return Losses(t.let("ℓ", terms))
+
+
+@loss(
+    "quantile",
+    gradient="∂ℓ/∂x = −q where y − x >= 0, 1 − q where y − x < 0",
+    aliases=("pinball", "pinball-loss", "quantile-loss", "mean-pinball-loss"),
+    family="regression",
+    formula="ℓ = max(q·u, (q − 1)·u), u = y − x  (q·u if u >= 0 else (q − 1)·u)",
+    reference="sklearn.metrics.mean_pinball_loss (alpha=0.5 is --q)",
+    example="losscalc quantile -p 2,3,5 -t 2.5,2,7 --q 0.9",
+    params=(Param("q", "float", 0.5, "the quantile (sklearn's alpha), in [0, 1]",
+                  between(0, 1)),),
+)
+def quantile(t, x, y, *, q=0.5):
+    """Pinball (quantile) loss: under-predictions cost q per unit, over-predictions 1 − q.
+
+    ℓᵢ = ρ_q(uᵢ) = max(q·uᵢ, (q − 1)·uᵢ) with uᵢ = yᵢ − xᵢ, one value per element; the mean
+    is sklearn's mean_pinball_loss (alpha = q) for 1-D and for 2-D (uniform average over
+    outputs of equal length). q = 0.5 is half the absolute error. At u = 0 the q·u branch is
+    taken, as sklearn's sign (u >= 0) does, so ∂ℓ/∂x = −q there.
+    """
+    same_shape(x, y, "quantile")
+    qq = t.const(q, "q")
+    u = t.let("u", y - x)
+    return Losses(t.let("ℓ", T.where(u.value >= 0, qq * u, (qq - 1) * u, "u ≥ 0")))

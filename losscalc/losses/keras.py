@@ -1,0 +1,243 @@
+"""Losses PyTorch lacks, with Keras 3's semantics (see shared ZOO.md).
+
+Keras computes one value per sample: the mean (cosine similarity: the sum) over the last axis,
+so a 1-D input is one sample and its per-sample loss is a single number; give (N, 1) for N
+samples of one value. Keras' constants are kept: ε = 1e-7 (``keras.backend.epsilon()``) and
+the probability clip [1e-7, 1 − 1e-7], in the requested dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import tape as T
+from ..checks import fmt_number, fmt_shape, same_shape
+from ..errors import InvalidData
+from ..registry import Losses, loss
+
+EPSILON = 1e-7  # keras.backend.epsilon()
+
+
+def _per_sample(t, terms, scale=None) -> Losses:
+    """Keras' per-sample loss: the mean of ``terms`` over the last axis (times ``scale``).
+
+    A 0-d input is one sample of one value: its term is the loss.
+    """
+    if terms.ndim == 0:
+        return Losses(t.let("ℓ", terms if scale is None else scale * terms))
+    axis = terms.ndim - 1
+    mean = T.total(terms, axis, over="j") / t.const(terms.shape[axis], "K")
+    return Losses(t.let("ℓ", mean if scale is None else scale * mean), class_axis=axis)
+
+
+def _pair(t, x, y, name):
+    same_shape(x, y, name)
+    if x.ndim:
+        t.remark(f"Keras averages over the last axis: {x.shape[-1]} value(s) per sample, "
+                 f"{int(np.prod(x.shape[:-1]))} sample(s); give (N, 1) for N one-value samples")
+
+
+@loss(
+    "log-cosh",
+    gradient="∂ℓ/∂x = tanh(x − y) / K",
+    aliases=("logcosh",),
+    family="regression",
+    formula="ℓ = mean_j log cosh(x − y) = mean_j [d + softplus(−2d) − ln 2], d = x − y",
+    reference="keras.losses.LogCosh (Keras 3)",
+    example="losscalc log-cosh -p '0.5,1.5; 2,-1' -t '1,1; 1,0'",
+)
+def log_cosh(t, x, y):
+    """Logarithm of the hyperbolic cosine of the error, averaged over the last axis (Keras).
+
+    ℓ = mean_j log cosh(dⱼ), dⱼ = xⱼ − yⱼ, computed as Keras does, d + softplus(−2d) − ln 2,
+    which does not overflow for large |d| (softplus(u) = max(u, 0) + ln(1 + e^(−|u|))).
+    ∂ℓ/∂xⱼ = tanh(dⱼ)/K over the K values of the last axis.
+    """
+    _pair(t, x, y, "log-cosh")
+    d = t.let("d", x - y)
+    terms = t.let("ℓ_j", d + T.softplus(-2 * d) - t.const(np.log(2.0), "ln 2"))
+    return _per_sample(t, terms)
+
+
+@loss(
+    "mape",
+    gradient="∂ℓ/∂x = 100·sign(x − y) / (K·max(|y|, ε))",
+    aliases=("mean-absolute-percentage-error", "meanabsolutepercentageerror"),
+    family="regression",
+    formula="ℓ = 100·mean_j |y − x| / max(|y|, ε), ε = 1e-7 (a percentage)",
+    reference="keras.losses.MeanAbsolutePercentageError (Keras 3)",
+    example="losscalc mape -p 110,45,3 -t 100,50,4",
+)
+def mape(t, x, y):
+    """Mean absolute percentage error, in percent, averaged over the last axis (Keras).
+
+    ℓ = 100·mean_j |yⱼ − xⱼ| / max(|yⱼ|, ε) with ε = 1e-7, so a zero target gives a huge but
+    finite term. sklearn's mean_absolute_percentage_error is the same ratio as a fraction (not
+    ×100) with ε = 2.2e-16. ∂ℓ/∂xⱼ = 100·sign(xⱼ − yⱼ)/(K·max(|yⱼ|, ε)), 0 where xⱼ = yⱼ.
+    """
+    _pair(t, x, y, "mape")
+    zero = int((np.abs(y.value) < EPSILON).sum())
+    if zero:
+        t.note(f"{zero} target(s) are 0 (|y| < 1e-7): their error is divided by 1e-7, as Keras "
+               "does, and dominates the percentage")
+    r = t.let("r", T.absolute(y - x) / T.clamp_min(T.absolute(y), EPSILON))
+    return _per_sample(t, r, t.const(100, "100"))
+
+
+@loss(
+    "msle",
+    gradient="∂ℓ/∂x = 2·(a − b) / (K·(max(x, ε) + 1)), 0 where x < ε",
+    aliases=("mean-squared-logarithmic-error", "meansquaredlogarithmicerror"),
+    family="regression",
+    formula="ℓ = mean_j (ln(max(x, ε) + 1) − ln(max(y, ε) + 1))², ε = 1e-7",
+    reference="keras.losses.MeanSquaredLogarithmicError (Keras 3)",
+    example="losscalc msle -p 2.5,0,2,8 -t 3,-0.5,2,7",
+)
+def msle(t, x, y):
+    """Mean squared logarithmic error, averaged over the last axis (Keras).
+
+    ℓ = mean_j (aⱼ − bⱼ)², a = ln(max(x, ε) + 1), b = ln(max(y, ε) + 1), ε = 1e-7: values
+    below ε (including negatives) are clamped to ε, as Keras does (sklearn raises for values
+    <= −1 instead). The gradient follows the clamp: 2(a − b)/(K·(x + 1)) where x >= ε and 0
+    where x was clamped (zero gradient where clamped).
+    """
+    _pair(t, x, y, "msle")
+    clamped = int((x.value < EPSILON).sum())
+    if clamped:
+        t.note(f"{clamped} prediction(s) below 1e-7 are clamped to 1e-7 (gradient 0 there), "
+               "as Keras does")
+    a = t.let("a", T.log1p(T.clamp_min(x, EPSILON)))
+    b = t.let("b", T.log1p(T.clamp_min(y, EPSILON)))
+    return _per_sample(t, t.let("ℓ_j", T.square(a - b)))
+
+
+@loss(
+    "poisson",
+    gradient="∂ℓ/∂x = (1 − y / (x + ε)) / K",
+    aliases=("poisson-loss",),
+    family="regression",
+    formula="ℓ = mean_j [x − y·ln(x + ε)], ε = 1e-7 (x: the predicted rate)",
+    reference="keras.losses.Poisson (Keras 3)",
+    example="losscalc poisson -p 1.5,0.2,3 -t 2,0,4",
+    pred_help="predicted rates x >= 0 (not log-rates)",
+    target_help="observed counts, the prediction's shape",
+)
+def poisson(t, x, y):
+    """Poisson loss of a predicted rate x >= 0 against counts y, averaged over the last axis.
+
+    ℓ = mean_j [xⱼ − yⱼ·ln(xⱼ + ε)], ε = 1e-7 (Keras). The prediction is the rate itself,
+    not its log (torch.nn.PoissonNLLLoss takes log-rates by default: log_input=True).
+    ∂ℓ/∂xⱼ = (1 − yⱼ/(xⱼ + ε))/K.
+    """
+    _pair(t, x, y, "poisson")
+    if (x.value < 0).any():
+        at = np.unravel_index(int(np.argmax(x.value < 0)), x.shape) if x.ndim else ()
+        raise InvalidData(
+            f"poisson: --pred holds rates, which must be >= 0; got {fmt_number(x.value[at])}"
+            + (f" at index [{', '.join(str(int(i)) for i in at)}]" if x.ndim else ""),
+            "if these are log-rates, take their exp first (torch's PoissonNLLLoss takes "
+            "log-rates)")
+    eps = t.const(EPSILON, "ε")
+    return _per_sample(t, t.let("ℓ_j", x - y * T.log(x + eps)))
+
+
+def _hinge_labels(t, y):
+    """Keras: when every target is 0 or 1, they are mapped to −1 and +1 (2y − 1)."""
+    binary = bool(np.all((y.value == 0) | (y.value == 1)))
+    if not binary:
+        return y
+    t.remark("every target is 0 or 1, so they are mapped to −1/+1 (y± = 2y − 1), as Keras does")
+    return t.let("y±", 2 * y - 1)
+
+
+_HINGE_LABELS = "labels ±1, or 0/1 (mapped to ±1 when every target is 0 or 1)"
+
+
+@loss(
+    "hinge",
+    gradient="∂ℓ/∂x = −y / K where 1 − y·x > 0, else 0",
+    aliases=("hinge-loss",),
+    family="classification",
+    formula="ℓ = mean_j max(1 − y·x, 0)",
+    reference="keras.losses.Hinge (Keras 3)",
+    example="losscalc hinge -p 0.8,-0.3,2 -t 1,-1,-1",
+    pred_help="decision values (raw scores)",
+    target_help=_HINGE_LABELS,
+)
+def hinge(t, x, y):
+    """Hinge loss of decision values against ±1 labels, averaged over the last axis (Keras).
+
+    ℓ = mean_j max(1 − yⱼ·xⱼ, 0). When every target is 0 or 1 they are first mapped to ±1
+    (2y − 1), as Keras does; other labels are used as given. ∂ℓ/∂xⱼ = −yⱼ/K where the margin
+    1 − yⱼxⱼ is >= 0 (the gradient passes at the kink, as max(·, 0)'s clamp does), else 0.
+    """
+    _pair(t, x, y, "hinge")
+    labels = _hinge_labels(t, y)
+    return _per_sample(t, t.let("ℓ_j", T.clamp_min(1 - labels * x, 0)))
+
+
+@loss(
+    "squared-hinge",
+    gradient="∂ℓ/∂x = −2·y·max(1 − y·x, 0) / K",
+    aliases=("squaredhinge",),
+    family="classification",
+    formula="ℓ = mean_j max(1 − y·x, 0)²",
+    reference="keras.losses.SquaredHinge (Keras 3)",
+    example="losscalc squared-hinge -p 0.8,-0.3,2 -t 1,0,0",
+    pred_help="decision values (raw scores)",
+    target_help=_HINGE_LABELS,
+)
+def squared_hinge(t, x, y):
+    """Squared hinge loss against ±1 labels, averaged over the last axis (Keras).
+
+    ℓ = mean_j max(1 − yⱼ·xⱼ, 0)²; 0/1 targets are mapped to ±1 when every target is 0 or 1,
+    as Keras does. ∂ℓ/∂xⱼ = −2yⱼ·max(1 − yⱼxⱼ, 0)/K.
+    """
+    _pair(t, x, y, "squared-hinge")
+    labels = _hinge_labels(t, y)
+    return _per_sample(t, t.let("ℓ_j", T.square(T.clamp_min(1 - labels * x, 0))))
+
+
+def one_hot_targets(t, x, y, name, what="one-hot/probabilities"):
+    """Keras/optax class-last targets: class indices of shape x.shape[:-1] or ``what`` of x's
+    shape (the shape tells which, as for ce). Returns the target as a node of x's shape."""
+    if x.ndim == 0:
+        raise InvalidData(f"{name}: --pred must have a class axis (last); got a single number")
+    if y.shape == x.shape:
+        return y
+    if y.shape != x.shape[:-1]:
+        raise InvalidData(
+            f"{name}: --target has shape {fmt_shape(y.shape)}, but --pred of shape "
+            f"{fmt_shape(x.shape)} needs class indices of shape {fmt_shape(x.shape[:-1])} "
+            f"or {what} of shape {fmt_shape(x.shape)}")
+    from ..checks import class_indices
+
+    labels = class_indices(y.value, x.shape[-1], None, name)
+    onehot = (labels[..., None] == np.arange(x.shape[-1])).astype(t.dtype)
+    t.remark("the class indices are read as one-hot rows (1 at the target class)")
+    return t.input(onehot, "y_c")
+
+
+@loss(
+    "categorical-hinge",
+    gradient="∂ℓ/∂x = (1 − y) at the arg max of (1 − y)·x, − y, where the margin > 0",
+    aliases=("categoricalhinge",),
+    family="classification",
+    formula="ℓ = max(max_c((1 − y)·x) − Σ_c y·x + 1, 0)",
+    reference="keras.losses.CategoricalHinge (Keras 3)",
+    example="losscalc categorical-hinge -p '1,1.5,0.1; 0.5,2.5,0.3' -t 0,2",
+    pred_help="scores (…, C), class axis last",
+    target_help="class indices (…) or one-hot rows (…, C)",
+)
+def categorical_hinge(t, x, y):
+    """Crammer–Singer style hinge over the last (class) axis, as Keras computes it.
+
+    pos = Σ_c y_c·x_c, neg = max_c (1 − y_c)·x_c, ℓ = max(neg − pos + 1, 0). With one-hot
+    targets the true class's term in neg is 0 and takes part in the max, as in Keras (so neg
+    >= 0 even when every other score is negative). Ties in the max share the gradient.
+    """
+    y = one_hot_targets(t, x, y, "categorical-hinge", "one-hot rows")
+    axis = x.ndim - 1
+    pos = t.let("pos", T.total(y * x, axis, over="c"))
+    neg = t.let("neg", T.amax((1 - y) * x, axis, over="c", keepdims=False))
+    return Losses(t.let("ℓ", T.clamp_min(neg - pos + 1, 0)), class_axis=axis)

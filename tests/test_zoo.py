@@ -1,0 +1,113 @@
+"""The losses PyTorch lacks (shared ZOO.md) against reference values that
+scripts/make_golden_zoo.py computed independently of losscalc (tests/data/golden_zoo.json: the
+ZOO formulas in 50-digit mpmath, gradients by high-precision central differences; focal from
+torch autograd of torchvision's formula), plus worked examples derived by hand and Keras' edge
+rules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import as_array, assert_close, load
+
+from losscalc.core import compute
+
+CASES = load("golden_zoo.json")["cases"]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["id"])
+def test_matches_reference(case):
+    r = compute(case["loss"], as_array(case["inputs"]["pred"]), as_array(case["inputs"]["target"]),
+                case["params"], case["reduction"], case["dtype"])
+    assert_close(r.value, case["value"], case["dtype"], "value")
+    assert_close(r.elementwise, case["elementwise"], case["dtype"], "elementwise")
+    assert_close(r.grad["pred"], case["grad"]["pred"], case["dtype"], "grad")
+
+
+def value(loss, pred, target, reduction="mean", **params):
+    return compute(loss, np.asarray(pred, float), np.asarray(target, float), params,
+                   reduction)
+
+
+# --- worked examples, by hand ----------------------------------------------------------------
+
+
+def test_focal_worked_example():
+    # x = 0, y = 1: p = 0.5, ce = ln 2, p_t = 0.5, (1 − p_t)² = 0.25, α_t = 0.25:
+    # ℓ = 0.25·0.25·ln 2 = 0.0433216987…; x = 0, y = 0: p_t = 0.5, α_t = 0.75: ℓ = 3× that.
+    r = value("focal", [0.0, 0.0], [1.0, 0.0], "none")
+    assert r.elementwise.tolist() == pytest.approx([0.0625 * math.log(2), 0.1875 * math.log(2)],
+                                                   rel=1e-15)
+
+
+def test_log_cosh_worked_example():
+    # d = 1 − 0 = 1 and d = −2: (ln cosh 1 + ln cosh 2)/2 = (0.4337808 + 1.3250027)/2.
+    r = value("log-cosh", [1.0, -2.0], [0.0, 0.0])
+    assert float(r.value) == pytest.approx((math.log(math.cosh(1)) + math.log(math.cosh(2))) / 2,
+                                           rel=1e-15)
+    # No overflow for large |d|: ln cosh 1000 = 1000 − ln 2.
+    assert float(value("log-cosh", [1000.0], [0.0]).value) == pytest.approx(1000 - math.log(2),
+                                                                             rel=1e-15)
+
+
+def test_mape_worked_example_and_zero_target():
+    # |100 − 110|/100 = 0.1, |50 − 45|/50 = 0.1, |4 − 3|/4 = 0.25: 100·0.45/3 = 15 (percent).
+    assert float(value("mape", [110, 45, 3], [100, 50, 4]).value) == pytest.approx(15.0)
+    # y = 0: divided by ε = 1e-7, so |0 − 1|/1e-7 = 1e7, ×100 = 1e9.
+    r = value("mape", [1.0], [0.0])
+    assert float(r.value) == pytest.approx(1e9) and any("1e-7" in n for n in r.notes)
+
+
+def test_msle_clamps_below_epsilon_with_zero_gradient():
+    # ŷ = −0.5 and 0 are clamped to 1e-7: ln(1 + 1e-7)² against y = 1e-7 (also clamped) is 0.
+    # ŷ = e − 1, y = 0 (→ 1e-7): (1 − ln(1 + 1e-7))² / 3 for the mean over 3.
+    r = value("msle", [-0.5, 0.0, math.e - 1], [0.0, 0.0, 0.0], "sum")
+    assert float(r.value) == pytest.approx((1 - math.log1p(1e-7)) ** 2 / 3, rel=1e-14)
+    assert r.grad["pred"][:2].tolist() == [0.0, 0.0]
+
+
+def test_poisson_worked_example():
+    # ŷ = 2, y = 3: 2 − 3·ln(2 + 1e-7); ŷ = 1, y = 0: 1. Mean over the last axis of 2.
+    r = value("poisson", [2.0, 1.0], [3.0, 0.0])
+    assert float(r.value) == pytest.approx((2 - 3 * math.log(2 + 1e-7) + 1) / 2, rel=1e-15)
+
+
+def test_poisson_rejects_negative_rates():
+    from losscalc.errors import InvalidData
+
+    with pytest.raises(InvalidData, match="rates"):
+        value("poisson", [-1.0, 1.0], [0.0, 1.0])
+
+
+def test_hinge_maps_01_labels_only_when_every_target_is_01():
+    # 0/1 labels → ±1: y = (1, −1), ŷ = (0.5, 0.5): max(1 − 0.5, 0) + max(1 + 0.5, 0) = 2 → 1.
+    assert float(value("hinge", [0.5, 0.5], [1.0, 0.0]).value) == 1.0
+    # ±1 given directly: the same.
+    assert float(value("hinge", [0.5, 0.5], [1.0, -1.0]).value) == 1.0
+    # A label 2 among them: nothing is mapped, y = (1, 0, 2): (0.5 + 1 + 0)/3 = 0.5.
+    assert float(value("hinge", [0.5, 0.5, 0.5], [1.0, 0.0, 2.0]).value) == pytest.approx(0.5)
+    # squared: (0.5² + 1.5²)/2 = 1.25.
+    assert float(value("squared-hinge", [0.5, 0.5], [1.0, 0.0]).value) == 1.25
+
+
+def test_one_dimensional_input_is_one_keras_sample():
+    assert value("hinge", [0.5, 0.5], [1.0, 0.0], "none").elementwise.shape == ()
+    assert value("hinge", [[0.5], [0.5]], [[1.0], [0.0]], "none").elementwise.shape == (2,)
+
+
+def test_categorical_hinge_worked_example():
+    # ŷ = (1, 1.5, 0.1), class 0: pos = 1, neg = max(0, 1.5, 0.1) = 1.5: 1.5 − 1 + 1 = 1.5.
+    # ŷ = (−1, −2, −3), class 0: neg = max(0, −2, −3) = 0 (the true class's 0 counts):
+    # max(0 − (−1) + 1, 0) = 2.
+    r = value("categorical-hinge", [[1, 1.5, 0.1], [-1, -2, -3]], [0, 0], "none")
+    assert r.elementwise.tolist() == [1.5, 2.0]
+    onehot = value("categorical-hinge", [[1, 1.5, 0.1]], [[1.0, 0.0, 0.0]], "none")
+    assert onehot.elementwise.tolist() == [1.5]
+
+
+def test_quantile_worked_example():
+    # q = 0.9: u = 2.5 − 2 = 0.5 → 0.45; u = 2 − 3 = −1 → 0.1; u = 7 − 5 = 2 → 1.8.
+    r = value("quantile", [2, 3, 5], [2.5, 2, 7], "none", q=0.9)
+    assert r.elementwise.tolist() == pytest.approx([0.45, 0.1, 1.8], rel=1e-14)
