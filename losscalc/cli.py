@@ -167,6 +167,7 @@ SUBCOMMANDS: dict[str, str] = {
     "info": "losscalc.commands.info",
     "backprop": "losscalc.commands.backprop",
     "batch": "losscalc.commands.batch",
+    "compare": "losscalc.commands.compare",
 }
 
 
