@@ -248,6 +248,17 @@ def pow_(a: Node, k: Node) -> Node:
     return Node(out, "pow", (a, k), vjp)
 
 
+def sqrt(a: Node) -> Node:
+    """√a; where the incoming gradient is 0 the result is 0 (so √0 sends back 0, not 0·∞)."""
+    out = np.sqrt(a.value)
+
+    def vjp(g):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (np.where(g == 0, 0, g / (2 * out)),)
+
+    return Node(out, "sqrt", (a,), vjp)
+
+
 def absolute(a: Node) -> Node:
     # PyTorch: d|x|/dx = sign(x), which is 0 at 0.
     return Node(np.abs(a.value), "abs", (a,), lambda g: (g * np.sign(a.value),))
@@ -575,6 +586,7 @@ _RENDER = {
     "amax": lambda node, args: (f"max{_reduce_label(node)}({args[0][0]})", _ATOM),
     "sum": lambda node, args: (f"Σ{_reduce_label(node)}({args[0][0]})", _ATOM),
     "softplus": _call("softplus"),
+    "sqrt": _call("√"),
     "pow": lambda node, args: (
         f"{_wrap(args[0][0], args[0][1], _ATOM)}^{_wrap(args[1][0], args[1][1], _ATOM)}", _POWER),
 }

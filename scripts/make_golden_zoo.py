@@ -126,7 +126,31 @@ def quantile(x, y, p, dt):
     return np.asarray(_f(lambda v: q * v if v >= 0 else (q - 1) * v)(u), dtype=object)
 
 
+def cosine_similarity(x, y, p, dt):
+    e = const(KERAS_EPSILON, dt)
+
+    def unit(v):
+        norm = _f(mp.sqrt)(np.sum(v * v, axis=-1, keepdims=True))
+        return v / MAX(norm, e)
+
+    return -np.sum(unit(x) * unit(y), axis=-1)
+
+
+def dice(x, y, p, dt):
+    return np.asarray(1 - 2 * np.sum(y * x) / (np.sum(y) + np.sum(x) + const(KERAS_EPSILON, dt)),
+                      dtype=object)
+
+
+def tversky(x, y, p, dt):
+    a, b = const(p.get("alpha", 0.5), dt), const(p.get("beta", 0.5), dt)
+    tp, fp, fn = np.sum(y * x), np.sum((1 - y) * x), np.sum(y * (1 - x))
+    return np.asarray(1 - tp / (tp + a * fp + b * fn + const(KERAS_EPSILON, dt)), dtype=object)
+
+
 REFERENCES = {
+    "cosine-similarity": cosine_similarity,
+    "dice": dice,
+    "tversky": tversky,
     "log-cosh": log_cosh,
     "mape": mape,
     "msle": msle,
@@ -228,6 +252,17 @@ CASES = [
     case("quantile", "1d", randn(6, scale=2), randn(6, scale=2)),
     case("quantile", "q0.9", randn(3, 2, scale=2), randn(3, 2, scale=2), q=0.9),
     case("quantile", "q0.1", randn(5), randn(5), q=0.1),
+    case("cosine-similarity", "1d", randn(4), randn(4)),
+    case("cosine-similarity", "2d", randn(3, 3, scale=2), randn(3, 3)),
+    case("cosine-similarity", "zero-vectors", [[0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [0.5, -1.0, 2.0]],
+         [[1.0, 2.0, 2.0], [0.0, 0.0, 0.0], [-1.0, 0.5, 0.25]]),
+    case("cosine-similarity", "3d", randn(2, 2, 3), randn(2, 2, 3)),
+    case("dice", "2d", unif(3, 4, lo=0, hi=1), labels01(3, 4)),
+    case("dice", "soft", unif(5, lo=0, hi=1), unif(5, lo=0, hi=1)),
+    case("dice", "empty-mask", [0.2, 0.1, 0.05], [0.0, 0.0, 0.0]),
+    case("tversky", "default", unif(2, 5, lo=0, hi=1), labels01(2, 5)),
+    case("tversky", "a0.3-b0.7", unif(3, 3, lo=0, hi=1), labels01(3, 3), alpha=0.3, beta=0.7),
+    case("tversky", "a0.8-b0.2", unif(6, lo=0, hi=1), labels01(6), alpha=0.8, beta=0.2),
     case("focal", "1d", randn(6, scale=2), labels01(6)),
     case("focal", "2d", randn(3, 4, scale=3), labels01(3, 4)),
     case("focal", "no-alpha", randn(5, scale=2), labels01(5), alpha=-1.0),

@@ -178,6 +178,22 @@ def focal(rng):
     return _logits(rng, shape), rng.integers(0, 2, size=shape) * 1.0, params, ALL
 
 
+def cosine_similarity(rng):
+    shape = [(3,), (4, 2), (2, 2, 3)][rng.integers(3)]
+    return rng.normal(0, 2, size=shape), rng.normal(0, 2, size=shape), {}, ALL
+
+
+def dice(rng):
+    shape = _shape(rng)
+    y = rng.integers(0, 2, size=shape) * 1.0 if rng.random() < 0.7 else rng.uniform(0, 1, shape)
+    return rng.uniform(0.02, 0.98, size=shape), y, {}, ALL
+
+
+def tversky(rng):
+    p, y, _, reductions = dice(rng)
+    return p, y, {"alpha": float(rng.uniform(0, 1)), "beta": float(rng.uniform(0, 1))}, reductions
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -198,4 +214,7 @@ SAMPLES = {
     "squared-hinge": hinge,
     "categorical-hinge": categorical_hinge,
     "quantile": quantile,
+    "cosine-similarity": cosine_similarity,
+    "dice": dice,
+    "tversky": tversky,
 }

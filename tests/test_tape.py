@@ -189,6 +189,7 @@ REFERENCE = {
     "sigmoid": lambda n, a: 1 / (1 + np.exp(-a)),
     "erf": lambda n, a: np.vectorize(math.erf)(a),
     "softplus": lambda n, a: np.logaddexp(0, a),
+    "sqrt": lambda n, a: np.sqrt(a),
     "pow": lambda n, a, b: a ** b,
 }
 
@@ -234,7 +235,7 @@ def evaluate_text(step):
     take = [n for n in _walk(step.node) if n.op == "take"]
     replacements = [
         (r"\[y\]", "@TAKE"), ("−", "-"), ("·", "*"), ("²", "**2"), ("³", "**3"),
-        (r"ln\(", "log("), (r"max_[a-z]\(", "max_axis("), (r"\^", "**"),
+        (r"ln\(", "log("), ("√", "sqrt"), (r"max_[a-z]\(", "max_axis("), (r"\^", "**"),
         (r"Σ_[a-z]\(", "sum_axis("), (r"Σ\(", "sum_all("), (r"\|([^|]+)\|", r"abs(\1)"),
         (r"(?<![a-z_])max\(", "maximum("), (r"(?<![a-z_])min\(", "minimum("),
     ]
@@ -245,7 +246,7 @@ def evaluate_text(step):
         log=np.log, exp=np.exp, abs=np.abs, maximum=np.maximum, minimum=np.minimum,
         tanh=np.tanh, erf=np.vectorize(math.erf),
         max_axis=lambda a: np.max(a, axis=axis, keepdims=keep_max),
-        softplus=lambda a: np.logaddexp(0, a),
+        softplus=lambda a: np.logaddexp(0, a), sqrt=np.sqrt,
         sum_axis=lambda a: np.sum(a, axis=axis, keepdims=keep), sum_all=np.sum,
         take=lambda a: np.squeeze(np.take_along_axis(a, take[0].attrs["index"], axis=take[0]
                                                      .attrs["axis"]), take[0].attrs["axis"]),

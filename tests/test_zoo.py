@@ -111,3 +111,32 @@ def test_quantile_worked_example():
     # q = 0.9: u = 2.5 − 2 = 0.5 → 0.45; u = 2 − 3 = −1 → 0.1; u = 7 − 5 = 2 → 1.8.
     r = value("quantile", [2, 3, 5], [2.5, 2, 7], "none", q=0.9)
     assert r.elementwise.tolist() == pytest.approx([0.45, 0.1, 1.8], rel=1e-14)
+
+
+def test_cosine_similarity_worked_example_and_zero_vector():
+    # (1, 2, 3)·(1, 2, 2) = 11, ‖·‖ = √14 and 3: −11/(3√14) = −0.97995788…; (0, 1, 0) ⟂ (1, 0, 0).
+    r = value("cosine-similarity", [[1, 2, 3], [0, 1, 0]], [[1, 2, 2], [1, 0, 0]], "none")
+    assert r.elementwise.tolist() == pytest.approx([-11 / (3 * math.sqrt(14)), 0.0], abs=1e-15)
+    # A zero vector is divided by ε = 1e-7 instead of 0: similarity 0, not nan.
+    zero = value("cosine-similarity", [[0, 0, 0]], [[1, 2, 2]], "none")
+    assert zero.elementwise.tolist() == [0.0] and any("zero vectors" in n for n in zero.notes)
+    # Its gradient is that of x/ε: −v/ε = −(1, 2, 2)/3 / 1e-7.
+    assert zero.grad["pred"][0].tolist() == pytest.approx([-1e7 / 3, -2e7 / 3, -2e7 / 3])
+
+
+def test_dice_pools_the_batch():
+    # Σyx = 0.9 + 0.7 + 0.1 = 1.7, Σy = 3, Σx = 1.9: 1 − 3.4/(4.9 + 1e-7).
+    r = value("dice", [[0.9, 0.2], [0.7, 0.1]], [[1, 0], [1, 1]], "none")
+    assert r.elementwise.shape == () and float(r.value) == pytest.approx(1 - 3.4 / (4.9 + 1e-7),
+                                                                         rel=1e-15)
+
+
+def test_tversky_alpha_weighs_false_positives():
+    # TP = 1.7, FP = Σ(1 − y)x = 0.2, FN = Σy(1 − x) = 0.1 + 0.3 + 0.9 = 1.3.
+    # α = 0.3 on FP, β = 0.7 on FN (PR #23333): 1 − 1.7/(1.7 + 0.06 + 0.91 + 1e-7).
+    p, y = [[0.9, 0.2], [0.7, 0.1]], [[1, 0], [1, 1]]
+    r = value("tversky", p, y, alpha=0.3, beta=0.7)
+    assert float(r.value) == pytest.approx(1 - 1.7 / (1.7 + 0.06 + 0.91 + 1e-7), rel=1e-14)
+    # α = β = 0.5 is Dice, up to where ε sits: TP/(½(Σx + Σy) + ε) = 2TP/(Σx + Σy + 2ε).
+    assert float(value("tversky", p, y).value) == pytest.approx(1 - 3.4 / (4.9 + 2e-7),
+                                                                rel=1e-15)

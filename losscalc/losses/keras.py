@@ -13,7 +13,7 @@ import numpy as np
 from .. import tape as T
 from ..checks import fmt_number, fmt_shape, same_shape
 from ..errors import InvalidData
-from ..registry import Losses, loss
+from ..registry import Losses, Param, at_least, loss
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 
@@ -241,3 +241,110 @@ def categorical_hinge(t, x, y):
     pos = t.let("pos", T.total(y * x, axis, over="c"))
     neg = t.let("neg", T.amax((1 - y) * x, axis, over="c", keepdims=False))
     return Losses(t.let("ℓ", T.clamp_min(neg - pos + 1, 0)), class_axis=axis)
+
+
+def _unit(t, v, name, symbol, axis):
+    """v / max(‖v‖, ε) along ``axis`` (Keras' normalize), with its norm as a step."""
+    norm = t.let(f"‖{v.name}‖", T.sqrt(T.total(T.square(v), axis, over="j", keepdims=True)))
+    zero = int((norm.value < EPSILON).sum())
+    if zero:
+        t.note(f"{zero} {name} vector(s) have norm < 1e-7 (zero vectors): divided by 1e-7 "
+               "instead, as Keras does, so their similarity is 0")
+    return t.let(symbol, v / T.clamp_min(norm, EPSILON))
+
+
+@loss(
+    "cosine-similarity",
+    gradient="∂ℓ/∂x = −(v − (u·v)·u) / max(‖x‖, ε), summed over the last axis (u = x/‖x‖)",
+    aliases=("cosinesimilarity", "cosine"),
+    family="similarity",
+    formula="ℓ = −Σ_j u·v, u = x / max(‖x‖, ε), v = y / max(‖y‖, ε), ε = 1e-7",
+    reference="keras.losses.CosineSimilarity (axis=-1; Keras 3)",
+    example="losscalc cosine-similarity -p '1,2,3; 0,1,0' -t '1,2,2; 1,0,0'",
+    pred_help="vectors along the last axis",
+    target_help="vectors, the prediction's shape",
+)
+def cosine_similarity(t, x, y):
+    """Negative cosine similarity of vectors along the last axis (Keras: −1 is best).
+
+    ℓ = −Σ_j uⱼ·vⱼ with u = x/max(‖x‖, ε), v = y/max(‖y‖, ε), ε = 1e-7 (Keras' normalize):
+    a zero vector gives 0 (not nan). One value per vector: the sum, not the mean, over the last
+    axis. The gradient is that of this formula: −(v − (u·v)·u)/‖x‖ where ‖x‖ >= ε, and −v/ε
+    for a prediction with ‖x‖ < ε (the norm then takes no part, as in the clamp).
+    """
+    same_shape(x, y, "cosine-similarity")
+    if x.ndim == 0:
+        raise InvalidData("cosine-similarity: --pred must hold vectors (the last axis); "
+                          "got a single number")
+    axis = x.ndim - 1
+    u = _unit(t, x, "prediction", "u", axis)
+    v = _unit(t, y, "target", "v", axis)
+    return Losses(t.let("ℓ", -T.total(u * v, axis, over="j")), class_axis=axis)
+
+
+def _pooled(t, x, y, name):
+    """Dice and Tversky pool the whole batch (Keras axis=None): Σ over every element."""
+    same_shape(x, y, name)
+    outside = (x.value < 0) | (x.value > 1)
+    if outside.any():
+        t.note(f"--pred holds values outside [0, 1]: {name} expects probabilities (apply the "
+               "sigmoid or softmax first)")
+    t.remark(f"{name} pools every element of the batch into one value (Keras axis=None), "
+             "which is not the mean of per-sample scores")
+    return t.let("TP", T.total(y * x))
+
+
+@loss(
+    "dice",
+    gradient="∂ℓ/∂x = −2·(y·(Σy + Σx + ε) − Σyx) / (Σy + Σx + ε)²",
+    aliases=("dice-loss",),
+    family="segmentation",
+    formula="ℓ = 1 − 2·Σ(y·x) / (Σy + Σx + ε), ε = 1e-7, over the whole batch",
+    reference="keras.losses.Dice (axis=None; Keras 3)",
+    example="losscalc dice -p '0.9,0.2; 0.7,0.1' -t '1,0; 1,1'",
+    pred_help="probabilities in [0, 1], any shape",
+    target_help="0/1 (or soft) masks, the prediction's shape",
+)
+def dice(t, x, y):
+    """Dice loss over the whole batch: one minus the (soft) Dice coefficient.
+
+    ℓ = 1 − 2·Σ(y·x)/(Σy + Σx + ε), ε = 1e-7, with the sums over every element (Keras'
+    default axis=None): one value for the batch, not a mean of per-sample Dice scores.
+    """
+    tp = _pooled(t, x, y, "dice")
+    denominator = t.let("Σy + Σx + ε", T.total(y) + T.total(x) + t.const(EPSILON, "ε"))
+    return Losses(t.let("ℓ", 1 - 2 * tp / denominator))
+
+
+@loss(
+    "tversky",
+    gradient="∂ℓ/∂x = −[y·D − TP·(y + α·(1 − y) − β·y)] / D², D = TP + α·FP + β·FN + ε",
+    aliases=("tversky-loss",),
+    family="segmentation",
+    formula="ℓ = 1 − TP / (TP + α·FP + β·FN + ε), TP = Σyx, FP = Σ(1 − y)x, FN = Σy(1 − x)",
+    reference="keras.losses.Tversky (alpha=0.5, beta=0.5, axis=None) as corrected by "
+              "keras-team/keras PR #23333: α weighs false positives, β false negatives "
+              "(Keras <= 3.15.1 swaps them)",
+    example="losscalc tversky -p '0.9,0.2; 0.7,0.1' -t '1,0; 1,1' --alpha 0.3 --beta 0.7",
+    pred_help="probabilities in [0, 1], any shape",
+    target_help="0/1 (or soft) masks, the prediction's shape",
+    params=(
+        Param("alpha", "float", 0.5, "weight of the false positives FP = Σ(1 − y)x",
+              at_least(0)),
+        Param("beta", "float", 0.5, "weight of the false negatives FN = Σy(1 − x); "
+              "Keras <= 3.15.1 swaps α and β", at_least(0)),
+    ),
+)
+def tversky(t, x, y, *, alpha=0.5, beta=0.5):
+    """Tversky loss over the whole batch: Dice with separate weights for FP and FN.
+
+    ℓ = 1 − TP/(TP + α·FP + β·FN + ε), TP = Σyx, FP = Σ(1 − y)x, FN = Σy(1 − x), ε = 1e-7,
+    summed over every element (Keras' default axis=None). This is the definition as corrected
+    by keras-team/keras PR #23333 (α on false positives, β on false negatives); Keras up to
+    3.15.1 puts α on FN and β on FP. α = β = 0.5 is Dice (with 2ε in place of ε).
+    """
+    tp = _pooled(t, x, y, "tversky")
+    fp = t.let("FP", T.total((1 - y) * x))
+    fn = t.let("FN", T.total(y * (1 - x)))
+    a, b = t.const(alpha, "α"), t.const(beta, "β")
+    return Losses(t.let("ℓ", 1 - tp / (tp + a * fp + b * fn + t.const(EPSILON, "ε"))))
