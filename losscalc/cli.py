@@ -168,6 +168,7 @@ SUBCOMMANDS: dict[str, str] = {
     "backprop": "losscalc.commands.backprop",
     "batch": "losscalc.commands.batch",
     "compare": "losscalc.commands.compare",
+    "check": "losscalc.commands.check",
 }
 
 

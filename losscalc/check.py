@@ -1,0 +1,192 @@
+"""Grading expected answers (`losscalc check FILE`): a CSV or JSON Lines file of problems, each
+with the answer a student computed by hand, graded against the computed value.
+
+A JSON Lines file holds the problems of `losscalc batch` (losscalc.batch); a CSV file the same
+fields as columns — loss, pred, target, expect and the optional id, tol, reduction, dtype and
+one column per loss parameter (beta, delta, weight, …), tensors written as on the command
+line ("0.5,0.3,0.2; 0.3,0.6,0.1", quoted) or as JSON. An empty cell is "not given".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Iterator, NamedTuple
+
+import numpy as np
+
+from . import batch as B
+from .errors import InvalidData, LosscalcError, UsageError
+from .registry import all_losses
+
+DEFAULT_TOL = 1e-3  # hand computations are rounded: 1e-3, absolute or relative
+
+
+class Graded(NamedTuple):
+    """One problem's grade: the computed value beside the expected one, or the error."""
+
+    line: int
+    id: Any
+    loss: str | None
+    expect: str | None
+    value: np.ndarray | None = None
+    difference: float | None = None  # value − expected (the largest in size, for arrays)
+    ok: bool | None = None
+    error: LosscalcError | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error is not None:
+            return self.error.exit_code
+        return 0 if self.ok else 1
+
+
+def is_jsonl(path: str, text: str) -> bool:
+    lower = path.lower()
+    if lower.endswith((".jsonl", ".ndjson", ".json")):
+        return True
+    if lower.endswith((".csv", ".tsv", ".txt")):
+        return False
+    return text.lstrip().startswith("{")
+
+
+def _param_names() -> set[str]:
+    return {p.name for spec in all_losses().values() for p in spec.params}
+
+
+def _cell_value(text: str):
+    """A parameter or tol cell: a JSON number or true/false, else the text (rejected later)."""
+    try:
+        return json.loads(text.lower() if text.lower() in ("true", "false") else text,
+                          parse_constant=lambda c: text)
+    except ValueError:
+        return text
+
+
+def _tensor_cell(text: str, column: str):
+    from .inputs import parse_literal
+
+    return parse_literal(text, column).tolist()
+
+
+def csv_problems(text: str, tab: bool = False) -> Iterator[tuple[int, Any]]:
+    """(line, problem object or the error reading it) per row of a CSV table with a header."""
+    import csv
+    import io
+
+    reader = csv.reader(io.StringIO(text), delimiter="\t" if tab else ",")
+    header = next(reader, None)
+    if header is None:
+        return
+    columns = [h.strip().lower().replace("-", "_") for h in header]
+    params = _param_names()
+    known = set(B.FIELDS) - {"params"}
+    for column in columns:
+        if column not in known and column not in params:
+            raise UsageError(f"unknown column {column!r}; check reads "
+                             f"{', '.join(B.FIELDS[:3])}, expect and the optional id, tol, "
+                             "reduction, dtype and loss parameters (" +
+                             ", ".join(sorted(params)) + ")")
+    missing = [c for c in ("loss", "pred", "target", "expect") if c not in columns]
+    if missing:
+        raise UsageError(f"the table has no column {missing[0]!r}; it needs loss, pred, "
+                         "target and expect")
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        try:
+            if len(row) != len(columns):
+                raise InvalidData(f"the row has {len(row)} cells but the header "
+                                  f"{len(columns)}")
+            yield line, _csv_object(dict(zip(columns, (c.strip() for c in row))), params)
+        except LosscalcError as err:
+            yield line, err
+
+
+def _csv_object(cells: dict, params: set[str]) -> dict:
+    obj: dict = {}
+    given = {k: v for k, v in cells.items() if v != ""}
+    spec = None
+    if "loss" in given:
+        from .core import spec_for
+
+        obj["loss"] = given["loss"]
+        spec = spec_for(given["loss"])
+    kinds = {p.name: p.kind for p in spec.params} if spec else {}
+    for key, text in given.items():
+        if key in ("pred", "target"):
+            obj[key] = _tensor_cell(text, key)
+        elif key in ("id", "reduction", "dtype", "expect"):
+            obj[key] = text
+        elif key == "tol":
+            obj[key] = _cell_value(text)
+        elif key in params:
+            value = (_tensor_cell(text, key) if kinds.get(key) == "tensor"
+                     else _cell_value(text))
+            obj.setdefault("params", {})[key] = value
+    return obj
+
+
+def jsonl_problems(text: str) -> Iterator[tuple[int, Any]]:
+    for line, raw in B.problems(text.splitlines()):
+        try:
+            yield line, B.parse_line(raw)
+        except LosscalcError as err:
+            yield line, err
+
+
+def read(path: str) -> Iterator[tuple[int, Any]]:
+    """Each problem of the file: (line, object) or (line, the error reading it)."""
+    from .inputs import _read_text
+
+    text = _read_text(path)
+    if is_jsonl(path, text):
+        return jsonl_problems(text)
+    return csv_problems(text, tab=path.lower().endswith(".tsv"))
+
+
+def grade(line: int, obj, tol: float | None) -> Graded:
+    """Compute one problem and set its value beside the expected answer."""
+    ident = obj.get("id") if isinstance(obj, dict) else None
+    loss = obj.get("loss") if isinstance(obj, dict) else None
+    loss = loss if isinstance(loss, str) else None
+    try:
+        if isinstance(obj, LosscalcError):
+            raise obj
+        if isinstance(obj, dict) and obj.get("expect") is None:
+            raise UsageError("no expected answer (\"expect\"): check grades answers")
+        if isinstance(obj, dict) and tol is not None and "tol" not in obj:
+            obj = {**obj, "tol": tol}
+        if isinstance(obj, dict) and "tol" not in obj:
+            obj = {**obj, "tol": DEFAULT_TOL}
+        problem = B.problem(obj)
+        loss = problem.spec.name
+        answer = B.solve(problem, line)
+        value = np.asarray(answer.result.value, dtype=float)
+        return Graded(line, ident, loss, B.expect_text(problem.expect), value,
+                      _difference(value, problem.expect), answer.ok)
+    except LosscalcError as err:
+        expect = obj.get("expect") if isinstance(obj, dict) else None
+        return Graded(line, ident, loss, None if expect is None else B.expect_text(expect),
+                      error=err)
+
+
+def _difference(value: np.ndarray, expect) -> float:
+    from .inputs import parse_literal
+
+    expected = parse_literal(B.expect_text(expect), "expect")
+    diff = np.broadcast_to(value - expected, np.broadcast_shapes(value.shape, expected.shape))
+    diff = diff.reshape(-1)
+    finite = np.where(np.isnan(diff), -math.inf, np.abs(diff))
+    return float(diff[int(np.argmax(finite))]) if diff.size else 0.0
+
+
+def grade_all(path: str, tol: float | None) -> list[Graded]:
+    return [grade(line, obj, tol) for line, obj in read(path)]
+
+
+def tally(grades: list[Graded]) -> B.Tally:
+    return B.Tally(len(grades), sum(g.ok is False for g in grades),
+                   sum(g.error is not None for g in grades),
+                   max((g.exit_code for g in grades), default=0))

@@ -1,0 +1,172 @@
+"""`losscalc check FILE`: expected answers graded in a table. Values come from
+tests/data/seed-examples.json (torch_float64, by id) or are derived by hand in a comment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import load
+
+SEEDS = {e["id"]: e for e in load("seed-examples.json")}
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "answers.csv"
+HEADER = "id,loss,pred,target,expect,reduction,delta\n"
+
+
+def rows(out: str) -> dict[str, list[str]]:
+    """The table's rows by their first cell (the line number)."""
+    return {line.split()[0]: line.split()[1:] for line in out.splitlines()
+            if line.strip() and line.split()[0].isdigit()}
+
+
+def write(tmp_path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_the_example_file(cli, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    code, out, err = cli("check", "examples/answers.csv", "--no-color")
+    assert code == 1
+    assert err == "losscalc: expectation failed for 2 of 6 answers\n"
+    assert out.startswith("check  4 of 6 right\n")
+    got = rows(out)
+    # line: id, loss, expected, value (6 digits), difference, verdict
+    assert got["2"] == ["q1", "mse", "1.3333", "1.33333", "3.33333e−05", "✓"]  # 000-mse-mean
+    assert got["3"] == ["q2", "l1", "0.6667", "0.666667", "−3.33333e−05", "✓"]  # 000-l1-mean
+    assert got["4"][:4] == ["q3", "ce", "0.8966", "0.896559"]  # 002-ce: 0.8965588…
+    assert got["4"][-1] == "✓"
+    # 002-ce-targets-1-2: 1.2465588…; 1.2465588 − 0.8966 = 0.3499588
+    assert got["5"] == ["q4", "ce", "0.8966", "1.24656", "0.349959", "✗"]
+    assert got["6"] == ["q5", "huber", "0.375", "0.375", "0", "✓"]  # 002-smoothl1 (δ = β = 1)
+    # 002-bce is the mean 0.9608011960823292 of 3; the sum is 3× that = 2.8824035…
+    assert got["7"] == ["q6", "bce", "0.9608", "2.8824", "1.9216", "✗"]
+    assert SEEDS["002-bce"]["torch_float64"] * 3 == pytest.approx(2.8824035882469876)
+
+
+def test_jsonl_problems_are_graded_alike(cli, tmp_path):
+    problems = [
+        {"id": "a", "loss": "mse", "pred": [1, 2, 3], "target": [1, 2, 5], "expect": 1.3333},
+        {"id": "b", "loss": "ce", "pred": [[0.5, 0.3, 0.2], [0.3, 0.6, 0.1]],
+         "target": [1, 2], "expect": 0.8966},
+    ]
+    path = write(tmp_path, "p.jsonl", "".join(json.dumps(p) + "\n" for p in problems))
+    code, out, err = cli("check", path, "--no-color")
+    assert code == 1 and "1 of 2 right" in out
+    got = rows(out)
+    assert got["1"][-1] == "✓" and got["2"][-1] == "✗"
+
+
+def test_all_right_is_exit_0(cli, tmp_path):
+    path = write(tmp_path, "ok.csv", "loss,pred,target,reduction,expect\n"
+                 # 000-l1-sum: |1−1| + |2−2| + |3−5| = 2
+                 "l1,\"1,2,3\",\"1,2,5\",sum,2\n")
+    code, out, err = cli("check", path, "--no-color")
+    assert (code, err) == (0, "")
+    assert "1 of 1 right" in out
+    assert rows(out)["2"] == ["l1", "2", "2", "0", "✓"]  # no id column when no id is given
+
+
+def test_tolerance_option_and_column(cli, tmp_path):
+    text = HEADER + 'q1,mse,"1,2,3","1,2,5",1.3333,,\n'  # off by 3.3e-5
+    path = write(tmp_path, "t.csv", text)
+    assert cli("check", path)[0] == 0  # default 1e-3
+    assert cli("check", path, "--tol", "1e-6")[0] == 1
+    with_tol = write(tmp_path, "t2.csv", "id,loss,pred,target,expect,tol\n"
+                     'q1,mse,"1,2,3","1,2,5",1.3333,1e-6\n')
+    assert cli("check", with_tol)[0] == 1  # a row's own tol wins over the default
+    assert cli("check", with_tol, "--tol", "0.1")[0] == 1  # … and over --tol
+
+
+def test_parameter_columns(cli, tmp_path):
+    # bce-logits with weight [1, 2, 1] on row 0 of 001-bcewithlogits-classweight-5x3
+    seed = SEEDS["001-bcewithlogits-classweight-5x3"]["torch_float64"][0]
+    path = write(tmp_path, "w.csv", "loss,pred,target,weight,reduction,expect\n"
+                 f'bce-logits,"12,3,2","1,0,0","1,2,1",none,"{json.dumps(seed)}"\n')
+    code, out, err = cli("check", path, "--no-color", "--tol", "1e-12")
+    assert code == 0, out + err
+    assert rows(out)["2"][2:4] == ["3", "values"]
+
+
+def test_bool_parameter_column(cli, tmp_path):
+    # kl with log_target true: exp(t)·(t − x) with t = ln 0.5, x = ln 0.5 → 0
+    path = write(tmp_path, "kl.csv", "loss,pred,target,log-target,expect\n"
+                 "kl,-0.6931471805599453,-0.6931471805599453,true,0\n")
+    code, out, err = cli("check", path, "--no-color")
+    assert code == 0, out + err
+
+
+def test_tsv(cli, tmp_path):
+    path = write(tmp_path, "a.tsv", "loss\tpred\ttarget\texpect\nmse\t1,2,3\t1,2,5\t1.3333\n")
+    assert cli("check", path)[0] == 0
+
+
+@pytest.mark.parametrize("row,code,message", [
+    ('q,mse,"1,2,3","1,2,5",,,', 2, "no expected answer"),
+    ('q,msx,"1,2,3","1,2,5",1,,', 2, "unknown loss 'msx'"),
+    ('q,mse,"1,2,x","1,2,5",1,,', 3, "pred: cannot read 'x' as a number"),
+    ('q,mse,"1,2,3","1,2",1,,', 3, "shape"),
+    ('q,mse,"1,2,3","1,2,5",1,avg,', 2, "mse has no reduction 'avg'"),
+    ('q,mse,"1,2,3","1,2,5",1,,2', 2, "mse has no parameter 'delta'"),
+    ('q,huber,"1,2,3","1,2,5",1,,big', 2, "params.delta must be a number"),
+    ('q,mse,"1,2,3","1,2,5",abc,,', 2, "--expect"),
+    ('q,mse,"1,2,3"', 3, "the row has 3 cells but the header 7"),
+])
+def test_a_bad_row_is_listed_and_sets_the_exit_code(cli, tmp_path, row, code, message):
+    path = write(tmp_path, "bad.csv", HEADER + row + "\n" + 'ok,l1,1,1,0,,\n')
+    got, out, err = cli("check", path, "--no-color")
+    assert got == code
+    assert rows(out)["2"][-2:] == ["error", "✗"] and rows(out)["3"][-1] == "✓"
+    assert f"line 2: " in out and message in out.replace("\n", " ")
+    assert err.startswith("losscalc: error: 1 of 2 answers could not be computed")
+
+
+def test_the_worst_exit_code_wins(cli, tmp_path):
+    path = write(tmp_path, "w.csv", HEADER + 'a,mse,1,1,5,,\n'  # wrong: 1
+                 'b,msx,1,1,0,,\n'  # unknown loss: 2
+                 'c,mse,"1,2",1,0,bogus,\n')  # bad reduction: 2
+    assert cli("check", path)[0] == 2
+    path = write(tmp_path, "w3.csv", HEADER + 'a,msx,1,1,5,,\nb,mse,"1,2","1,2,3",0,,\n')
+    assert cli("check", path)[0] == 3
+
+
+def test_jsonl_bad_line(cli, tmp_path):
+    path = write(tmp_path, "b.jsonl", '{"loss": "l1", "pred": 1, "target": 1, "expect": 0}\n'
+                 "not json\n")
+    code, out, _ = cli("check", path, "--no-color")
+    assert code == 3 and "line 2: not valid JSON" in out
+
+
+@pytest.mark.parametrize("text,message", [
+    ("loss,pred,target,expect,student\n", "unknown column 'student'"),
+    ("loss,pred,target\n", "the table has no column 'expect'"),
+])
+def test_file_level_usage_errors(cli, tmp_path, text, message):
+    code, out, err = cli("check", write(tmp_path, "u.csv", text))
+    assert (code, out) == (2, "")
+    assert err.startswith(f"losscalc: error: {message}") and err.count("\n") == 1
+
+
+def test_file_errors(cli, tmp_path):
+    code, out, err = cli("check", str(tmp_path / "none.csv"))
+    assert (code, out) == (4, "") and "no such file" in err
+    binary = tmp_path / "b.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x01")
+    code, out, err = cli("check", str(binary))
+    assert (code, out) == (4, "") and "not a text file" in err
+    code, _, err = cli("check")
+    assert code == 2 and "missing argument" in err.lower()
+
+
+def test_empty_file(cli, tmp_path):
+    code, out, _ = cli("check", write(tmp_path, "e.csv", ""), "--no-color")
+    assert code == 0 and "0 of 0 right" in out
+
+
+def test_help_names_the_columns(cli):
+    code, out, _ = cli("check", "--help")
+    assert code == 0
+    assert "loss, pred, target, expect" in out and "id, tol, reduction, dtype" in out
