@@ -83,7 +83,8 @@ def test_table_shows_values_then_the_elements(cli):
     code, out, _ = cli(*REGRESSION, "--format", "table", "--no-color")
     assert code == 0
     assert out.startswith("compare  reduction mean · float64\n")
-    assert "Values" in out and "Per-element losses and gradients ∂value/∂pred" in out
+    assert "Values" in out and "Per-element losses and gradients (∂ = ∂value/∂pred)" in out
+    assert "∂huber" in out
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
     assert rows["l1"] == ["0.666667"] and rows["mse"] == ["0.833333"]
     assert rows["huber"] == ["0.375", "delta=1"]

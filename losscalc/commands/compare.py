@@ -207,8 +207,8 @@ def _table(results, pred, target, opts) -> None:
                               [[str(i)] + [fmt_value(v, digits) for v in row]
                                for i, row in enumerate(grad)]))
     else:
-        title = ("Per-element losses and gradients ∂value/∂pred" if lay.per_element else
-                 "Gradients ∂value/∂pred (the per-element losses' shapes differ: see --json)")
+        title = ("Per-element losses and gradients (∂ = ∂value/∂pred)" if lay.per_element else
+                 "Gradients ∂value/∂pred (the losses' per-element shapes differ)")
         grids = [_grid(title, lay, lay.columns, digits)]
     r0 = results[0]
     detail = f"reduction {r0.reduction} · {r0.dtype}"
@@ -227,7 +227,15 @@ def _grid(title: str, lay, columns: list[str], digits: int):
     head = ["index"] if lay.index_names else []
     rows = [([", ".join(map(str, index))] if lay.index_names else []) +
             [fmt_value(values[i], digits) for i in picks] for index, values in lay.rows]
-    return Grid(title, head + columns, rows)
+    return Grid(title, head + [_heading(c) for c in columns], rows)
+
+
+def _heading(column: str) -> str:
+    """A table heading: `huber.grad` → `∂huber`, `ce.grad2` → `∂ce[2]` (narrower than csv's)."""
+    name, _, grad = column.partition(".grad")
+    if not _:
+        return column
+    return f"∂{name}" + (f"[{grad}]" if grad else "")
 
 
 def _short(value) -> str:
