@@ -187,7 +187,7 @@ def _table(results, pred, target, opts) -> None:
     values = []
     for r in results:
         value = np.asarray(r.value)
-        params = ", ".join(f"{k}={_short(v)}" for k, v in r.params.items())
+        params = ", ".join(f"{k}={_short(v)}" for k, v in r.params.items() if v is not None)
         values.append([r.loss, fmt_value(value, digits) if value.ndim == 0 else
                        f"{value.size} values (json)", params])
     lay = C.layout(results, pred, target)
