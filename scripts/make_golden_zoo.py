@@ -147,7 +147,36 @@ def tversky(x, y, p, dt):
     return np.asarray(1 - tp / (tp + a * fp + b * fn + const(KERAS_EPSILON, dt)), dtype=object)
 
 
+def softmax(z):
+    e = EXP(z - np.max(z, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def poly1(x, y, p, dt):
+    y, sm = one_hot(x, y), softmax(x)
+    eps = const(p.get("epsilon", 2.0), dt)
+    return np.asarray(-np.sum(y * LOG(sm), axis=-1) + eps * np.sum(y * (1 - sm), axis=-1),
+                      dtype=object)
+
+
+def categorical_focal(x, y, p, dt):
+    y = one_hot(x, y)
+    e = const(KERAS_EPSILON, dt)
+    sm = MAX(-MAX(-softmax(x), -(1 - e)), e)  # clip(softmax, ε, 1 − ε)
+    a, g = const(p.get("alpha", 0.25), dt), const(p.get("gamma", 2.0), dt)
+    return np.asarray(np.sum(-a * (1 - sm) ** g * y * LOG(sm), axis=-1), dtype=object)
+
+
+def generalized_ce(x, y, p, dt):
+    q = const(p.get("q", 0.5), dt)
+    p_y = np.asarray(np.sum(one_hot(x, y) * x, axis=-1), dtype=object)
+    return (1 - p_y ** q) / q
+
+
 REFERENCES = {
+    "poly1": poly1,
+    "categorical-focal": categorical_focal,
+    "generalized-ce": generalized_ce,
     "cosine-similarity": cosine_similarity,
     "dice": dice,
     "tversky": tversky,
@@ -263,6 +292,21 @@ CASES = [
     case("tversky", "default", unif(2, 5, lo=0, hi=1), labels01(2, 5)),
     case("tversky", "a0.3-b0.7", unif(3, 3, lo=0, hi=1), labels01(3, 3), alpha=0.3, beta=0.7),
     case("tversky", "a0.8-b0.2", unif(6, lo=0, hi=1), labels01(6), alpha=0.8, beta=0.2),
+    case("poly1", "indices", randn(4, 3, scale=2), [0, 2, 1, 1]),
+    case("poly1", "probs-eps1", randn(2, 4, scale=2), [[0.1, 0.2, 0.3, 0.4], [0.0, 0.0, 1.0, 0.0]],
+         epsilon=1.0),
+    case("poly1", "unbatched", [1.0, -0.5, 2.0], 2),
+    case("poly1", "large", [[1000.0, -1000.0, 0.0], [0.0, 50.0, -50.0]], [1, 2]),
+    case("categorical-focal", "indices", randn(4, 3, scale=2), [0, 2, 1, 1]),
+    case("categorical-focal", "onehot", randn(3, 4, scale=2), np.eye(4)[[1, 3, 0]].tolist(),
+         alpha=0.5, gamma=1.5),
+    case("categorical-focal", "clipped", [[40.0, 0.0, -40.0], [-30.0, 30.0, 0.0]], [2, 1]),
+    case("categorical-focal", "gamma0", [0.3, -1.0, 2.0], 0, gamma=0.0),
+    case("generalized-ce", "indices", (np.asarray(unif(3, 4)) /
+                                       np.asarray(unif(3, 4)).sum()).round(4).tolist(), [0, 3, 1]),
+    case("generalized-ce", "q0.7", [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]], [[1, 0, 0], [0, 0, 1]],
+         q=0.7),
+    case("generalized-ce", "unbatched", [0.25, 0.5, 0.25], 1, q=0.2),
     case("focal", "1d", randn(6, scale=2), labels01(6)),
     case("focal", "2d", randn(3, 4, scale=3), labels01(3, 4)),
     case("focal", "no-alpha", randn(5, scale=2), labels01(5), alpha=-1.0),

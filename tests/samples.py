@@ -194,6 +194,41 @@ def tversky(rng):
     return p, y, {"alpha": float(rng.uniform(0, 1)), "beta": float(rng.uniform(0, 1))}, reductions
 
 
+def _class_targets(rng, z, probabilities=True):
+    """Class indices, one-hot rows or (when ``probabilities``) distributions for z (…, C)."""
+    c = z.shape[-1]
+    labels = rng.integers(0, c, size=z.shape[:-1])
+    kind = rng.integers(3 if probabilities else 2)
+    if kind == 0:
+        return labels * 1.0
+    if kind == 1:
+        return (labels[..., None] == np.arange(c)) * 1.0
+    return _distribution(rng, z.shape, -1)
+
+
+def _class_logits(rng, scale=3.0):
+    n, c = rng.integers(1, 5), rng.integers(2, 5)
+    return _logits(rng, [(c,), (n, c), (n, 2, c)][rng.integers(3)], scale)
+
+
+def poly1(rng):
+    z = _class_logits(rng)
+    return z, _class_targets(rng, z), {"epsilon": float(rng.choice([0.0, 1.0, 2.0]))}, ALL
+
+
+def categorical_focal(rng):
+    z = _class_logits(rng, 2.0)  # softmax stays inside Keras' clip [1e-7, 1 − 1e-7]
+    params = {"alpha": float(rng.choice([0.25, 1.0])),
+              "gamma": float(rng.choice([0.0, 1.0, 1.5, 2.0]))}
+    return z, _class_targets(rng, z), params, ALL
+
+
+def generalized_ce(rng):
+    z = _class_logits(rng, 1.0)  # p_y not tiny: p_y^(q − 1) curves too fast for a difference
+    p = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    return p, _class_targets(rng, z, False), {"q": float(rng.choice([0.2, 0.5, 0.9]))}, ALL
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -217,4 +252,7 @@ SAMPLES = {
     "cosine-similarity": cosine_similarity,
     "dice": dice,
     "tversky": tversky,
+    "poly1": poly1,
+    "categorical-focal": categorical_focal,
+    "generalized-ce": generalized_ce,
 }

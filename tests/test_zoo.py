@@ -140,3 +140,33 @@ def test_tversky_alpha_weighs_false_positives():
     # α = β = 0.5 is Dice, up to where ε sits: TP/(½(Σx + Σy) + ε) = 2TP/(Σx + Σy + 2ε).
     assert float(value("tversky", p, y).value) == pytest.approx(1 - 3.4 / (4.9 + 2e-7),
                                                                 rel=1e-15)
+
+
+def test_poly1_worked_example():
+    # z = (0, 0), class 0: p = (½, ½), ce = ln 2, 1 − p_t = ½: ℓ = ln 2 + 2·½ = ln 2 + 1.
+    r = value("poly1", [0.0, 0.0], 0, "none")
+    assert float(r.elementwise) == pytest.approx(math.log(2) + 1, rel=1e-15)
+    # ε = 0 is cross entropy.
+    ce = value("ce", [[2.0, 1.0, 0.1]], [0], "none").elementwise
+    assert value("poly1", [[2.0, 1.0, 0.1]], [0], "none", epsilon=0.0).elementwise.tolist() \
+        == pytest.approx(ce.tolist(), rel=1e-15)
+
+
+def test_categorical_focal_worked_example_and_clip():
+    # z = (0, 0), class 1: p = ½, ℓ = −0.25·(1 − ½)²·ln ½ = 0.0625·ln 2.
+    r = value("categorical-focal", [0.0, 0.0], 1, "none")
+    assert float(r.elementwise) == pytest.approx(0.0625 * math.log(2), rel=1e-15)
+    # z = (40, −40), class 1: softmax e^−80 is clipped to 1e-7: ℓ = −0.25·(1 − 1e-7)²·ln 1e-7,
+    # and no gradient flows through the clipped probabilities.
+    c = value("categorical-focal", [40.0, -40.0], 1, "none")
+    assert float(c.elementwise) == pytest.approx(-0.25 * (1 - 1e-7) ** 2 * math.log(1e-7),
+                                                 rel=1e-15)
+    assert c.grad["pred"].tolist() == [0.0, 0.0] and any("clipped" in n for n in c.notes)
+
+
+def test_generalized_ce_worked_example():
+    # p_y = 0.25 (class 1 of (0.5, 0.25, 0.25)), q = 0.5: (1 − √0.25)/0.5 = 1.
+    r = value("generalized-ce", [0.5, 0.25, 0.25], 1, "none")
+    assert float(r.elementwise) == pytest.approx(1.0, rel=1e-15)
+    # ∂ℓ/∂p_y = −p_y^(q − 1) = −0.25^−0.5 = −2.
+    assert r.grad["pred"].tolist() == pytest.approx([0.0, -2.0, 0.0])

@@ -7,6 +7,7 @@ from __future__ import annotations
 from .. import tape as T
 from ..checks import in_unit_interval, same_shape
 from ..registry import Constraint, Losses, Param, at_least, between, loss
+from .keras import one_hot_targets
 
 
 @loss(
@@ -77,3 +78,31 @@ def quantile(t, x, y, *, q=0.5):
     qq = t.const(q, "q")
     u = t.let("u", y - x)
     return Losses(t.let("ℓ", T.where(u.value >= 0, qq * u, (qq - 1) * u, "u ≥ 0")))
+
+
+@loss(
+    "poly1",
+    gradient="∂ℓ/∂z = p·Σ_c y − y − ε·(y·p − p·Σ_c y·p)  (p = softmax(z))",
+    aliases=("poly1-cross-entropy", "poly-loss", "poly-loss-cross-entropy"),
+    family="classification",
+    formula="ℓ = −Σ_c y·ln p + ε·Σ_c y·(1 − p), p = softmax(z)",
+    reference="optax.losses.poly_loss_cross_entropy (epsilon=2.0; Leng et al. 2022)",
+    example="losscalc poly1 --logits '2,1,0.1; 0.5,2.5,0.3' -t 0,2",
+    pred_alias="logits",
+    pred_help="raw scores (logits) (…, C), class axis last",
+    target_help="class indices (…), or one-hot/probabilities (…, C)",
+    params=(Param("epsilon", "float", 2.0, "weight ε of the first polynomial term (1 − p_t)"),),
+)
+def poly1(t, z, y, *, epsilon=2.0):
+    """Poly-1 loss: cross entropy plus ε times (1 − p_t), class axis last, as optax computes it.
+
+    ℓ = −Σ_c y_c·ln p_c + ε·Σ_c y_c·(1 − p_c), p = softmax(z) (stable log-softmax); class
+    indices are read as one-hot rows. ε = 0 is cross entropy; optax's default is ε = 2.
+    """
+    y = one_hot_targets(t, z, y, "poly1")
+    axis = z.ndim - 1
+    logp = t.let("ln p", T.log_softmax(t, z, axis))
+    p = t.let("p", T.exp(logp))
+    ce = t.let("ce", -T.total(y * logp, axis, over="c"))
+    eps = t.const(epsilon, "ε")
+    return Losses(t.let("ℓ", ce + eps * T.total(y * (1 - p), axis, over="c")), class_axis=axis)

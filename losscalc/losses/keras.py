@@ -13,7 +13,7 @@ import numpy as np
 from .. import tape as T
 from ..checks import fmt_number, fmt_shape, same_shape
 from ..errors import InvalidData
-from ..registry import Losses, Param, at_least, loss
+from ..registry import Constraint, Losses, Param, at_least, loss
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 
@@ -348,3 +348,81 @@ def tversky(t, x, y, *, alpha=0.5, beta=0.5):
     fn = t.let("FN", T.total(y * (1 - x)))
     a, b = t.const(alpha, "α"), t.const(beta, "β")
     return Losses(t.let("ℓ", 1 - tp / (tp + a * fp + b * fn + t.const(EPSILON, "ε"))))
+
+
+def _unclipped(t, p, what):
+    clipped = int(((p.value < EPSILON) | (p.value > 1 - EPSILON)).sum())
+    if clipped:
+        t.note(f"{clipped} {what} outside [1e-7, 1 − 1e-7] were clipped, as Keras does "
+               "(gradient 0 there)")
+
+
+@loss(
+    "categorical-focal",
+    gradient="∂ℓ/∂z = p·(g − Σ_c g·p) with g = ∂ℓ/∂p = −α·y·[(1 − p)^γ/p − "
+             "γ·(1 − p)^(γ−1)·ln p], g = 0 where p was clipped",
+    aliases=("categorical-focal-crossentropy", "categoricalfocalcrossentropy"),
+    family="classification",
+    formula="ℓ = Σ_c −α·(1 − p)^γ·y·ln p, p = clip(softmax(z), 1e-7, 1 − 1e-7)",
+    reference="keras.losses.CategoricalFocalCrossentropy (alpha=0.25, gamma=2, "
+              "from_logits=True; Keras 3)",
+    example="losscalc categorical-focal --logits '2,1,0.1; 0.5,2.5,0.3' -t 0,2",
+    pred_alias="logits",
+    pred_help="raw scores (logits) (…, C), class axis last",
+    target_help="class indices (…), or one-hot/probabilities (…, C)",
+    params=(
+        Param("alpha", "float", 0.25, "weight of every class's term (Keras: no 1 − α)",
+              at_least(0)),
+        Param("gamma", "float", 2.0, "focusing exponent: 0 gives α·cross entropy", at_least(0)),
+    ),
+)
+def categorical_focal(t, z, y, *, alpha=0.25, gamma=2.0):
+    """Categorical focal cross entropy on logits, class axis last, as Keras computes it.
+
+    p = clip(softmax(z), ε, 1 − ε) with ε = 1e-7, ℓ = Σ_c −α·(1 − p_c)^γ·y_c·ln p_c: α
+    multiplies every class (Keras has no 1 − α for the others). Keras also divides the softmax
+    by its sum first, which changes it by at most an ulp. The gradient follows the clip: 0
+    through a probability that was clipped (Keras' convention).
+    """
+    y = one_hot_targets(t, z, y, "categorical-focal")
+    axis = z.ndim - 1
+    p = T.softmax(t, z, axis)
+    _unclipped(t, p, "probabilities")
+    p = t.let("p", T.clamp_max(T.clamp_min(p, EPSILON), 1 - EPSILON))
+    t.remark("p is clipped to [1e-7, 1 − 1e-7] as Keras does (the upper bound 0.9999999 "
+             "shows as 1 when rounded)")
+    a, g = t.const(alpha, "α"), t.const(gamma, "γ")
+    terms = t.let("ℓ_c", -a * T.pow_(1 - p, g) * y * T.log(p))
+    return Losses(t.let("ℓ", T.total(terms, axis, over="c")), class_axis=axis)
+
+
+@loss(
+    "generalized-ce",
+    gradient="∂ℓ/∂p = −p_y^(q−1) at the true class, 0 elsewhere",
+    aliases=("gce", "categorical-generalized-cross-entropy",
+             "categoricalgeneralizedcrossentropy"),
+    family="classification",
+    formula="ℓ = (1 − p_y^q) / q, p_y = Σ_c y·p (the true class's probability)",
+    reference="keras.losses.CategoricalGeneralizedCrossEntropy (q=0.5; Keras 3; "
+              "Zhang & Sabuncu 2018)",
+    example="losscalc generalized-ce --probs '0.7,0.2,0.1; 0.1,0.3,0.6' -t 0,2",
+    pred_alias="probs",
+    pred_help="probabilities (…, C), class axis last (no softmax is applied)",
+    target_help="class indices (…), or one-hot rows (…, C)",
+    params=(Param("q", "float", 0.5, "0 < q < 1: q → 0 is cross entropy, q = 1 is MAE",
+                  Constraint(lambda v: 0 < v < 1, "in (0, 1)")),),
+)
+def generalized_ce(t, p, y, *, q=0.5):
+    """Generalized cross entropy of probabilities (noise-robust; Zhang & Sabuncu 2018).
+
+    ℓ = (1 − p_y^q)/q with p_y the probability of the true class, as Keras computes it: the
+    input is taken as probabilities (no softmax) and nothing is clipped. ∂ℓ/∂p_y = −p_y^(q−1).
+    """
+    y = one_hot_targets(t, p, y, "generalized-ce", "one-hot rows")
+    if ((p.value < 0) | (p.value > 1)).any():
+        t.note("--probs holds values outside [0, 1]: generalized-ce expects probabilities "
+               "(apply the softmax first)")
+    axis = p.ndim - 1
+    qq = t.const(q, "q")
+    p_y = t.let("p_y", T.total(y * p, axis, over="c"))
+    return Losses(t.let("ℓ", (1 - T.pow_(p_y, qq)) / qq), class_axis=axis)
