@@ -277,6 +277,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as stop:  # typer exits 1 itself when the reader of a pipe went away
         _silence_stdout()
         return stop.code if isinstance(stop.code, int) else 1
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
     except MemoryError:
         _error("the input is too large to hold in memory",
                "give a table with --csv: mean, sum and batchmean stream in bounded memory")
@@ -285,9 +288,6 @@ def main(argv: list[str] | None = None) -> int:
         _error(f"internal error ({type(err).__name__}: {err})",
                "please report this with the command that caused it")
         return 3
-    except BrokenPipeError:
-        _silence_stdout()
-        return 0
 
 
 def _silence_stdout() -> None:
