@@ -173,7 +173,40 @@ def generalized_ce(x, y, p, dt):
     return (1 - p_y ** q) / q
 
 
+def contrastive(x, y, p, dt):
+    m = const(p.get("margin", 1.0), dt)
+    return y * x * x / 2 + (1 - y) * MAX(m - x, mp.mpf(0)) ** 2 / 2
+
+
+def _sparsemax(z):
+    """The projection of one row z onto the simplex: τ by bisection on Σ max(z − τ, 0) = 1,
+    then exactly from the support it finds (independent of the sort-based formula)."""
+    lo, hi = min(z) - 1, max(z)
+    for _ in range(300):
+        mid = (lo + hi) / 2
+        if sum(max(v - mid, 0) for v in z) > 1:
+            lo = mid
+        else:
+            hi = mid
+    support = [v for v in z if v > lo]
+    tau = (sum(support) - 1) / len(support)
+    return [max(v - tau, mp.mpf(0)) for v in z]
+
+
+def sparsemax(x, y, p, dt):
+    rows = x.reshape(-1, x.shape[-1])
+    labels = np.asarray(y, dtype=float).reshape(-1).astype(int)
+    out = []
+    for z, label in zip(rows, labels):
+        pr = _sparsemax(list(z))
+        out.append(sum(pc * (zc - z[label]) for pc, zc in zip(pr, z))
+                   + (1 - sum(pc * pc for pc in pr)) / 2)
+    return np.asarray(out, dtype=object).reshape(x.shape[:-1])
+
+
 REFERENCES = {
+    "contrastive": contrastive,
+    "sparsemax": sparsemax,
     "poly1": poly1,
     "categorical-focal": categorical_focal,
     "generalized-ce": generalized_ce,
@@ -307,6 +340,13 @@ CASES = [
     case("generalized-ce", "q0.7", [[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]], [[1, 0, 0], [0, 0, 1]],
          q=0.7),
     case("generalized-ce", "unbatched", [0.25, 0.5, 0.25], 1, q=0.2),
+    case("contrastive", "1d", unif(6, lo=0, hi=2), labels01(6)),
+    case("contrastive", "margin2", unif(2, 4, lo=0, hi=3), labels01(2, 4), margin=2.0),
+    case("contrastive", "zero-distance", [0.0, 0.0, 1.2], [1.0, 0.0, 0.0]),
+    case("sparsemax", "batch", randn(4, 5, scale=2), [0, 4, 2, 1]),
+    case("sparsemax", "unbatched", [1.5, 1.0, -1.0], 0),
+    case("sparsemax", "one-hot-p", [[0.2, 0.1, 2.0], [5.0, 0.0, 0.0]], [1, 0]),
+    case("sparsemax", "large", [[1000.0, 999.5, -1000.0], [1e4, 1e4 - 0.25, 0.0]], [1, 0]),
     case("focal", "1d", randn(6, scale=2), labels01(6)),
     case("focal", "2d", randn(3, 4, scale=3), labels01(3, 4)),
     case("focal", "no-alpha", randn(5, scale=2), labels01(5), alpha=-1.0),

@@ -229,6 +229,19 @@ def generalized_ce(rng):
     return p, _class_targets(rng, z, False), {"q": float(rng.choice([0.2, 0.5, 0.9]))}, ALL
 
 
+def contrastive(rng):
+    shape = _shape(rng)
+    margin = float(rng.choice([0.5, 1.0, 2.0]))
+    d = np.abs(margin + _away_from(rng, shape, [0.0]) / 2)  # away from the margin's kink
+    return d, rng.integers(0, 2, size=shape) * 1.0, {"margin": margin}, ALL
+
+
+def sparsemax(rng):
+    n, c = rng.integers(1, 5), rng.integers(2, 6)
+    z = _logits(rng, [(c,), (n, c)][rng.integers(2)], 1.5)
+    return z, rng.integers(0, c, size=z.shape[:-1]) * 1.0, {}, ALL
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -255,4 +268,6 @@ SAMPLES = {
     "poly1": poly1,
     "categorical-focal": categorical_focal,
     "generalized-ce": generalized_ce,
+    "contrastive": contrastive,
+    "sparsemax": sparsemax,
 }

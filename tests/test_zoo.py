@@ -170,3 +170,22 @@ def test_generalized_ce_worked_example():
     assert float(r.elementwise) == pytest.approx(1.0, rel=1e-15)
     # ∂ℓ/∂p_y = −p_y^(q − 1) = −0.25^−0.5 = −2.
     assert r.grad["pred"].tolist() == pytest.approx([0.0, -2.0, 0.0])
+
+
+def test_contrastive_worked_example():
+    # m = 1: similar d = 0.3 → ½·0.09 = 0.045; dissimilar d = 0.8 → ½·0.2² = 0.02;
+    # dissimilar d = 1.5 beyond the margin → 0.
+    r = value("contrastive", [0.3, 0.8, 1.5], [1, 0, 0], "none")
+    assert r.elementwise.tolist() == pytest.approx([0.045, 0.02, 0.0], rel=1e-14)
+    # ∂ℓ/∂d = y·d − (1 − y)·max(m − d, 0) = (0.3, −0.2, 0).
+    assert r.grad["pred"].tolist() == pytest.approx([0.3, -0.2, 0.0], rel=1e-14)
+
+
+def test_sparsemax_worked_example():
+    # z = (1.5, 1, −1): the top two are in the support, τ = (1.5 + 1 − 1)/2 = 0.75, so
+    # p* = (0.75, 0.25, 0). Class 0: ℓ = 0.75·0 + 0.25·(1 − 1.5) + ½(1 − 0.625) = 0.0625.
+    r = value("sparsemax", [1.5, 1.0, -1.0], 0, "none")
+    assert float(r.elementwise) == pytest.approx(0.0625, rel=1e-15)
+    assert r.grad["pred"].tolist() == pytest.approx([-0.25, 0.25, 0.0])  # p* − onehot
+    # p* one-hot at the target: loss 0.
+    assert float(value("sparsemax", [5.0, 0.0, 0.0], 0).value) == 0.0

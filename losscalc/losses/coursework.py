@@ -4,8 +4,10 @@ ZOO.md): focal loss (torchvision), the pinball/quantile loss (sklearn).
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import tape as T
-from ..checks import in_unit_interval, same_shape
+from ..checks import fmt_shape, in_unit_interval, same_shape
 from ..registry import Constraint, Losses, Param, at_least, between, loss
 from .keras import one_hot_targets
 
@@ -106,3 +108,100 @@ def poly1(t, z, y, *, epsilon=2.0):
     ce = t.let("ce", -T.total(y * logp, axis, over="c"))
     eps = t.const(epsilon, "ε")
     return Losses(t.let("ℓ", ce + eps * T.total(y * (1 - p), axis, over="c")), class_axis=axis)
+
+
+@loss(
+    "contrastive",
+    gradient="∂ℓ/∂d = y·d − (1 − y)·max(m − d, 0)",
+    aliases=("contrastive-loss",),
+    family="embedding",
+    formula="ℓ = y·½d² + (1 − y)·½·max(m − d, 0)²  (y = 1: similar pair)",
+    reference="Hadsell, Chopra & LeCun 2006, Dimensionality Reduction by Learning an Invariant "
+              "Mapping (margin=1)",
+    example="losscalc contrastive --distances 0.3,0.8,1.5 -t 1,0,0 --margin 1",
+    pred_alias="distances",
+    pred_help="distances d >= 0 between the two embeddings of each pair",
+    target_help="labels: 1 = similar pair, 0 = dissimilar (Hadsell et al.'s Y = 0 / 1 swapped)",
+    params=(Param("margin", "float", 1.0, "dissimilar pairs closer than m are pushed apart",
+                  at_least(0)),),
+)
+def contrastive(t, d, y, *, margin=1.0):
+    """Contrastive loss of pair distances (Hadsell, Chopra & LeCun 2006).
+
+    ℓᵢ = yᵢ·½dᵢ² + (1 − yᵢ)·½·max(m − dᵢ, 0)², with y = 1 for a similar pair and 0 for a
+    dissimilar one (the paper writes Y = 0 for similar; most code, and this, use 1). One value
+    per pair; ∂ℓ/∂d = y·d − (1 − y)·max(m − d, 0).
+    """
+    same_shape(d, y, "contrastive", ("--distances", "--target"))
+    in_unit_interval(y.value, "contrastive", "--target")
+    negative = d.value < 0
+    if negative.any():
+        from ..checks import first_bad, fmt_index, fmt_number
+        from ..errors import InvalidData
+
+        at = first_bad(negative)
+        raise InvalidData(
+            f"contrastive: --distances must be >= 0; got {fmt_number(d.value[at])}"
+            + (f" at index {fmt_index(at)}" if d.ndim else ""),
+            "pass the distance between the two embeddings (e.g. ‖a − b‖), not a similarity")
+    m = t.const(margin, "m")
+    pull = t.let("pull", 0.5 * T.square(d))
+    push = t.let("push", 0.5 * T.square(T.clamp_min(m - d, 0)))
+    return Losses(t.let("ℓ", y * pull + (1 - y) * push))
+
+
+def _sparsemax_threshold(z: np.ndarray) -> np.ndarray:
+    """τ with Σ_c max(z_c − τ, 0) = 1 along the last axis (Martins & Astudillo 2016):
+    sort z descending, k = max{k : 1 + k·z_(k) > Σ_{j<=k} z_(j)}, τ = (Σ_{j<=k} z_(j) − 1)/k."""
+    zs = -np.sort(-z, axis=-1)
+    cumulative = np.cumsum(zs, axis=-1)
+    k = np.arange(1, z.shape[-1] + 1, dtype=z.dtype)
+    support = (1 + k * zs > cumulative).sum(axis=-1, keepdims=True)
+    total = np.take_along_axis(cumulative, support - 1, axis=-1)
+    return (total - 1) / support.astype(z.dtype)
+
+
+@loss(
+    "sparsemax",
+    gradient="∂ℓ/∂z = p* − onehot(y)",
+    aliases=("sparsemax-loss", "multiclass-sparsemax", "multiclass-sparsemax-loss"),
+    family="classification",
+    formula="ℓ = Σ_c p*·(z − z_y) + ½(1 − Σ_c p*²), p* = sparsemax(z) = max(z − τ, 0)",
+    reference="optax.losses.multiclass_sparsemax_loss (Martins & Astudillo 2016)",
+    example="losscalc sparsemax -p '1.5,1,-1; 0.2,0.1,2' -t 0,1",
+    pred_help="scores (C) or (N, C), class axis last",
+    target_help="integer class indices: a number for (C), (N) for (N, C)",
+)
+def sparsemax(t, z, y):
+    """Multiclass sparsemax loss, the Fenchel–Young loss of sparsemax, as optax computes it.
+
+    p* = sparsemax(z) = max(z − τ, 0), the Euclidean projection of z onto the simplex (τ makes
+    it sum to 1; many classes get exactly 0). ℓ = Σ_c p*_c·(z_c − z_y) + ½(1 − ‖p*‖²), which is
+    >= 0 and 0 exactly when p* is the one-hot of y. The loss is differentiable, with gradient
+    p* − onehot(y) (the backward here is that formula, as optax's).
+    """
+    if z.ndim not in (1, 2):
+        from ..errors import InvalidData
+
+        raise InvalidData(f"sparsemax: --pred must be (C) or (N, C), got shape {fmt_shape(z.shape)}")
+    if y.shape == z.shape and z.ndim:
+        from ..errors import InvalidData
+
+        raise InvalidData(f"sparsemax: --target must hold class indices of shape "
+                          f"{fmt_shape(z.shape[:-1])}, not one-hot rows (optax takes integer "
+                          "labels)")
+    y_c = one_hot_targets(t, z, y, "sparsemax", "—")
+    axis = z.ndim - 1
+    tau = t.input(_sparsemax_threshold(z.value), "τ")
+    t.remark("τ is the threshold that makes p* sum to 1: sort z descending, take the largest k "
+             "with 1 + k·z_(k) > z_(1) + … + z_(k), then τ = (z_(1) + … + z_(k) − 1)/k")
+    p = t.let("p*", T.clamp_min(z - tau, 0))
+    z_y = t.let("z_y", T.total(y_c * z, axis, over="c", keepdims=True))
+    expr = T.total(p * (z - z_y), axis, over="c") + 0.5 * (1 - T.total(T.square(p), axis,
+                                                                        over="c"))
+    pv, yv = p.value, y_c.value
+
+    def vjp(g):
+        return (np.expand_dims(g, axis) * (pv - yv),)
+
+    return Losses(t.let("ℓ", T.fused(expr, [z], vjp)), class_axis=axis)
