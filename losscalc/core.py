@@ -114,6 +114,9 @@ def compute(loss, pred, target, params: dict | None = None, reduction: str = "me
         raise UsageError(f"unknown dtype {dtype!r}; choose float64 or float32")
     t = T.Tape(dtype)
     values = _prepare_params(spec, params, t.dtype)
+    target = spec.target_for(pred, target)
+    if target is None:
+        raise UsageError(f"{spec.name} needs a target", f"for example: {spec.example}")
     if np.size(pred) == 0 or np.size(target) == 0:
         which = "the prediction" if np.size(pred) == 0 else "--target"
         raise InvalidData(f"{spec.name}: {which} is empty; give at least one number")

@@ -78,6 +78,9 @@ class LossSpec(NamedTuple):
     reductions: tuple[str, ...] = REDUCTIONS
     target_help: str = "targets, the prediction's shape"
     pred_help: str = "predictions"
+    # The target when --target is omitted, made from the prediction (info-nce: the diagonal);
+    # None: --target is required.
+    default_target: Callable[[Any], Any] | None = None
 
     @property
     def summary(self) -> str:
@@ -91,6 +94,12 @@ class LossSpec(NamedTuple):
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+    def target_for(self, pred, target):
+        """``target``, or the loss's default target when it is None and the loss has one."""
+        if target is None and self.default_target is not None:
+            return self.default_target(pred)
+        return target
 
 
 class Losses(NamedTuple):

@@ -28,7 +28,7 @@ def _read_tensors(spec: LossSpec, opts: dict) -> tuple[np.ndarray, np.ndarray, d
     if sum(1 for v in tensors.values() if v is not None and v.strip() == "-") > 1:
         raise UsageError("only one option may read standard input ('-')")
     for key, option in named.items():
-        if tensors[key] is None:
+        if tensors[key] is None and not (key == "target" and spec.default_target):
             also = f" (or --pred)" if spec.pred_alias and key == "pred" else ""
             raise UsageError(f"{spec.name} needs {option}{also}",
                              f"for example: {spec.example}")
@@ -37,7 +37,8 @@ def _read_tensors(spec: LossSpec, opts: dict) -> tuple[np.ndarray, np.ndarray, d
         if text is not None:
             option = named.get(key, "--" + key.replace("_", "-"))
             values[key] = parse_tensor(text, option)
-    pred, target = values.pop("pred"), values.pop("target")
+    pred = values.pop("pred")
+    target = spec.target_for(pred, values.pop("target", None))
     params = {p.name: opts[p.name] for p in spec.params if p.kind != "tensor"}
     params.update(values)
     return pred, target, params

@@ -204,7 +204,15 @@ def sparsemax(x, y, p, dt):
     return np.asarray(out, dtype=object).reshape(x.shape[:-1])
 
 
+def info_nce(x, y, p, dt):
+    if y is None:  # the diagonal
+        y = np.asarray(np.arange(x.shape[0]), dtype=object)
+    s = x / const(p.get("temperature", 0.07), dt)
+    return np.asarray(-np.sum(one_hot(s, y) * LOG(softmax(s)), axis=-1), dtype=object)
+
+
 REFERENCES = {
+    "info-nce": info_nce,
     "contrastive": contrastive,
     "sparsemax": sparsemax,
     "poly1": poly1,
@@ -234,7 +242,8 @@ def reduce(elem, reduction):
 
 def mp_case(loss, pred, target, params, reduction, dtype):
     fn = REFERENCES[loss]
-    x, y = mparray(pred, dtype), mparray(target, dtype)
+    x = mparray(pred, dtype)
+    y = None if target is None else mparray(target, dtype)
     elem = fn(x, y, params, dtype)
     value = reduce(elem, reduction)
 
@@ -347,6 +356,10 @@ CASES = [
     case("sparsemax", "unbatched", [1.5, 1.0, -1.0], 0),
     case("sparsemax", "one-hot-p", [[0.2, 0.1, 2.0], [5.0, 0.0, 0.0]], [1, 0]),
     case("sparsemax", "large", [[1000.0, 999.5, -1000.0], [1e4, 1e4 - 0.25, 0.0]], [1, 0]),
+    case("info-nce", "diagonal", unif(4, 4, lo=-1, hi=1), None),
+    case("info-nce", "targets", unif(3, 5, lo=-1, hi=1), [4, 0, 2], temperature=0.1),
+    case("info-nce", "tau1", randn(2, 3), [1, 2], temperature=1.0),
+    case("info-nce", "unbatched", [0.5, -0.2, 0.9], 2, temperature=0.2),
     case("focal", "1d", randn(6, scale=2), labels01(6)),
     case("focal", "2d", randn(3, 4, scale=3), labels01(3, 4)),
     case("focal", "no-alpha", randn(5, scale=2), labels01(5), alpha=-1.0),

@@ -242,6 +242,16 @@ def sparsemax(rng):
     return z, rng.integers(0, c, size=z.shape[:-1]) * 1.0, {}, ALL
 
 
+def info_nce(rng):
+    n = rng.integers(1, 5)
+    params = {"temperature": float(rng.choice([0.1, 0.5, 1.0]))}
+    if rng.random() < 0.5:  # without a target: the diagonal
+        return rng.uniform(-1, 1, size=(n, n)), None, params, ALL
+    m = rng.integers(2, 6)
+    s = rng.uniform(-1, 1, size=[(m,), (n, m)][rng.integers(2)])
+    return s, rng.integers(0, m, size=s.shape[:-1]) * 1.0, params, ALL
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -270,4 +280,5 @@ SAMPLES = {
     "generalized-ce": generalized_ce,
     "contrastive": contrastive,
     "sparsemax": sparsemax,
+    "info-nce": info_nce,
 }

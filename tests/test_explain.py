@@ -18,7 +18,8 @@ from losscalc.render.explain import build, fmt_value
 
 
 def explain(loss, pred, target, params=None, reduction="mean", full=False):
-    pred, target = np.asarray(pred, float), np.asarray(target, float)
+    pred = np.asarray(pred, float)
+    target = np.asarray(resolve(loss).target_for(pred, target), float)  # None: its default
     result = compute(loss, pred, target, params, reduction)
     inputs = {result.symbols["pred"]: pred, result.symbols["target"]: target}
     return result, build(result, resolve(loss), inputs, 6, full)
@@ -112,8 +113,9 @@ def test_large_input_is_elided_to_three_samples():
 @pytest.mark.parametrize("loss", sorted(SAMPLES))
 def test_json_steps_parse_and_end_with_the_gradient(cli, loss):
     pred, target, params, _ = SAMPLES[loss](np.random.default_rng(3))
-    args = [loss, "-p", json.dumps(np.asarray(pred).tolist()), "-t",
-            json.dumps(np.asarray(target).tolist()), "--json", "--explain", "-q"]
+    args = [loss, "-p", json.dumps(np.asarray(pred).tolist()), "--json", "--explain", "-q"]
+    if target is not None:  # None: the loss's default target (info-nce's diagonal)
+        args += ["-t", json.dumps(np.asarray(target).tolist())]
     for key, value in params.items():
         option = "--" + key.replace("_", "-")
         args += [option] if value is True else [option, json.dumps(np.asarray(value).tolist())]

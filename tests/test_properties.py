@@ -48,6 +48,8 @@ def test_reductions_agree(loss, seed):
 def test_permuting_samples_permutes_their_losses(loss, seed):
     rng = np.random.default_rng(seed)
     pred, target, params, _ = SAMPLES[loss](rng)
+    if target is None:
+        return  # the loss's default target (info-nce's diagonal) does not move with the rows
     pred, target = np.asarray(pred), np.asarray(target)
     base = compute(loss, pred, target, params, "none")
     n = np.shape(base.elementwise)[0] if np.ndim(base.elementwise) else 0

@@ -19,8 +19,10 @@ CASES = load("golden_zoo.json")["cases"]
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c["id"])
 def test_matches_reference(case):
-    r = compute(case["loss"], as_array(case["inputs"]["pred"]), as_array(case["inputs"]["target"]),
-                case["params"], case["reduction"], case["dtype"])
+    target = case["inputs"]["target"]  # None: the loss's default target (info-nce's diagonal)
+    r = compute(case["loss"], as_array(case["inputs"]["pred"]),
+                None if target is None else as_array(target), case["params"],
+                case["reduction"], case["dtype"])
     assert_close(r.value, case["value"], case["dtype"], "value")
     assert_close(r.elementwise, case["elementwise"], case["dtype"], "elementwise")
     assert_close(r.grad["pred"], case["grad"]["pred"], case["dtype"], "grad")
@@ -189,3 +191,23 @@ def test_sparsemax_worked_example():
     assert r.grad["pred"].tolist() == pytest.approx([-0.25, 0.25, 0.0])  # p* − onehot
     # p* one-hot at the target: loss 0.
     assert float(value("sparsemax", [5.0, 0.0, 0.0], 0).value) == 0.0
+
+
+def test_info_nce_worked_example_and_diagonal_default():
+    # s = [[1, 0], [0, 1]], τ = 0.5: s/τ = [[2, 0], [0, 2]], positives on the diagonal:
+    # ℓ = ln(e² + 1) − 2 = ln(1 + e^−2) = 0.126928… for both rows.
+    s = [[1.0, 0.0], [0.0, 1.0]]
+    r = compute("info-nce", np.asarray(s), None, {"temperature": 0.5}, "none")
+    assert r.elementwise.tolist() == pytest.approx([math.log1p(math.exp(-2))] * 2, rel=1e-15)
+    explicit = value("info-nce", s, [0, 1], "none", temperature=0.5)
+    assert explicit.elementwise.tolist() == r.elementwise.tolist()
+
+
+def test_info_nce_target_is_optional_on_the_command_line(cli):
+    code, out, err = cli("info-nce", "-p", "1,0; 0,1", "--temperature", "0.5")
+    assert code == 0 and float(out) == pytest.approx(math.log1p(math.exp(-2)), rel=1e-15)
+    code, out, err = cli("info-nce", "-p", "1,0,0; 0,1,0")  # not square: needs --target
+    assert code == 3 and "diagonal" in err and out == ""
+    # Other losses still require --target.
+    code, out, err = cli("mse", "-p", "1,2")
+    assert code == 2 and "mse needs --target" in err

@@ -8,7 +8,7 @@ import numpy as np
 
 from .. import tape as T
 from ..checks import fmt_shape, in_unit_interval, same_shape
-from ..registry import Constraint, Losses, Param, at_least, between, loss
+from ..registry import Constraint, Losses, Param, at_least, between, greater_than, loss
 from .keras import one_hot_targets
 
 
@@ -205,3 +205,60 @@ def sparsemax(t, z, y):
         return (np.expand_dims(g, axis) * (pv - yv),)
 
     return Losses(t.let("ℓ", T.fused(expr, [z], vjp)), class_axis=axis)
+
+
+def _diagonal(z):
+    """info-nce without --target: the positive of row n is column n."""
+    z = np.asarray(z)
+    if z.ndim != 2 or z.shape[0] != z.shape[1]:
+        from ..errors import InvalidData
+
+        raise InvalidData(
+            f"info-nce: without --target the positives are the diagonal, which needs square "
+            f"logits (N, N); got shape {fmt_shape(z.shape)}",
+            "give --target with the positive's column for each row")
+    return np.arange(z.shape[0], dtype=float)
+
+
+@loss(
+    "info-nce",
+    gradient="∂ℓ/∂s = (softmax(s/τ) − onehot(y)) / τ",
+    aliases=("infonce", "nt-xent-logits", "ntxent-logits"),
+    family="embedding",
+    formula="ℓ = −ln softmax(s/τ)_y = ln Σ_j e^(s_j/τ) − s_y/τ",
+    reference="van den Oord et al. 2018 (CPC) / SimCLR: cross entropy of similarity logits / τ "
+              "against the positive's column (temperature=0.07)",
+    example="losscalc info-nce -p '0.9,0.1,0.2; 0.3,0.8,0.1; 0.2,0.3,0.7' --temperature 0.5",
+    pred_help="similarity logits (N, M): row n = anchor n against M candidates (or (M) for one)",
+    target_help="optional: the positive's column per row, (N); default: the diagonal (M = N)",
+    params=(Param("temperature", "float", 0.07, "τ: the logits are divided by it (> 0)",
+                  greater_than(0)),),
+    default_target=_diagonal,
+)
+def info_nce(t, s, y, *, temperature=0.07):
+    """InfoNCE: cross entropy of similarity logits divided by a temperature τ.
+
+    ℓₙ = −ln softmax(sₙ/τ)[yₙ] = ln Σ_j exp(sₙⱼ/τ) − sₙ,yₙ/τ, one value per anchor row. Row n
+    holds the similarities of anchor n to M candidates (e.g. cosine similarities, so in
+    [−1, 1]); yₙ is the positive's column. Without --target the positives are the diagonal
+    (yₙ = n, as in SimCLR/CLIP's batch of pairs), which needs N = M.
+    Gradient: (softmax(sₙ/τ) − onehot(yₙ))/τ.
+    """
+    if s.ndim not in (1, 2):
+        from ..errors import InvalidData
+
+        raise InvalidData(f"info-nce: --pred must be (N, M) or (M), got shape {fmt_shape(s.shape)}")
+    axis = s.ndim - 1
+    from ..checks import class_indices
+
+    if y.shape != s.shape[:-1]:
+        from ..errors import InvalidData
+
+        raise InvalidData(
+            f"info-nce: --target has shape {fmt_shape(y.shape)}, but --pred of shape "
+            f"{fmt_shape(s.shape)} needs one positive column per row, shape "
+            f"{fmt_shape(s.shape[:-1])}")
+    labels = class_indices(y.value, s.shape[-1], None, "info-nce")
+    tau = t.const(temperature, "τ")
+    logp = t.let("ln p", T.log_softmax(t, t.let("s/τ", s / tau), axis))
+    return Losses(t.let("ℓ", -T.take(logp, labels, axis, label="y")), class_axis=axis)
