@@ -157,7 +157,7 @@ def run_table(spec, opts, report, stdin=None) -> None:
             params[p.name] = parse_tensor(opts[p.name], p.option)
     progress = _Progress(table, opts["quiet"])
     chunks, rows, values, skipped = [], 0, 0, 0
-    streamer = None
+    streamer, pools = None, None
     try:
         for array, bad in read_chunks(table, opts["skip_bad_rows"]):
             skipped += bad
@@ -166,9 +166,18 @@ def run_table(spec, opts, report, stdin=None) -> None:
             rows += len(array)
             values += array.size
             progress.advance(table.consumed, rows)
-            if streamer is None and values <= IN_MEMORY_VALUES and not _stream_rows(opts):
+            if pools is None:
+                pools = _pools_rows(spec, columns, array, params, opts["dtype"])
+            if streamer is None and values <= IN_MEMORY_VALUES and (
+                    pools or not _stream_rows(opts)):
                 chunks.append(array)
                 continue
+            if pools:
+                raise UsageError(
+                    f"{spec.name} does not give one loss per row (it pools rows into one "
+                    "value), so this table is too large to compute chunk by chunk",
+                    "Keras losses average a one-column prediction as one sample: give K "
+                    "prediction columns for samples of K values, or a smaller table")
             if streamer is None:
                 streamer = _Streamer(spec, columns, params, opts)
                 for earlier in chunks:
@@ -188,6 +197,21 @@ def run_table(spec, opts, report, stdin=None) -> None:
     if weight is not None:
         params["weight"] = weight
     report(pred, target, params, notes)
+
+
+def _pools_rows(spec, columns, array, params, dtype) -> bool:
+    """True when the loss gives no loss per table row (dice pools the batch; a Keras loss
+    averages a one-column prediction as one sample), so chunks cannot be computed apart."""
+    from .errors import LosscalcError
+
+    pred, target, weight = columns.split(array[:2])
+    if weight is not None:
+        params = {**params, "weight": weight}
+    try:
+        r = compute(spec, pred, target, params, "none", dtype)
+    except LosscalcError:
+        return False  # the whole table will say what is wrong
+    return np.shape(r.elementwise)[:1] != (len(pred),)
 
 
 def _stream_rows(opts) -> bool:

@@ -211,3 +211,23 @@ def test_info_nce_target_is_optional_on_the_command_line(cli):
     # Other losses still require --target.
     code, out, err = cli("mse", "-p", "1,2")
     assert code == 2 and "mse needs --target" in err
+
+
+def test_losses_that_pool_rows_are_not_streamed(cli, tmp_path, monkeypatch):
+    # dice pools the whole table and a Keras loss averages a one-column prediction as one
+    # sample: chunk by chunk would be wrong, so a large table is refused; a small one is
+    # computed at once, also with per-row (csv) output.
+    from losscalc import csvsource, stream
+
+    path = tmp_path / "t.csv"
+    path.write_text("pred,target\n" + "".join(f"0.{i % 9 + 1},{i % 2}\n" for i in range(60)))
+    code, out, err = cli("dice", "--csv", path, "-r", "sum", "-f", "csv")
+    assert code == 0 and len(out.splitlines()) == 2  # header and the one pooled value
+    monkeypatch.setattr(csvsource, "CHUNK_BYTES", 64)
+    monkeypatch.setattr(stream, "IN_MEMORY_VALUES", 8)
+    for loss in ("dice", "mape"):
+        code, out, err = cli(loss, "--csv", path)
+        assert code == 2 and out == "" and "pools rows" in err
+    # A loss with one value per row still streams.
+    code, out, err = cli("quantile", "--csv", path, "--q", "0.9")
+    assert code == 0 and "streamed 60 rows" in err
