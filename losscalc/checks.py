@@ -78,6 +78,19 @@ def in_unit_interval(values: np.ndarray, loss: str, option: str, hint: str | Non
         )
 
 
+def non_negative(values: np.ndarray, loss: str, option: str, what: str,
+                 hint: str | None = None):
+    """Values such as rates or distances must be >= 0."""
+    bad = values < 0
+    if bad.any():
+        at = first_bad(bad)
+        raise InvalidData(
+            f"{loss}: {option} holds {what}, which must be >= 0; got {fmt_number(values[at])}"
+            + (f" at index {fmt_index(at)}" if values.ndim else ""),
+            hint,
+        )
+
+
 def class_indices(
     target: np.ndarray, n_classes: int, ignore_index: int | None, loss: str, option="--target"
 ) -> np.ndarray:

@@ -231,3 +231,20 @@ def test_losses_that_pool_rows_are_not_streamed(cli, tmp_path, monkeypatch):
     # A loss with one value per row still streams.
     code, out, err = cli("quantile", "--csv", path, "--q", "0.9")
     assert code == 0 and "streamed 60 rows" in err
+
+
+@pytest.mark.parametrize("loss, pred, target, message", [
+    ("contrastive", [-1.0, 2.0], [1.0, 0.0], "distances, which must be >= 0"),
+    ("contrastive", [1.0, 2.0], [2.0, 0.0], "must lie in [0, 1]"),
+    ("sparsemax", [[1.0, 2.0], [3.0, 4.0]], [[1.0, 0.0], [0.0, 1.0]], "class indices of shape"),
+    ("sparsemax", [[[1.0, 2.0]]], [[0.0]], "(C) or (N, C)"),
+    ("info-nce", [[1.0, 2.0]], [2.0], "out of range"),
+    ("categorical-hinge", [[1.0, 2.0]], [0.0, 1.0], "class indices of shape (1,)"),
+    ("focal", [1.0, 2.0], [1.0, 2.0], "must lie in [0, 1]"),
+])
+def test_invalid_inputs_are_one_line_data_errors(loss, pred, target, message):
+    from losscalc.errors import InvalidData
+
+    with pytest.raises(InvalidData) as err:
+        value(loss, pred, target)
+    assert message in err.value.message and err.value.exit_code == 3

@@ -1,5 +1,6 @@
 """Losses PyTorch lacks that courses teach, with the reference each follows (see shared
-ZOO.md): focal loss (torchvision), the pinball/quantile loss (sklearn).
+ZOO.md): focal loss (torchvision), the pinball/quantile loss (sklearn), poly-1 and the
+multiclass sparsemax loss (optax), the contrastive loss (Hadsell et al. 2006) and InfoNCE.
 """
 
 from __future__ import annotations
@@ -7,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import tape as T
-from ..checks import fmt_shape, in_unit_interval, same_shape
+from ..checks import class_indices, fmt_shape, in_unit_interval, non_negative, same_shape
+from ..errors import InvalidData
 from ..registry import Constraint, Losses, Param, at_least, between, greater_than, loss
 from .keras import one_hot_targets
 
@@ -134,20 +136,19 @@ def contrastive(t, d, y, *, margin=1.0):
     """
     same_shape(d, y, "contrastive", ("--distances", "--target"))
     in_unit_interval(y.value, "contrastive", "--target")
-    negative = d.value < 0
-    if negative.any():
-        from ..checks import first_bad, fmt_index, fmt_number
-        from ..errors import InvalidData
-
-        at = first_bad(negative)
-        raise InvalidData(
-            f"contrastive: --distances must be >= 0; got {fmt_number(d.value[at])}"
-            + (f" at index {fmt_index(at)}" if d.ndim else ""),
-            "pass the distance between the two embeddings (e.g. ‖a − b‖), not a similarity")
+    non_negative(d.value, "contrastive", "--distances", "distances",
+                 "pass the distance between the two embeddings (e.g. ‖a − b‖), not a "
+                 "similarity")
     m = t.const(margin, "m")
     pull = t.let("pull", 0.5 * T.square(d))
     push = t.let("push", 0.5 * T.square(T.clamp_min(m - d, 0)))
     return Losses(t.let("ℓ", y * pull + (1 - y) * push))
+
+
+def _rows(z, name):
+    """Scores (C) or (N, C): the class axis last."""
+    if z.ndim not in (1, 2):
+        raise InvalidData(f"{name}: --pred must be (C) or (N, C), got shape {fmt_shape(z.shape)}")
 
 
 def _sparsemax_threshold(z: np.ndarray) -> np.ndarray:
@@ -180,17 +181,8 @@ def sparsemax(t, z, y):
     >= 0 and 0 exactly when p* is the one-hot of y. The loss is differentiable, with gradient
     p* − onehot(y) (the backward here is that formula, as optax's).
     """
-    if z.ndim not in (1, 2):
-        from ..errors import InvalidData
-
-        raise InvalidData(f"sparsemax: --pred must be (C) or (N, C), got shape {fmt_shape(z.shape)}")
-    if y.shape == z.shape and z.ndim:
-        from ..errors import InvalidData
-
-        raise InvalidData(f"sparsemax: --target must hold class indices of shape "
-                          f"{fmt_shape(z.shape[:-1])}, not one-hot rows (optax takes integer "
-                          "labels)")
-    y_c = one_hot_targets(t, z, y, "sparsemax", "—")
+    _rows(z, "sparsemax")
+    y_c = one_hot_targets(t, z, y, "sparsemax", None)  # optax takes integer labels
     axis = z.ndim - 1
     tau = t.input(_sparsemax_threshold(z.value), "τ")
     t.remark("τ is the threshold that makes p* sum to 1: sort z descending, take the largest k "
@@ -211,8 +203,6 @@ def _diagonal(z):
     """info-nce without --target: the positive of row n is column n."""
     z = np.asarray(z)
     if z.ndim != 2 or z.shape[0] != z.shape[1]:
-        from ..errors import InvalidData
-
         raise InvalidData(
             f"info-nce: without --target the positives are the diagonal, which needs square "
             f"logits (N, N); got shape {fmt_shape(z.shape)}",
@@ -244,16 +234,9 @@ def info_nce(t, s, y, *, temperature=0.07):
     (yₙ = n, as in SimCLR/CLIP's batch of pairs), which needs N = M.
     Gradient: (softmax(sₙ/τ) − onehot(yₙ))/τ.
     """
-    if s.ndim not in (1, 2):
-        from ..errors import InvalidData
-
-        raise InvalidData(f"info-nce: --pred must be (N, M) or (M), got shape {fmt_shape(s.shape)}")
+    _rows(s, "info-nce")
     axis = s.ndim - 1
-    from ..checks import class_indices
-
     if y.shape != s.shape[:-1]:
-        from ..errors import InvalidData
-
         raise InvalidData(
             f"info-nce: --target has shape {fmt_shape(y.shape)}, but --pred of shape "
             f"{fmt_shape(s.shape)} needs one positive column per row, shape "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import tape as T
-from ..checks import fmt_number, fmt_shape, same_shape
+from ..checks import class_indices, fmt_shape, non_negative, same_shape
 from ..errors import InvalidData
 from ..registry import Constraint, Losses, Param, at_least, loss
 
@@ -130,13 +130,9 @@ def poisson(t, x, y):
     ∂ℓ/∂xⱼ = (1 − yⱼ/(xⱼ + ε))/K.
     """
     _pair(t, x, y, "poisson")
-    if (x.value < 0).any():
-        at = np.unravel_index(int(np.argmax(x.value < 0)), x.shape) if x.ndim else ()
-        raise InvalidData(
-            f"poisson: --pred holds rates, which must be >= 0; got {fmt_number(x.value[at])}"
-            + (f" at index [{', '.join(str(int(i)) for i in at)}]" if x.ndim else ""),
-            "if these are log-rates, take their exp first (torch's PoissonNLLLoss takes "
-            "log-rates)")
+    non_negative(x.value, "poisson", "--pred", "rates",
+                 "if these are log-rates, take their exp first (torch's PoissonNLLLoss takes "
+                 "log-rates)")
     eps = t.const(EPSILON, "ε")
     return _per_sample(t, t.let("ℓ_j", x - y * T.log(x + eps)))
 
@@ -200,18 +196,18 @@ def squared_hinge(t, x, y):
 
 def one_hot_targets(t, x, y, name, what="one-hot/probabilities"):
     """Keras/optax class-last targets: class indices of shape x.shape[:-1] or ``what`` of x's
-    shape (the shape tells which, as for ce). Returns the target as a node of x's shape."""
+    shape (the shape tells which, as for ce; ``what`` None: indices only). Returns the target
+    as a node of x's shape."""
     if x.ndim == 0:
         raise InvalidData(f"{name}: --pred must have a class axis (last); got a single number")
-    if y.shape == x.shape:
+    if y.shape == x.shape and what:
         return y
     if y.shape != x.shape[:-1]:
+        rows = f" or {what} of shape {fmt_shape(x.shape)}" if what else ""
         raise InvalidData(
             f"{name}: --target has shape {fmt_shape(y.shape)}, but --pred of shape "
-            f"{fmt_shape(x.shape)} needs class indices of shape {fmt_shape(x.shape[:-1])} "
-            f"or {what} of shape {fmt_shape(x.shape)}")
-    from ..checks import class_indices
-
+            f"{fmt_shape(x.shape)} needs class indices of shape {fmt_shape(x.shape[:-1])}"
+            + rows)
     labels = class_indices(y.value, x.shape[-1], None, name)
     onehot = (labels[..., None] == np.arange(x.shape[-1])).astype(t.dtype)
     t.remark("the class indices are read as one-hot rows (1 at the target class)")
