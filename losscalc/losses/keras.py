@@ -81,7 +81,7 @@ def mape(t, x, y):
         t.note(f"{zero} target(s) are 0 (|y| < 1e-7): their error is divided by 1e-7, as Keras "
                "does, and dominates the percentage")
     r = t.let("r", T.absolute(y - x) / T.clamp_min(T.absolute(y), EPSILON))
-    return _per_sample(t, r, t.const(100, "100"))
+    return _per_sample(t, r, 100)
 
 
 @loss(
