@@ -35,7 +35,7 @@ class Problem(NamedTuple):
     id: Any
     spec: LossSpec
     pred: np.ndarray
-    target: np.ndarray
+    target: np.ndarray | None  # None: the loss's default target
     params: dict
     reduction: str
     dtype: str
@@ -108,11 +108,13 @@ def problem(obj) -> Problem:
     if unknown:
         raise UsageError(f"unknown field {unknown[0]!r}; a problem has {', '.join(FIELDS)}")
     missing = [k for k in REQUIRED if k not in obj]
-    if missing:
+    if "loss" in missing or "pred" in missing:
         raise UsageError(f"missing field {missing[0]!r}")
     if not isinstance(obj["loss"], str):
         raise UsageError(f"\"loss\" must be a loss name, got {obj['loss']!r}")
     spec = spec_for(obj["loss"])
+    if missing and not spec.default_target:  # info-nce's target is optional (the diagonal)
+        raise UsageError(f"missing field {missing[0]!r}")
     params = obj.get("params") or {}
     if not isinstance(params, dict):
         raise UsageError(f"\"params\" must be an object such as {{\"beta\": 0.5}}, got "
@@ -130,7 +132,7 @@ def problem(obj) -> Problem:
         id=obj.get("id"),
         spec=spec,
         pred=from_nested(obj["pred"], "pred"),
-        target=from_nested(obj["target"], "target"),
+        target=from_nested(obj["target"], "target") if "target" in obj else None,
         params={k: coerce_param(spec, k, v) for k, v in params.items()},
         reduction=obj.get("reduction", "mean"),
         dtype=obj.get("dtype", "float64"),

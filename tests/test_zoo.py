@@ -248,3 +248,14 @@ def test_invalid_inputs_are_one_line_data_errors(loss, pred, target, message):
     with pytest.raises(InvalidData) as err:
         value(loss, pred, target)
     assert message in err.value.message and err.value.exit_code == 3
+
+
+def test_batch_problem_may_leave_out_an_optional_target(cli):
+    import json
+
+    lines = ('{"loss": "info-nce", "pred": [[1, 0], [0, 1]], "params": {"temperature": 0.5}}\n'
+             '{"loss": "mse", "pred": [1, 2]}\n')
+    code, out, err = cli("batch", stdin=lines)
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first["value"] == pytest.approx(math.log1p(math.exp(-2)), rel=1e-15)
+    assert second["error"] == "missing field 'target'" and code == 2
