@@ -51,7 +51,9 @@ class Param(NamedTuple):
 
     @property
     def option(self) -> str:
-        return "--" + self.name.replace("_", "-")
+        """The option's name; a bool is a pair of flags, --name/--no-name."""
+        flag = self.name.replace("_", "-")
+        return f"--{flag} / --no-{flag}" if self.kind == "bool" else f"--{flag}"
 
     def check(self, loss: str, value: Any) -> None:
         if value is None or self.constraint is None or self.constraint.test(value):

@@ -118,7 +118,10 @@ def test_json_steps_parse_and_end_with_the_gradient(cli, loss):
         args += ["-t", json.dumps(np.asarray(target).tolist())]
     for key, value in params.items():
         option = "--" + key.replace("_", "-")
-        args += [option] if value is True else [option, json.dumps(np.asarray(value).tolist())]
+        if isinstance(value, bool):  # a pair of flags: --name / --no-name
+            args += [option if value else "--no-" + key.replace("_", "-")]
+            continue
+        args += [option, json.dumps(np.asarray(value).tolist())]
     code, out, err = cli(*args)
     assert code == 0, err
     obj = json.loads(out)

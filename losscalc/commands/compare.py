@@ -87,7 +87,7 @@ def _param_options(taken: set[str]) -> dict:
             users = ", ".join(s.name for s in _specs() if p.name in {q.name for q in s.params})
             helptext = f"{p.help[:1].upper()}{p.help[1:]} ({users})."
             if p.kind == "bool":
-                params[p.name] = (bool, False, typer.Option(p.option, help=helptext))
+                params[p.name] = (Optional[bool], None, typer.Option(p.option, help=helptext))
             else:
                 annotation, metavar = _TYPES.get(p.kind, (Optional[str], None))
                 params[p.name] = (annotation, None, typer.Option(p.option, metavar=metavar,
@@ -144,7 +144,7 @@ def run(opts: dict) -> None:
                          "for example: losscalc compare l1,mse,huber --pred 0.5,2,4 "
                          "--target 1,1,1")
     param_names = [k for k in _param_options(set(_fixed_options()))]
-    given = {k: opts[k] for k in param_names if opts[k] not in (None, False)}
+    given = {k: opts[k] for k in param_names if opts[k] is not None}
     C.unused_params(specs, given)
     tensor_params = {p.name for s in specs for p in s.params if p.kind == "tensor"}
     one_stdin({**opts, **given}, [_key(alias or "pred"), "target",
