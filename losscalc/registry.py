@@ -146,7 +146,7 @@ def loss(name: str, **entry) -> Callable[[Callable], Callable]:
 
 def _load() -> None:
     from .losses import (  # noqa: F401  (registers)
-        classification, coursework, divergence, keras, regression)
+        classification, coursework, divergence, keras, margin, regression)
 
 
 def all_losses() -> dict[str, LossSpec]:

@@ -214,8 +214,11 @@ def enc(x):
     return x
 
 
-def run(c, reduction, dtype):
-    """Run torch for one case with one reduction and dtype; return the JSON record."""
+def run(c, reduction, dtype, losses=LOSSES, is_index=is_class_index):
+    """Run torch for one case with one reduction and dtype; return the JSON record.
+
+    ``losses`` maps the loss names to torch.nn classes; ``is_index(loss, target)`` says when
+    the target holds class indices (int64). scripts/make_golden_torch2.py passes its own."""
     dt = DTYPES[dtype]
     rec = {"id": f"{c['loss']}-{c['name']}-{dtype.replace('float', 'f')}-{reduction}",
            "loss": c["loss"], "inputs": {"pred": c["pred"], "target": c["target"]},
@@ -223,11 +226,11 @@ def run(c, reduction, dtype):
     kw = {k: torch.tensor(v, dtype=dt) if k in TENSOR_PARAMS else v
           for k, v in c["params"].items()}
     pred = torch.tensor(c["pred"], dtype=dt, requires_grad=True)
-    target = torch.tensor(c["target"], dtype=torch.int64 if is_class_index(c["loss"], c["target"])
+    target = torch.tensor(c["target"], dtype=torch.int64 if is_index(c["loss"], c["target"])
                           else dt)
     try:
-        value = LOSSES[c["loss"]](reduction=reduction, **kw)(pred, target)
-        elementwise = LOSSES[c["loss"]](reduction="none", **kw)(pred.detach(), target)
+        value = losses[c["loss"]](reduction=reduction, **kw)(pred, target)
+        elementwise = losses[c["loss"]](reduction="none", **kw)(pred.detach(), target)
         value.sum().backward()
     except Exception as e:  # torch rejects the data: record its message
         rec["error"] = str(e)

@@ -252,6 +252,18 @@ def info_nce(rng):
     return s, rng.integers(0, m, size=s.shape[:-1]) * 1.0, params, ALL
 
 
+# --- PyTorch's margin losses and Poisson NLL (losscalc/losses/margin.py) -------------------------
+
+
+def poisson_nll(rng):
+    shape = _shape(rng)
+    params = {"log_input": bool(rng.random() < 0.5), "full": bool(rng.random() < 0.5)}
+    y = rng.integers(0, 6, size=shape) * 1.0
+    if params["log_input"]:
+        return rng.normal(0, 1, size=shape), y, params, ALL
+    return rng.uniform(0.1, 4, size=shape), y, params, ALL
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -281,4 +293,5 @@ SAMPLES = {
     "contrastive": contrastive,
     "sparsemax": sparsemax,
     "info-nce": info_nce,
+    "poisson-nll": poisson_nll,
 }

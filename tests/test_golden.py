@@ -18,19 +18,40 @@ def _params(case):
     return {k: (as_array(v) if isinstance(v, list) else v) for k, v in case["params"].items()}
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "error" not in c], ids=lambda c: c["id"])
-def test_matches_pytorch(case):
-    r = compute(case["loss"], as_array(case["inputs"]["pred"]), as_array(case["inputs"]["target"]),
-                _params(case), case["reduction"], case["dtype"])
+def _run(case):
+    return compute(case["loss"], as_array(case["inputs"]["pred"]),
+                   as_array(case["inputs"]["target"]), _params(case), case["reduction"],
+                   case["dtype"])
+
+
+def check_matches(case):
+    """The value, per-element losses and gradient are the recorded ones."""
+    r = _run(case)
     assert_close(r.value, case["value"], case["dtype"], "value")
     assert_close(r.elementwise, case["elementwise"], case["dtype"], "elementwise")
     assert_close(r.grad["pred"], case["grad"]["pred"], case["dtype"], "grad")
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if "error" in c], ids=lambda c: c["id"])
-def test_rejects_what_pytorch_rejects(case):
+def check_rejects(case):
+    """A case torch raised for is a usage error or invalid data."""
     with pytest.raises(LosscalcError) as err:
-        compute(case["loss"], as_array(case["inputs"]["pred"]),
-                as_array(case["inputs"]["target"]), _params(case), case["reduction"],
-                case["dtype"])
+        _run(case)
     assert err.value.exit_code in (2, 3)
+
+
+def golden_tests(cases):
+    """The two tests over a golden file's cases (test_golden_torch2.py makes its own)."""
+
+    @pytest.mark.parametrize("case", [c for c in cases if "error" not in c],
+                             ids=lambda c: c["id"])
+    def test_matches_pytorch(case):
+        check_matches(case)
+
+    @pytest.mark.parametrize("case", [c for c in cases if "error" in c], ids=lambda c: c["id"])
+    def test_rejects_what_pytorch_rejects(case):
+        check_rejects(case)
+
+    return test_matches_pytorch, test_rejects_what_pytorch_rejects
+
+
+test_matches_pytorch, test_rejects_what_pytorch_rejects = golden_tests(CASES)

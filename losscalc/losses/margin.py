@@ -1,0 +1,72 @@
+"""PyTorch's margin losses and its Poisson NLL: one prediction and one target each.
+
+poisson-nll (torch.nn.PoissonNLLLoss), soft-margin (SoftMarginLoss), multi-margin
+(MultiMarginLoss), multilabel-margin (MultiLabelMarginLoss) and hinge-embedding
+(HingeEmbeddingLoss), with PyTorch's semantics, shapes, checks and its conventions at the kinks:
+the multi-class hinges count a term (and pass its gradient) only where z > 0, as PyTorch's
+kernels test ``if (z > 0)``; hinge-embedding's max(margin − x, 0) passes the gradient where
+margin − x >= 0 (clamp_min's backward), so at x = margin exactly the gradient is −1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import tape as T
+from ..checks import broadcast_pair, broadcasts_to, class_indices, first_bad, fmt_index, \
+    fmt_number, fmt_shape
+from ..errors import InvalidData
+from ..registry import Constraint, Losses, Param, at_least, loss
+
+TWO_PI = 2 * np.pi  # PyTorch's 2·c10::pi<double>, in the Stirling term's 0.5·ln(2π·y)
+MARGIN = Param("margin", "float", 1.0, "the margin")
+
+
+@loss(
+    "poisson-nll",
+    gradient="∂ℓ/∂x = exp(x) − y (log input); 1 − y / (x + ε) (--no-log-input)",
+    aliases=("poissonnllloss", "poisson-nll-loss"),
+    family="regression",
+    formula="ℓ = exp(x) − y·x (x: a log-rate); ℓ = x − y·ln(x + ε) with --no-log-input",
+    reference="torch.nn.PoissonNLLLoss (log_input=True, full=False, eps=1e-8)",
+    example="losscalc poisson-nll -p 0.5,-1,1.2 -t 2,0,3",
+    pred_help="log-rates (rates with --no-log-input)",
+    target_help="observed counts, the prediction's shape",
+    params=(
+        Param("log_input", "bool", True,
+              "the prediction is the log of the rate (--no-log-input: the rate itself)"),
+        Param("full", "bool", False,
+              "add the Stirling term y·ln y − y + ½·ln(2π·y) where y > 1"),
+        Param("eps", "float", 1e-8, "added to the rate inside the log (--no-log-input only)",
+              at_least(0)),
+    ),
+)
+def poisson_nll(t, x, y, *, log_input=True, full=False, eps=1e-8):
+    """Negative log-likelihood of counts y under a Poisson distribution, as PyTorch computes it.
+
+    log_input (default): x is the log-rate and ℓ = exp(x) − y·x. --no-log-input: x is the rate
+    and ℓ = x − y·ln(x + ε), ε = 1e-8. The constant ln(y!) is left out unless --full, which adds
+    Stirling's approximation y·ln y − y + ½·ln(2π·y) where y > 1 (0 where y <= 1). PyTorch
+    checks nothing: a negative rate gives nan and a negative count is used as given (a note
+    says so). Gradient: exp(x) − y, or 1 − y/(x + ε).
+    """
+    broadcast_pair(t, x, y, "poisson-nll")
+    if (y.value < 0).any():
+        at = first_bad(y.value < 0)
+        t.note(f"--target holds counts, but {fmt_number(y.value[at])} at index "
+               f"{fmt_index(at)} is negative (used as given, as PyTorch does)")
+    if log_input:
+        terms = T.exp(x) - y * x
+    else:
+        if (x.value < 0).any():
+            t.note("--no-log-input takes rates, which must be >= 0: a negative rate gives "
+                   "nan, as in PyTorch (for log-rates leave out --no-log-input)")
+        terms = x - y * T.log(x + t.const(eps, "ε"))
+    if not full:
+        return Losses(t.let("ℓ", terms))
+    t.remark("--full adds Stirling's approximation of ln(y!) where y > 1; it does not "
+             "depend on the prediction, so the gradient is unchanged")
+    nll = t.let("nll", terms)
+    stirling = y * T.log(y) - y + 0.5 * T.log(t.const(TWO_PI, "2π") * y)
+    s = t.let("s", T.where(y.value > 1, stirling, 0.0, "y > 1"))
+    return Losses(t.let("ℓ", nll + s))

@@ -1,0 +1,100 @@
+"""Generate tests/data/golden_torch2.json: PyTorch's values for the margin losses and its
+Poisson NLL (losscalc/losses/margin.py), in the schema of tests/data/golden.json.
+
+For every case in CASES below and every reduction and dtype, this runs the matching torch.nn
+loss and records the reduced value, the reduction='none' per-element loss and d(value)/d(pred)
+by autograd (for reduction 'none', the gradient of value.sum()). Cases where torch raises are
+recorded with its exception message under "error" (their names hold "-err-"). Inputs include
+the kinks (z = 0 exactly, x = margin exactly), overflow (soft-margin at x·y = −1000), rates of
+0 and below, duplicate and out-of-range class indices. The tests never import torch.
+
+The output is deterministic (fixed seed). To regenerate it (outside the project's own venv):
+
+    pip install torch==2.13.0 && python scripts/make_golden_torch2.py [--out PATH]
+"""
+
+import argparse
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn as nn
+from make_golden import DTYPES, run  # the same record, the same torch calls
+
+LOSSES = {
+    "poisson-nll": nn.PoissonNLLLoss,
+}
+INDEX_TARGETS = ("multi-margin", "multilabel-margin")  # class indices: int64 targets
+
+rng = np.random.default_rng(2013)
+
+
+def randn(*shape, scale=1.0):
+    return np.round(rng.normal(0.0, scale, shape), 4).tolist()
+
+
+def unif(*shape, lo=0.01, hi=0.99):
+    return np.round(rng.uniform(lo, hi, shape), 4).tolist()
+
+
+def counts(*shape, high=6):
+    return rng.integers(0, high, shape).astype(float).tolist()
+
+
+def signs(*shape):
+    return rng.choice([-1.0, 1.0], shape).tolist()
+
+
+def classes(n_classes, *shape):
+    return rng.integers(0, n_classes, shape).tolist()
+
+
+def case(loss, name, pred, target, **params):
+    return {"loss": loss, "name": name, "pred": pred, "target": target, "params": params}
+
+
+CASES = [
+    # --- poisson nll -------------------------------------------------------------------------
+    case("poisson-nll", "scalar", randn(), 3.0),
+    case("poisson-nll", "rand-4x3", randn(4, 3), counts(4, 3)),
+    case("poisson-nll", "rand-2x3x4", randn(2, 3, 4), counts(2, 3, 4)),
+    case("poisson-nll", "full", randn(4, 3), counts(4, 3, high=9), full=True),
+    case("poisson-nll", "full-y-0-1-2", [0.5, -0.5, 1.0, 2.0, 0.0],
+         [0.0, 1.0, 1.5, 2.0, 100.0], full=True),
+    case("poisson-nll", "rates", unif(4, 3, lo=0.05, hi=4.0), counts(4, 3), log_input=False),
+    case("poisson-nll", "rates-full", unif(2, 3, 4, lo=0.05, hi=4.0), counts(2, 3, 4, high=9),
+         log_input=False, full=True),
+    case("poisson-nll", "rates-eps", unif(5, lo=0.0, hi=1e-3), counts(5), log_input=False,
+         eps=1e-3),
+    case("poisson-nll", "rates-zero-and-negative", [0.0, 0.0, 1.0, -1e-8, -0.5],
+         [0.0, 2.0, 0.0, 3.0, 1.0], log_input=False),
+    case("poisson-nll", "extreme-log-rates", [[50.0, -50.0, 0.0], [700.0, -700.0, 10.0]],
+         [[0.0, 3.0, 1.0], [2.0, 0.0, 1e4]]),
+    case("poisson-nll", "negative-counts", randn(4), [-1.0, 0.5, 2.0, -3.0]),
+    case("poisson-nll", "broadcast-target", randn(3, 4), counts(4)),
+]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent
+                                         / "tests" / "data" / "golden_torch2.json"))
+    out = Path(ap.parse_args().out)
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")  # broadcasting shapes warn
+    records = [run(c, reduction, dtype, LOSSES, lambda loss, _: loss in INDEX_TARGETS)
+               for c in CASES for reduction in ("mean", "sum", "none") for dtype in DTYPES]
+    for r in records:
+        if ("error" in r) != ("-err-" in r["id"]):
+            raise SystemExit(f"unexpected outcome for {r['id']}: {r.get('error', 'no error')}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"generator": "scripts/make_golden_torch2.py", "torch": torch.__version__,
+           "cases": records}
+    out.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    print(f"wrote {len(records)} cases to {out}")
+
+
+if __name__ == "__main__":
+    main()
