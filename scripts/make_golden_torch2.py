@@ -25,6 +25,7 @@ from make_golden import DTYPES, run  # the same record, the same torch calls
 
 LOSSES = {
     "poisson-nll": nn.PoissonNLLLoss,
+    "soft-margin": nn.SoftMarginLoss,
 }
 INDEX_TARGETS = ("multi-margin", "multilabel-margin")  # class indices: int64 targets
 
@@ -74,6 +75,17 @@ CASES = [
          [[0.0, 3.0, 1.0], [2.0, 0.0, 1e4]]),
     case("poisson-nll", "negative-counts", randn(4), [-1.0, 0.5, 2.0, -3.0]),
     case("poisson-nll", "broadcast-target", randn(3, 4), counts(4)),
+    # --- soft margin -------------------------------------------------------------------------
+    case("soft-margin", "scalar", randn(), -1.0),
+    case("soft-margin", "rand-4x3", randn(4, 3, scale=2), signs(4, 3)),
+    case("soft-margin", "rand-2x3x4", randn(2, 3, 4, scale=2), signs(2, 3, 4)),
+    case("soft-margin", "zero-margin", [0.0, 0.0, 1.0], [1.0, -1.0, 0.0]),
+    case("soft-margin", "non-pm1-labels", randn(5), [0.0, 1.0, 0.5, 2.0, -3.0]),
+    case("soft-margin", "extreme", [[30.0, -30.0, 100.0], [-100.0, 1000.0, -1000.0]],
+         [[1.0, 1.0, -1.0], [1.0, 1.0, -1.0]]),
+    case("soft-margin", "overflow", [1000.0, -1000.0, 0.5, 89.0], [-1.0, 1.0, 1.0, -1.0]),
+    case("soft-margin", "broadcast-target", randn(3, 4), signs(4)),
+    case("soft-margin", "err-target-larger", randn(3), signs(2, 3)),
 ]
 
 

@@ -264,6 +264,11 @@ def poisson_nll(rng):
     return rng.uniform(0.1, 4, size=shape), y, params, ALL
 
 
+def soft_margin(rng):
+    shape = _shape(rng)
+    return rng.normal(0, 2, size=shape), rng.choice([-1.0, 1.0], size=shape), {}, ALL
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -294,4 +299,5 @@ SAMPLES = {
     "sparsemax": sparsemax,
     "info-nce": info_nce,
     "poisson-nll": poisson_nll,
+    "soft-margin": soft_margin,
 }

@@ -70,3 +70,46 @@ def poisson_nll(t, x, y, *, log_input=True, full=False, eps=1e-8):
     stirling = y * T.log(y) - y + 0.5 * T.log(t.const(TWO_PI, "2π") * y)
     s = t.let("s", T.where(y.value > 1, stirling, 0.0, "y > 1"))
     return Losses(t.let("ℓ", nll + s))
+
+
+def _note_labels(t, y, name, consequence) -> bool:
+    """PyTorch does not check ±1 labels: a note names the first other one (True if any)."""
+    odd = (y.value != 1) & (y.value != -1)
+    if not odd.any():
+        return False
+    at = first_bad(odd)
+    zero_one = bool(np.all((y.value == 0) | (y.value == 1)))
+    t.note(f"{name} expects labels ±1; got {fmt_number(y.value[at])}"
+           + (f" at index {fmt_index(at)}" if y.ndim else "")
+           + (" (for 0/1 labels give 2·y − 1)" if zero_one else "") + f": {consequence}")
+    return True
+
+
+@loss(
+    "soft-margin",
+    gradient="∂ℓ/∂x = −y·e / (1 + e), e = exp(−x·y)",
+    aliases=("softmarginloss", "soft-margin-loss"),
+    family="classification",
+    formula="ℓ = ln(1 + exp(−x·y))",
+    reference="torch.nn.SoftMarginLoss",
+    example="losscalc soft-margin -p 0.8,-0.3,2 -t 1,-1,-1",
+    pred_help="decision values (raw scores)",
+    target_help="labels ±1, the prediction's shape",
+)
+def soft_margin(t, x, y):
+    """Two-class logistic loss of decision values against labels ±1, as PyTorch computes it.
+
+    ℓᵢ = ln(1 + exp(−xᵢ·yᵢ)), computed as PyTorch does (log1p of exp, no rescaling): a margin
+    x·y below about −709 (−88 in float32) overflows exp, so the loss is inf and the gradient
+    nan, exactly as in PyTorch. The target may broadcast to the prediction's shape (not the
+    other way round). PyTorch does not check the labels; values other than ±1 are used as given
+    (a note says so). ∂ℓ/∂xᵢ = −yᵢ·e/(1 + e) with e = exp(−xᵢ·yᵢ).
+    """
+    broadcasts_to(y.value, x.shape, "soft-margin", "--target", "the prediction's shape")
+    _note_labels(t, y, "soft-margin", "used as given, as PyTorch does")
+    with np.errstate(over="ignore"):
+        overflow = int(np.sum(np.isinf(np.exp(-x.value * y.value))))
+    if overflow:
+        t.note(f"exp(−x·y) overflows at {overflow} position(s): the loss is inf and the "
+               "gradient nan there, as in PyTorch")
+    return Losses(t.let("ℓ", T.log1p(T.exp(-x * y))))
