@@ -26,6 +26,7 @@ from make_golden import DTYPES, run  # the same record, the same torch calls
 LOSSES = {
     "poisson-nll": nn.PoissonNLLLoss,
     "soft-margin": nn.SoftMarginLoss,
+    "multi-margin": nn.MultiMarginLoss,
 }
 INDEX_TARGETS = ("multi-margin", "multilabel-margin")  # class indices: int64 targets
 
@@ -86,6 +87,31 @@ CASES = [
     case("soft-margin", "overflow", [1000.0, -1000.0, 0.5, 89.0], [-1.0, 1.0, 1.0, -1.0]),
     case("soft-margin", "broadcast-target", randn(3, 4), signs(4)),
     case("soft-margin", "err-target-larger", randn(3), signs(2, 3)),
+    # --- multi margin ------------------------------------------------------------------------
+    case("multi-margin", "unbatched", randn(4), 2),
+    case("multi-margin", "unbatched-target-1", randn(4), [0]),
+    case("multi-margin", "rand-5x4", randn(5, 4), classes(4, 5)),
+    case("multi-margin", "p2", randn(5, 4), classes(4, 5), p=2),
+    case("multi-margin", "margin-half", randn(5, 4), classes(4, 5), margin=0.5),
+    case("multi-margin", "margin-negative", randn(5, 4), classes(4, 5), margin=-0.25),
+    case("multi-margin", "weight", randn(5, 4), [0, 1, 2, 3, 3], weight=[0.5, 2.0, 1.0, 0.0]),
+    case("multi-margin", "weight-p2-margin2", randn(5, 4), [3, 1, 2, 0, 0], p=2, margin=2.0,
+         weight=[0.5, 2.0, 1.0, 3.0]),
+    # z = margin − x_y + x_c exactly 0 (kink) and ties
+    case("multi-margin", "kinks", [[1.0, 0.0, 2.0], [0.5, -0.5, 0.5], [0.0, 0.0, 0.0]],
+         [0, 0, 1]),
+    case("multi-margin", "kinks-p2", [[1.0, 0.0, 2.0], [0.5, -0.5, 0.5], [0.0, 0.0, 0.0]],
+         [0, 0, 1], p=2),
+    case("multi-margin", "one-class", [[0.3], [-2.0]], [0, 0]),
+    case("multi-margin", "scalar-pred", 0.7, 0),
+    case("multi-margin", "one-row-scalar-target", [[0.1, 0.9, -0.4]], 1),
+    case("multi-margin", "extreme", [[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]], [1, 1]),
+    case("multi-margin", "err-target-eq-C", randn(2, 3), [0, 3]),
+    case("multi-margin", "err-target-minus1", randn(2, 3), [-1, 0]),
+    case("multi-margin", "err-target-shape", randn(2, 3), [0, 1, 1]),
+    case("multi-margin", "err-3d", randn(2, 3, 2), [[0, 1], [1, 0]]),
+    case("multi-margin", "err-weight-size", randn(2, 3), [0, 1], weight=[1.0, 2.0]),
+    case("multi-margin", "err-p3", randn(2, 3), [0, 1], p=3),
 ]
 
 

@@ -269,6 +269,21 @@ def soft_margin(rng):
     return rng.normal(0, 2, size=shape), rng.choice([-1.0, 1.0], size=shape), {}, ALL
 
 
+def multi_margin(rng):
+    """Scores with every z = margin − x_y + x_c away from the kink at 0."""
+    n, c = rng.integers(1, 5), rng.integers(2, 5)
+    shape = [(c,), (n, c)][rng.integers(2)]
+    margin = float(rng.choice([0.5, 1.0, 2.0]))
+    labels = rng.integers(0, c, size=shape[:-1])
+    onehot = labels[..., None] == np.arange(c)
+    z = _away_from(rng, shape, [0.0])  # the margins z_c themselves
+    x = np.where(onehot, 0.0, z - margin)  # x_y = 0, so z_c = margin + x_c
+    params = {"p": int(rng.choice([1, 2])), "margin": margin}
+    if rng.random() < 0.5:
+        params["weight"] = rng.uniform(0.1, 3, size=c)
+    return x, labels * 1.0, params, ALL
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -300,4 +315,5 @@ SAMPLES = {
     "info-nce": info_nce,
     "poisson-nll": poisson_nll,
     "soft-margin": soft_margin,
+    "multi-margin": multi_margin,
 }

@@ -6,8 +6,21 @@ rejects (class indices out of range, shapes, p = 3)."""
 
 from __future__ import annotations
 
-from conftest import load
+import pytest
+from conftest import as_array, load
 from test_golden import golden_tests
+
+from losscalc.core import compute
+from losscalc.errors import InvalidData
 
 test_matches_pytorch, test_rejects_what_pytorch_rejects = golden_tests(
     load("golden_torch2.json")["cases"])
+
+
+@pytest.mark.parametrize("loss, pred, target, where", [
+    ("multi-margin", [[0.1, 0.2], [0.3, 0.4]], [0, 2], "[1]"),
+])
+def test_invalid_class_indices_name_their_position(loss, pred, target, where):
+    with pytest.raises(InvalidData) as err:
+        compute(loss, as_array(pred), as_array(target))
+    assert err.value.exit_code == 3 and where in err.value.message

@@ -113,3 +113,65 @@ def soft_margin(t, x, y):
         t.note(f"exp(−x·y) overflows at {overflow} position(s): the loss is inf and the "
                "gradient nan there, as in PyTorch")
     return Losses(t.let("ℓ", T.log1p(T.exp(-x * y))))
+
+
+def _sample_axis_shape(x, name):
+    """PyTorch's multi-class margin losses take (C) or (N, C) (a 0-d input is one class)."""
+    if x.ndim > 2:
+        raise InvalidData(f"{name}: --pred must be a vector (C) or a matrix (N, C), got shape "
+                          f"{fmt_shape(x.shape)}")
+    n = x.shape[0] if x.ndim == 2 else 1
+    c = x.shape[-1] if x.ndim else 1
+    return n, c
+
+
+@loss(
+    "multi-margin",
+    gradient="∂ℓ/∂x_c = w_y·p·z_c^(p−1) / C where z_c > 0 (c ≠ y); ∂ℓ/∂x_y = −Σ of those",
+    aliases=("multimarginloss", "multi-margin-loss", "multi-class-hinge"),
+    family="classification",
+    formula="ℓ = Σ_{c ≠ y} w_y·max(0, margin − x_y + x_c)^p / C",
+    reference="torch.nn.MultiMarginLoss (p=1, margin=1, weight=None)",
+    example="losscalc multi-margin -p '0.1,0.2,0.4,0.8; 0.5,0.3,0.1,0.2' -t 3,1",
+    pred_help="scores (C) or (N, C), class axis last",
+    target_help="class indices: one per sample, (N) (a vector's: one number)",
+    params=(
+        Param("p", "int", 1, "1: the hinge, 2: the squared hinge",
+              Constraint(lambda v: v in (1, 2), "1 or 2")),
+        MARGIN,
+        Param("weight", "tensor", None, "a weight per class, C numbers (the target's weight "
+              "scales its sample)"),
+    ),
+)
+def multi_margin(t, x, y, *, p=1, margin=1.0, weight=None):
+    """Multi-class hinge loss (Weston–Watkins) of scores against class indices, as PyTorch.
+
+    zₙc = margin − xₙ,yₙ + xₙc; ℓₙ = Σ_{c ≠ yₙ} w_{yₙ}·max(0, zₙc)^p / C: the sum is divided by
+    the number of classes C, and the weight of the target class scales the whole sample. A term
+    counts, and passes its gradient, only where z > 0 (PyTorch's ``if (z > 0)``), so at z = 0
+    the gradient is 0 for p = 1 as well. The mean divides by N (not by the weights).
+    """
+    n, c = _sample_axis_shape(x, "multi-margin")
+    if y.ndim > 1 or y.value.size != n:
+        raise InvalidData(f"multi-margin: --target must hold one class index per sample: "
+                          f"shape ({n},) for --pred of shape {fmt_shape(x.shape)}, got "
+                          f"{fmt_shape(y.shape)}")
+    labels = class_indices(y.value, c, None, "multi-margin")
+    onehot = labels[..., None] == np.arange(c)
+    y_c = t.input(onehot, "y_c")
+    t.remark("the class indices are read as one-hot rows y_c (1 at the target class)")
+    x_y = t.let("x_y", T.total(y_c * x, -1, over="c", keepdims=True))
+    z = t.let("z", t.const(margin, "margin") - x_y + x)
+    hinge = z if p == 1 else T.square(z)
+    h = t.let("h", T.where((z.value > 0) & ~onehot, hinge, 0.0, "z > 0 and c ≠ y"))
+    classes = t.const(c, "C")
+    # (1, C) scores with a 0-d target: one sample whose loss is 0-d, as in PyTorch.
+    total = T.total(h) if x.ndim == 2 and y.ndim == 0 else T.total(h, -1, over="c")
+    if weight is None:
+        return Losses(t.let("ℓ", total / classes), class_axis=max(x.ndim - 1, 0))
+    w = np.asarray(weight, dtype=t.dtype)
+    if w.shape != (c,):
+        raise InvalidData(f"multi-margin: --weight must hold one number per class ({c}), "
+                          f"got shape {fmt_shape(w.shape)}")
+    w_y = t.input(w[labels], "w_y")
+    return Losses(t.let("ℓ", w_y * total / classes), class_axis=max(x.ndim - 1, 0))
