@@ -27,6 +27,7 @@ LOSSES = {
     "poisson-nll": nn.PoissonNLLLoss,
     "soft-margin": nn.SoftMarginLoss,
     "multi-margin": nn.MultiMarginLoss,
+    "multilabel-margin": nn.MultiLabelMarginLoss,
 }
 INDEX_TARGETS = ("multi-margin", "multilabel-margin")  # class indices: int64 targets
 
@@ -112,6 +113,25 @@ CASES = [
     case("multi-margin", "err-3d", randn(2, 3, 2), [[0, 1], [1, 0]]),
     case("multi-margin", "err-weight-size", randn(2, 3), [0, 1], weight=[1.0, 2.0]),
     case("multi-margin", "err-p3", randn(2, 3), [0, 1], p=3),
+    # --- multilabel margin -------------------------------------------------------------------
+    case("multilabel-margin", "unbatched", randn(4), [3, 0, -1, 1]),
+    case("multilabel-margin", "rand-4x5", randn(4, 5),
+         [[0, 2, -1, 0, 0], [4, -1, 1, 2, 3], [1, 2, 3, 4, 0], [-1, 0, 1, 2, 3]]),
+    case("multilabel-margin", "duplicates", randn(3, 4),
+         [[1, 1, -1, 0], [2, 0, 2, -1], [3, 3, 3, 3]]),
+    case("multilabel-margin", "kinks", [[1.0, 0.0, 2.0], [0.5, -0.5, 0.5]],
+         [[0, -1, -1], [1, -1, 0]]),
+    case("multilabel-margin", "square-3x3", randn(3, 3), [[0, -1, 2], [1, 2, -1], [2, 1, 0]]),
+    case("multilabel-margin", "scalar-pred", 0.5, 0),
+    case("multilabel-margin", "one-class", [[0.5], [-1.0]], [[0], [-1]]),
+    case("multilabel-margin", "extreme", [[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]],
+         [[0, -1, 0], [2, 1, -1]]),
+    case("multilabel-margin", "err-target-eq-C", randn(2, 3), [[0, 3, -1], [1, -1, 0]]),
+    case("multilabel-margin", "err-after-padding", randn(2, 3), [[0, -1, 5], [1, -1, 0]]),
+    case("multilabel-margin", "err-minus2", randn(2, 3), [[0, -2, 1], [1, -1, 0]]),
+    case("multilabel-margin", "err-target-shape", randn(2, 3), [[0, 2], [1, -1]]),
+    case("multilabel-margin", "err-unbatched-shape", randn(3), [0, 1]),
+    case("multilabel-margin", "err-3d", randn(1, 2, 3), [[[0, 1, -1], [1, -1, 0]]]),
 ]
 
 

@@ -284,6 +284,21 @@ def multi_margin(rng):
     return x, labels * 1.0, params, ALL
 
 
+def multilabel_margin(rng):
+    """Target lists padded with −1; scores keep every 1 − x_t + x_i away from 0."""
+    n, c = rng.integers(1, 4), rng.integers(2, 5)
+    shape = [(c,), (n, c)][rng.integers(2)]
+    rows = np.full((n if len(shape) == 2 else 1, c), -1.0)
+    for row in rows:
+        k = rng.integers(0, c + 1)
+        row[:k] = rng.permutation(c)[:k]
+    while True:  # every pair's 1 − x_a + x_b at least 0.02 from the kink at 0
+        x = rng.normal(0, 1, size=shape)
+        flat = x.reshape(-1, c)
+        if np.all(np.abs(1 - flat[:, :, None] + flat[:, None, :]) > 0.02):
+            return x, rows.reshape(shape), {}, ALL
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -316,4 +331,5 @@ SAMPLES = {
     "poisson-nll": poisson_nll,
     "soft-margin": soft_margin,
     "multi-margin": multi_margin,
+    "multilabel-margin": multilabel_margin,
 }

@@ -19,6 +19,8 @@ test_matches_pytorch, test_rejects_what_pytorch_rejects = golden_tests(
 
 @pytest.mark.parametrize("loss, pred, target, where", [
     ("multi-margin", [[0.1, 0.2], [0.3, 0.4]], [0, 2], "[1]"),
+    ("multilabel-margin", [[0.1, 0.2], [0.3, 0.4]], [[0, -1], [1, 7]], "[1, 1]"),
+    ("multilabel-margin", [[0.1, 0.2], [0.3, 0.4]], [[0, 0.5], [1, -1]], "[0, 1]"),
 ])
 def test_invalid_class_indices_name_their_position(loss, pred, target, where):
     with pytest.raises(InvalidData) as err:

@@ -175,3 +175,69 @@ def multi_margin(t, x, y, *, p=1, margin=1.0, weight=None):
                           f"got shape {fmt_shape(w.shape)}")
     w_y = t.input(w[labels], "w_y")
     return Losses(t.let("ℓ", w_y * total / classes), class_axis=max(x.ndim - 1, 0))
+
+
+def _label_lists(values, c, name):
+    """Class indices in [−1, C) (PyTorch checks every entry, also after the first −1)."""
+    frac = values != np.round(values)
+    if frac.any():
+        at = first_bad(frac)
+        raise InvalidData(f"{name}: --target holds class indices, which must be integers; got "
+                          f"{fmt_number(values[at])}"
+                          + (f" at index {fmt_index(at)}" if values.ndim else ""))
+    bad = (values < -1) | (values >= c)
+    if bad.any():
+        at = first_bad(bad)
+        where = f" at --target index {fmt_index(at)}" if values.ndim else ""
+        raise InvalidData(f"{name}: class index {fmt_number(values[at])}{where} is out of "
+                          f"range for {c} classes: expected 0 to {c - 1}, or −1 to end the list")
+    return values.astype(np.int64)
+
+
+@loss(
+    "multilabel-margin",
+    gradient="∂ℓ/∂x_i = (number of targets j with z_ji > 0) / C for a non-target i; "
+             "∂ℓ/∂x_{y_j} = −(number of i with z_ji > 0) / C",
+    aliases=("multilabelmarginloss", "multi-label-margin", "multilabel-margin-loss"),
+    family="classification",
+    formula="ℓ = Σ_j Σ_{i ∉ y} max(0, 1 − x_{y_j} + x_i) / C",
+    reference="torch.nn.MultiLabelMarginLoss",
+    example="losscalc multilabel-margin -p '0.1,0.2,0.4,0.8' -t 3,0,-1,1",
+    pred_help="scores (C) or (N, C), class axis last",
+    target_help="per sample, the target classes, then −1 to end the list (padded to C)",
+)
+def multilabel_margin(t, x, y):
+    """Multi-label hinge loss of scores against lists of target classes, as PyTorch.
+
+    Each sample's targets y_j are its class indices up to the first −1 (the rest of the row is
+    ignored, but must still lie in [−1, C), as PyTorch checks). ℓₙ = Σ_j Σ_{i ∉ targets}
+    max(0, 1 − x[y_j] + x[i]) / C, over every target j and every class i that is not a target;
+    a class listed twice counts twice. A term counts, and passes its gradient, only where
+    z > 0 (PyTorch's ``if (z > 0)``). The target has the prediction's shape, (C) or (N, C).
+    """
+    name = "multilabel-margin"
+    n, c = _sample_axis_shape(x, name)
+    if (x.ndim == 2 and y.shape != x.shape) or (x.ndim < 2 and (y.ndim > 1 or y.value.size != c)):
+        raise InvalidData(f"{name}: --target has shape {fmt_shape(y.shape)}, but --pred of "
+                          f"shape {fmt_shape(x.shape)} needs one row of C = {c} class indices "
+                          f"per sample (padded with −1), shape {fmt_shape(x.shape or (1,))}")
+    labels = _label_lists(y.value, c, name).reshape(n, c)
+    valid = np.cumprod(labels >= 0, axis=1).astype(bool)  # before the first −1
+    # Laid out (J, N, C) so that x (N, C) broadcasts: J runs over each row's target slots.
+    # (J = C, or C + 1 when C = N, so that the explanation never takes j for a sample.)
+    slots = c + 1 if x.ndim == 2 and c == n else c
+    picks = np.zeros((slots, n, c), dtype=bool)
+    rows, cols = np.nonzero(valid)
+    picks[cols, rows, labels[rows, cols]] = True
+    is_target = picks.any(axis=0)
+    if x.ndim < 2:
+        picks, is_target = picks[:, 0, :], is_target[0]
+    t.remark("targets are read up to the first −1; y_jc is 1 where the j-th target is class c")
+    y_jc = t.input(picks, "y_jc", batched=False)
+    x_t = t.let("x_t", T.total(y_jc * x, -1, over="c", keepdims=True))
+    z = t.let("z", 1 - x_t + x)
+    counted = (z.value > 0) & picks.any(axis=-1, keepdims=True) & ~is_target
+    h = t.let("h", T.where(counted, z, 0.0, "z > 0, j is a target and i is not"))
+    s = t.let("s_j", T.total(h, -1, over="i"))
+    return Losses(t.let("ℓ", T.total(s, 0, over="j") / t.const(c, "C")),
+                  class_axis=max(x.ndim - 1, 0))
