@@ -28,6 +28,7 @@ LOSSES = {
     "soft-margin": nn.SoftMarginLoss,
     "multi-margin": nn.MultiMarginLoss,
     "multilabel-margin": nn.MultiLabelMarginLoss,
+    "hinge-embedding": nn.HingeEmbeddingLoss,
 }
 INDEX_TARGETS = ("multi-margin", "multilabel-margin")  # class indices: int64 targets
 
@@ -132,6 +133,16 @@ CASES = [
     case("multilabel-margin", "err-target-shape", randn(2, 3), [[0, 2], [1, -1]]),
     case("multilabel-margin", "err-unbatched-shape", randn(3), [0, 1]),
     case("multilabel-margin", "err-3d", randn(1, 2, 3), [[[0, 1, -1], [1, -1, 0]]]),
+    # --- hinge embedding ---------------------------------------------------------------------
+    case("hinge-embedding", "scalar", 0.3, -1.0),
+    case("hinge-embedding", "rand-4x3", unif(4, 3, lo=0.0, hi=2.0), signs(4, 3)),
+    case("hinge-embedding", "rand-2x3x4", randn(2, 3, 4), signs(2, 3, 4)),
+    case("hinge-embedding", "margin2", unif(4, 3, lo=0.0, hi=3.0), signs(4, 3), margin=2.0),
+    case("hinge-embedding", "at-margin", [1.0, 1.0, 0.5, 2.0, 0.0], [-1.0, 1.0, -1.0, -1.0, -1.0]),
+    case("hinge-embedding", "at-margin-0.5", [0.5, 0.5, 0.25], [-1.0, 1.0, -1.0], margin=0.5),
+    case("hinge-embedding", "other-labels", [0.3, 1.5, 0.2, -0.5], [0.0, 2.0, 0.5, 1.0]),
+    case("hinge-embedding", "broadcast", randn(3), signs(2, 1)),
+    case("hinge-embedding", "negative-margin", randn(4), signs(4), margin=-0.5),
 ]
 
 

@@ -299,6 +299,14 @@ def multilabel_margin(rng):
             return x, rows.reshape(shape), {}, ALL
 
 
+def hinge_embedding(rng):
+    shape = _shape(rng)
+    margin = float(rng.choice([0.5, 1.0, 2.0]))
+    y = rng.choice([-1.0, 1.0], size=shape)
+    x = margin + _away_from(rng, shape, [0.0])  # away from the kink at x = margin
+    return x, y, {"margin": margin}, ALL
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -332,4 +340,5 @@ SAMPLES = {
     "soft-margin": soft_margin,
     "multi-margin": multi_margin,
     "multilabel-margin": multilabel_margin,
+    "hinge-embedding": hinge_embedding,
 }

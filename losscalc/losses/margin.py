@@ -241,3 +241,36 @@ def multilabel_margin(t, x, y):
     s = t.let("s_j", T.total(h, -1, over="i"))
     return Losses(t.let("ℓ", T.total(s, 0, over="j") / t.const(c, "C")),
                   class_axis=max(x.ndim - 1, 0))
+
+
+@loss(
+    "hinge-embedding",
+    gradient="∂ℓ/∂x = 1 where y = 1; −1 where y = −1 and x <= margin (−1 at x = margin "
+             "exactly, as PyTorch), else 0",
+    aliases=("hingeembeddingloss", "hinge-embedding-loss"),
+    family="similarity",
+    formula="ℓ = x if y = 1, max(0, margin − x) if y = −1",
+    reference="torch.nn.HingeEmbeddingLoss (margin=1.0)",
+    example="losscalc hinge-embedding -p 0.3,1.5,0.2 -t 1,-1,-1",
+    pred_help="distances (e.g. L1 distances of pairs)",
+    target_help="labels: 1 similar, −1 dissimilar",
+    params=(MARGIN,),
+)
+def hinge_embedding(t, x, y, *, margin=1.0):
+    """Hinge embedding loss of distances x against labels ±1 (1 similar, −1 dissimilar).
+
+    ℓᵢ = xᵢ where yᵢ = 1 and max(0, margin − xᵢ) where yᵢ = −1. PyTorch computes
+    where(y ≠ 1, max(margin − x, 0), 0) + where(y ≠ −1, x, 0), so a label that is neither
+    gets both terms; so does losscalc (a note says so). The gradient of max(margin − x, 0) is
+    −1 where margin − x >= 0: at x = margin exactly it is −1, not 0 (clamp_min's backward).
+    Prediction and target broadcast, as in PyTorch (with a note).
+    """
+    broadcast_pair(t, x, y, "hinge-embedding")
+    m = t.const(margin, "margin")
+    labels = y.value
+    if not _note_labels(t, y, "hinge-embedding", "such a label gets both terms, "
+                        "x + max(0, margin − x), as PyTorch computes"):
+        return Losses(t.let("ℓ", T.where(labels == 1, x, T.clamp_min(m - x, 0), "y = 1")))
+    a = t.let("a", T.where(labels != 1, T.clamp_min(m - x, 0), 0.0, "y ≠ 1"))
+    b = t.let("b", T.where(labels != -1, x, 0.0, "y ≠ −1"))
+    return Losses(t.let("ℓ", a + b))
