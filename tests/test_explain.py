@@ -163,7 +163,10 @@ def test_latex_compiles(tmp_path, cli):
     body = []
     for args in (["ce", "--logits", "2,1,0.1; 0.5,2.5,0.3", "-t", "0,-100", "--weight", "1,2,3",
                   "--label-smoothing", "0.1"], ["bce", "--probs", "0,0.2,1", "-t", "1,0,1"],
-                 ["kl", "--log-probs", "-1.2,-0.9,-1.2", "-t", "0.2,0.5,0.3"]):
+                 ["kl", "--log-probs", "-1.2,-0.9,-1.2", "-t", "0.2,0.5,0.3"],
+                 ["poisson-nll", "-p", "0.5,-1,1.2", "-t", "2,0,3", "--full"],
+                 ["multilabel-margin", "-p", "0.1,0.2; 0.4,0.8", "-t", "0,-1; 1,0"],
+                 ["multi-margin", "-p", "0.1,0.2; 0.4,0.8", "-t", "0,1", "--weight", "1,2"]):
         code, out, _ = cli(*args, "--format", "latex", "-q")
         assert code == 0
         body.append(out)

@@ -237,7 +237,7 @@ def multilabel_margin(t, x, y):
     x_t = t.let("x_t", T.total(y_jc * x, -1, over="c", keepdims=True))
     z = t.let("z", 1 - x_t + x)
     counted = (z.value > 0) & picks.any(axis=-1, keepdims=True) & ~is_target
-    h = t.let("h", T.where(counted, z, 0.0, "z > 0, j is a target and i is not"))
+    h = t.let("h", T.where(counted, z, 0.0, "z > 0 and i ∉ y"))
     s = t.let("s_j", T.total(h, -1, over="i"))
     return Losses(t.let("ℓ", T.total(s, 0, over="j") / t.const(c, "C")),
                   class_axis=max(x.ndim - 1, 0))

@@ -16,6 +16,8 @@ _SYMBOLS = {
     "′": "'", "ᵀ": "^{T}", "³": "^{3}", "½": r"\tfrac{1}{2}", "√": r"\surd ", "₂": "_{2}",
     "₁₀": "_{10}", "→": r"\to ", "α": r"\alpha ", "κ": r"\kappa ", "π": r"\pi ",
     "τ": r"\tau ", "Φ": r"\Phi ", "φ": r"\varphi ",
+    # margin losses
+    "∉": r" \notin ",
 }
 _FUNCTIONS = {"ln": r"\ln", "exp": r"\exp", "max": r"\max", "min": r"\min", "sign":
               r"\operatorname{sign}", "onehot": r"\operatorname{onehot}"}
