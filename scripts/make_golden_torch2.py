@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
-from make_golden import DTYPES, run  # the same record, the same torch calls
+from make_golden import DTYPES, enc, run  # the same record, the same torch calls
 
 LOSSES = {
     "poisson-nll": nn.PoissonNLLLoss,
@@ -33,6 +33,7 @@ LOSSES = {
 INDEX_TARGETS = ("multi-margin", "multilabel-margin")  # class indices: int64 targets
 
 rng = np.random.default_rng(2013)
+INF = float("inf")  # spelled "inf" in the JSON, as the outputs are
 
 
 def randn(*shape, scale=1.0):
@@ -108,6 +109,8 @@ CASES = [
     case("multi-margin", "scalar-pred", 0.7, 0),
     case("multi-margin", "one-row-scalar-target", [[0.1, 0.9, -0.4]], 1),
     case("multi-margin", "extreme", [[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]], [1, 1]),
+    case("multi-margin", "infinite", [[INF, 1.0, 0.0], [-INF, 0.5, 0.0], [0.0, 2.0, -INF]],
+         [1, 1, 0]),
     case("multi-margin", "err-target-eq-C", randn(2, 3), [0, 3]),
     case("multi-margin", "err-target-minus1", randn(2, 3), [-1, 0]),
     case("multi-margin", "err-target-shape", randn(2, 3), [0, 1, 1]),
@@ -127,6 +130,8 @@ CASES = [
     case("multilabel-margin", "one-class", [[0.5], [-1.0]], [[0], [-1]]),
     case("multilabel-margin", "extreme", [[1e4, -1e4, 0.0], [-1e4, 1e4, 5.0]],
          [[0, -1, 0], [2, 1, -1]]),
+    case("multilabel-margin", "infinite", [[INF, 1.0, 0.0], [-INF, 0.5, 0.0]],
+         [[1, -1, 0], [1, 2, -1]]),
     case("multilabel-margin", "err-target-eq-C", randn(2, 3), [[0, 3, -1], [1, -1, 0]]),
     case("multilabel-margin", "err-after-padding", randn(2, 3), [[0, -1, 5], [1, -1, 0]]),
     case("multilabel-margin", "err-minus2", randn(2, 3), [[0, -2, 1], [1, -1, 0]]),
@@ -156,6 +161,7 @@ def main():
     records = [run(c, reduction, dtype, LOSSES, lambda loss, _: loss in INDEX_TARGETS)
                for c in CASES for reduction in ("mean", "sum", "none") for dtype in DTYPES]
     for r in records:
+        r["inputs"] = {k: enc(v) for k, v in r["inputs"].items()}
         if ("error" in r) != ("-err-" in r["id"]):
             raise SystemExit(f"unexpected outcome for {r['id']}: {r.get('error', 'no error')}")
     out.parent.mkdir(parents=True, exist_ok=True)

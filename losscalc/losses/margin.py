@@ -158,9 +158,9 @@ def multi_margin(t, x, y, *, p=1, margin=1.0, weight=None):
                           f"{fmt_shape(y.shape)}")
     labels = class_indices(y.value, c, None, "multi-margin")
     onehot = labels[..., None] == np.arange(c)
-    y_c = t.input(onehot, "y_c")
-    t.remark("the class indices are read as one-hot rows y_c (1 at the target class)")
-    x_y = t.let("x_y", T.total(y_c * x, -1, over="c", keepdims=True))
+    # Picked by a condition, not multiplied by one-hot rows: 0·inf would be nan.
+    picked = t.let("x_yc", T.where(onehot, x, 0.0, "c = y"))
+    x_y = t.let("x_y", T.total(picked, -1, over="c", keepdims=True))
     z = t.let("z", t.const(margin, "margin") - x_y + x)
     hinge = z if p == 1 else T.square(z)
     h = t.let("h", T.where((z.value > 0) & ~onehot, hinge, 0.0, "z > 0 and c ≠ y"))
@@ -232,9 +232,11 @@ def multilabel_margin(t, x, y):
     is_target = picks.any(axis=0)
     if x.ndim < 2:
         picks, is_target = picks[:, 0, :], is_target[0]
-    t.remark("targets are read up to the first −1; y_jc is 1 where the j-th target is class c")
-    y_jc = t.input(picks, "y_jc", batched=False)
-    x_t = t.let("x_t", T.total(y_jc * x, -1, over="c", keepdims=True))
+    t.remark("targets are read up to the first −1; x_jc is x_c where the j-th target is "
+             "class c, else 0")
+    # Picked by a condition, not multiplied by one-hot rows: 0·inf would be nan.
+    picked = t.let("x_jc", T.where(picks, x, 0.0, "c = y_j"))
+    x_t = t.let("x_t", T.total(picked, -1, over="c", keepdims=True))
     z = t.let("z", 1 - x_t + x)
     counted = (z.value > 0) & picks.any(axis=-1, keepdims=True) & ~is_target
     h = t.let("h", T.where(counted, z, 0.0, "z > 0 and i ∉ y"))
