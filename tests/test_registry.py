@@ -45,7 +45,10 @@ def test_spec_aliases_resolve(canonical, aliases):
 @pytest.mark.parametrize("spelling, canonical", [
     ("CrossEntropyLoss", "ce"), ("cross_entropy", "ce"), ("BCEWithLogitsLoss", "bce-logits"),
     ("SmoothL1Loss", "smooth-l1"), ("smooth_l1", "smooth-l1"), ("KLDivLoss", "kl"),
-    ("MultiLabelSoftMarginLoss", "multilabel-soft-margin"),
+    ("MultiLabelSoftMarginLoss", "multilabel-soft-margin"), ("PoissonNLLLoss", "poisson-nll"),
+    ("SoftMarginLoss", "soft-margin"), ("MultiMarginLoss", "multi-margin"),
+    ("MultiLabelMarginLoss", "multilabel-margin"), ("HingeEmbeddingLoss", "hinge-embedding"),
+    ("poisson_nll", "poisson-nll"), ("multilabel_margin", "multilabel-margin"),
 ])
 def test_pytorch_class_names_resolve(spelling, canonical):
     assert resolve(spelling).name == canonical

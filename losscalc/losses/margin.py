@@ -250,7 +250,7 @@ def multilabel_margin(t, x, y):
     gradient="∂ℓ/∂x = 1 where y = 1; −1 where y = −1 and x <= margin (−1 at x = margin "
              "exactly, as PyTorch), else 0",
     aliases=("hingeembeddingloss", "hinge-embedding-loss"),
-    family="similarity",
+    family="embedding",
     formula="ℓ = x if y = 1, max(0, margin − x) if y = −1",
     reference="torch.nn.HingeEmbeddingLoss (margin=1.0)",
     example="losscalc hinge-embedding -p 0.3,1.5,0.2 -t 1,-1,-1",
