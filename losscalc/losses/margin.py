@@ -115,6 +115,11 @@ def soft_margin(t, x, y):
     return Losses(t.let("ℓ", T.log1p(T.exp(-x * y))))
 
 
+def _class_axis(x):
+    """The class axis the per-sample losses no longer have (none for a 0-d prediction)."""
+    return x.ndim - 1 if x.ndim else None
+
+
 def _sample_axis_shape(x, name):
     """PyTorch's multi-class margin losses take (C) or (N, C) (a 0-d input is one class)."""
     if x.ndim > 2:
@@ -168,13 +173,13 @@ def multi_margin(t, x, y, *, p=1, margin=1.0, weight=None):
     # (1, C) scores with a 0-d target: one sample whose loss is 0-d, as in PyTorch.
     total = T.total(h) if x.ndim == 2 and y.ndim == 0 else T.total(h, -1, over="c")
     if weight is None:
-        return Losses(t.let("ℓ", total / classes), class_axis=max(x.ndim - 1, 0))
+        return Losses(t.let("ℓ", total / classes), class_axis=_class_axis(x))
     w = np.asarray(weight, dtype=t.dtype)
     if w.shape != (c,):
         raise InvalidData(f"multi-margin: --weight must hold one number per class ({c}), "
                           f"got shape {fmt_shape(w.shape)}")
     w_y = t.input(w[labels], "w_y")
-    return Losses(t.let("ℓ", w_y * total / classes), class_axis=max(x.ndim - 1, 0))
+    return Losses(t.let("ℓ", w_y * total / classes), class_axis=_class_axis(x))
 
 
 def _label_lists(values, c, name):
@@ -242,7 +247,7 @@ def multilabel_margin(t, x, y):
     h = t.let("h", T.where(counted, z, 0.0, "z > 0 and i ∉ y"))
     s = t.let("s_j", T.total(h, -1, over="i"))
     return Losses(t.let("ℓ", T.total(s, 0, over="j") / t.const(c, "C")),
-                  class_axis=max(x.ndim - 1, 0))
+                  class_axis=_class_axis(x))
 
 
 @loss(
