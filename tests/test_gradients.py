@@ -81,3 +81,24 @@ def test_bce_gradient_at_zero_and_one_uses_pytorch_epsilon():
     eps = float(np.float32(1e-12))
     g = compute("bce", [0.0, 1.0], [1.0, 0.0], reduction="sum").grad["pred"]
     assert g.tolist() == [-1 / eps, 1 / eps]
+
+
+def test_check_gradient_accepts_pytorchs_side_at_a_kink():
+    # hinge-embedding with y = −1 is max(0, m − x); at x = m = 1 the left derivative is −1 and
+    # the right one 0: PyTorch's gradient is −1 (the left side), central differences give −½.
+    check = check_gradient("hinge-embedding", [1.0], [-1.0], reduction="sum")
+    assert check.ok and check.analytic == -1.0
+
+
+def test_check_gradient_rejects_a_wrong_side(monkeypatch):
+    # At the same kink a gradient of +1 matches neither side.
+    from losscalc import core
+
+    real = core.compute
+
+    def flipped(*args, **kwargs):
+        result = real(*args, **kwargs)
+        return result._replace(grad={"pred": -result.grad["pred"]})
+
+    monkeypatch.setattr(core, "compute", flipped)
+    assert not core.check_gradient("hinge-embedding", [1.0], [-1.0], reduction="sum").ok
