@@ -196,6 +196,22 @@ class LossGroup(TyperGroup):
         return typer.main.get_command_from_info(info, pretty_exceptions_short=True,
                                                 rich_markup_mode=None)
 
+    def shell_complete(self, ctx, incomplete):
+        """Commands and options as usual, and, once a prefix is typed, the loss aliases it
+        starts (`cross<TAB>` → cross-entropy, crossentropyloss)."""
+        results = super().shell_complete(ctx, incomplete)
+        if not incomplete or not incomplete[0].isalnum():
+            return results
+        from typer._click.shell_completion import CompletionItem
+
+        shown = {item.value for item in results}
+        for spec in all_losses().values():
+            for alias in spec.aliases:
+                if alias.startswith(incomplete.lower()) and alias not in shown:
+                    shown.add(alias)
+                    results.append(CompletionItem(alias, help=f"= {spec.name}"))
+        return results
+
     def resolve_command(self, ctx, args):
         if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
             guess = suggest(args[0])

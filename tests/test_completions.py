@@ -27,7 +27,9 @@ def test_committed_scripts_are_current():
 @pytest.mark.skipif(shutil.which("bash") is None or not (BIN / "losscalc").exists(),
                     reason="needs bash and the installed console script")
 @pytest.mark.parametrize("words, expected", [
-    (["losscalc", "c"], {"ce"}),
+    (["losscalc", "c"], {"ce", "compare", "check", "cross-entropy", "crossentropyloss"}),
+    (["losscalc", "mseL"], {"mseloss"}),
+    (["losscalc", "sigmoid-"], {"sigmoid-cross-entropy"}),
     (["losscalc", "ce", "--red"], {"--reduction"}),
     (["losscalc", "ce", "--reduction", ""], {"mean", "sum", "none"}),
     (["losscalc", "kl", "--reduction", "b"], {"batchmean"}),
