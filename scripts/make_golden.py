@@ -240,11 +240,27 @@ def run(c, reduction, dtype, losses=LOSSES, is_index=is_class_index):
     return rec
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def output_path(name: str) -> Path:
+    """--out, by default tests/data/NAME (shared by the golden-data scripts)."""
+    ap = argparse.ArgumentParser(description="Generate " + name + " from PyTorch.")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent
-                                         / "tests" / "data" / "golden.json"))
-    out = Path(ap.parse_args().out)
+                                         / "tests" / "data" / name))
+    return Path(ap.parse_args().out)
+
+
+def save(records: list[dict], out: Path, generator: str) -> None:
+    """Check that exactly the -err- cases raised, then write the file."""
+    for r in records:
+        if ("error" in r) != ("-err-" in r["id"]):
+            raise SystemExit(f"unexpected outcome for {r['id']}: {r.get('error', 'no error')}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"generator": generator, "torch": torch.__version__, "cases": records}
+    out.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    print(f"wrote {len(records)} cases to {out}")
+
+
+def main():
+    out = output_path("golden.json")
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")  # KLDivLoss 'mean' warns about batchmean
     records = []
@@ -253,13 +269,7 @@ def main():
         for reduction in reductions:
             for dtype in DTYPES:
                 records.append(run(c, reduction, dtype))
-    for r in records:
-        if ("error" in r) != ("-err-" in r["id"]):
-            raise SystemExit(f"unexpected outcome for {r['id']}: {r.get('error', 'no error')}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"generator": "scripts/make_golden.py", "torch": torch.__version__, "cases": records}
-    out.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
-    print(f"wrote {len(records)} cases to {out}")
+    save(records, out, "scripts/make_golden.py")
 
 
 if __name__ == "__main__":

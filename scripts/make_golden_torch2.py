@@ -13,15 +13,12 @@ The output is deterministic (fixed seed). To regenerate it (outside the project'
     pip install torch==2.13.0 && python scripts/make_golden_torch2.py [--out PATH]
 """
 
-import argparse
-import json
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn as nn
-from make_golden import DTYPES, enc, run  # the same record, the same torch calls
+from make_golden import DTYPES, enc, output_path, run, save  # the same record and calls
 
 LOSSES = {
     "poisson-nll": nn.PoissonNLLLoss,
@@ -152,23 +149,14 @@ CASES = [
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent
-                                         / "tests" / "data" / "golden_torch2.json"))
-    out = Path(ap.parse_args().out)
+    out = output_path("golden_torch2.json")
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")  # broadcasting shapes warn
     records = [run(c, reduction, dtype, LOSSES, lambda loss, _: loss in INDEX_TARGETS)
                for c in CASES for reduction in ("mean", "sum", "none") for dtype in DTYPES]
     for r in records:
         r["inputs"] = {k: enc(v) for k, v in r["inputs"].items()}
-        if ("error" in r) != ("-err-" in r["id"]):
-            raise SystemExit(f"unexpected outcome for {r['id']}: {r.get('error', 'no error')}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"generator": "scripts/make_golden_torch2.py", "torch": torch.__version__,
-           "cases": records}
-    out.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
-    print(f"wrote {len(records)} cases to {out}")
+    save(records, out, "scripts/make_golden_torch2.py")
 
 
 if __name__ == "__main__":
