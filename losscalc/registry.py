@@ -145,8 +145,9 @@ def loss(name: str, **entry) -> Callable[[Callable], Callable]:
 
 
 def _load() -> None:
-    from .losses import (  # noqa: F401  (registers)
-        classification, coursework, divergence, keras, margin, regression)
+    # In this order `list` and the README show them: PyTorch's first, then the zoo.
+    from .losses import (  # noqa: F401, I001  (registers)
+        regression, classification, divergence, margin, keras, coursework)
 
 
 def all_losses() -> dict[str, LossSpec]:

@@ -1,4 +1,5 @@
-"""Refresh the example outputs in README.md: every ```console block line starting with
+"""Refresh README.md: the loss table (between the `<!-- losses` markers) is generated from
+the registry, and in the example outputs every ```console block line starting with
 `$ losscalc …` is run (in-process, stdout not a terminal, 80 columns) and the lines after it,
 up to the next `$ ` line or the end of the block, are replaced by what it prints (stdout, then
 stderr). tests/test_readme.py fails when the README is stale.
@@ -19,6 +20,25 @@ from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+TABLE = re.compile(r"(<!-- losses:[^\n]*-->\n).*?(<!-- /losses -->)", re.S)
+
+
+def loss_table() -> str:
+    """One row per registered loss: name, aliases, reference, options with their defaults."""
+    from losscalc.registry import all_losses
+
+    def option(p) -> str:
+        name = f"`{p.option}`/`--no-{p.option[2:]}`" if p.kind == "bool" else f"`{p.option}`"
+        return name if p.default is None or p.kind == "bool" else f"{name} {p.default:g}"
+
+    rows = ["| loss | aliases | reference | parameters |", "|---|---|---|---|"]
+    for spec in all_losses().values():
+        params = [option(p) for p in spec.params]
+        if "batchmean" in spec.reductions:
+            params.append("reductions incl. `batchmean`")
+        aliases = ", ".join(f"`{a}`" for a in spec.aliases)
+        rows.append(f"| `{spec.name}` | {aliases} | {spec.reference} | {', '.join(params)} |")
+    return "\n".join(rows) + "\n"
 
 
 def run(command: str) -> str:
@@ -53,6 +73,7 @@ def refresh(text: str) -> str:
                 out.append(line)
         return "```console\n" + "\n".join(out) + "\n```"
 
+    text = TABLE.sub(lambda m: m.group(1) + loss_table() + m.group(2), text)
     return BLOCK.sub(block, text)
 
 
