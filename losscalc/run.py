@@ -189,12 +189,8 @@ def print_list(as_json: bool) -> None:
             sys.stdout.write(f"{s.name}\t{', '.join(s.aliases)}\t{s.family}\t{s.formula}\t"
                              f"{s.reference}\n")
         return
-    from rich.console import Console
-    from rich.table import Table
+    from .render.table import print_rows
 
-    table = Table(title="losscalc losses", title_justify="left")
-    for column in ("name", "aliases", "family", "formula", "reference"):
-        table.add_column(column, overflow="fold")
-    for s in specs:
-        table.add_row(s.name, ", ".join(s.aliases), s.family, s.formula, s.reference)
-    Console(no_color=bool(os.environ.get("NO_COLOR"))).print(table)
+    print_rows("losscalc losses", ["name", "aliases", "family", "formula", "reference"],
+               ([s.name, ", ".join(s.aliases), s.family, s.formula, s.reference] for s in specs),
+               no_color=bool(os.environ.get("NO_COLOR")))

@@ -31,12 +31,21 @@ def _rows(items, show_all: bool):
     return items[:MAX_ROWS], len(items) - MAX_ROWS
 
 
-def _table(title: str, columns: list[str]) -> Table:
+def _table(title: str, columns: list[str], numbers: bool = True) -> Table:
+    """Our table style: the first column an index (dim); numbers right-aligned."""
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for i, name in enumerate(columns):
-        table.add_column(name, justify="left" if i == 0 else "right",
-                         style="dim" if i == 0 else None)
+        table.add_column(name, justify="right" if numbers and i else "left",
+                         style="dim" if i == 0 and numbers else None, overflow="fold")
     return table
+
+
+def print_rows(title: str, columns: list[str], rows, *, no_color=False, file=None) -> None:
+    """A table of words (such as `losscalc list`) in the same style."""
+    table = _table(title, columns, numbers=False)
+    for row in rows:
+        table.add_row(*row)
+    _console(file, no_color).print(table)
 
 
 def _elementwise_table(result, pred, target, digits, show_all) -> Table:
@@ -131,7 +140,7 @@ def print_explanation(explanation, *, no_color=False, file=None) -> None:
     """The explanation on a terminal: a panel per stage, notes in yellow."""
     from rich.panel import Panel
 
-    console = Console(file=file, no_color=no_color, highlight=False)
+    console = _console(file, no_color)
     console.print(Text(explanation.title, style="bold"))
     for section in explanation.sections:
         if not section.lines:
