@@ -250,14 +250,39 @@ def main_options(
     """
 
 
+class Kind(str, Enum):
+    loss = "loss"
+    activation = "activation"
+    info = "info"
+    command = "command"
+
+
 @app.command("list")
 def list_losses(
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per loss.")] = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help='A JSON list: one object per entry, its "kind" one of loss, activation, '
+                       'info, command.')] = False,
+    kind: Annotated[Optional[list[Kind]], typer.Option(
+        "--kind", "-k", help="Only entries of this kind (repeatable) [default: all].")] = None,
+    no_color: Annotated[bool, typer.Option(
+        "--no-color", help="No colour (NO_COLOR does the same).")] = False,
 ):
-    """List every loss: name, aliases, family, formula, reference."""
-    from .run import print_list
+    """Every command: losses, activations (act), measures (info) and the other commands.
 
-    print_list(as_json)
+    Each with its aliases, family, formula and reference.
+
+    \b
+    Piped, one tab-separated line per entry: name, aliases, family, formula,
+    reference (for a command: its usage and summary).
+
+    \b
+    Examples:
+      losscalc list
+      losscalc list --kind loss --json
+    """
+    from .listing import KINDS, print_list
+
+    print_list(as_json, tuple(k.value for k in kind) if kind else KINDS, no_color)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import numpy as np
 from .core import check_gradient, compute
 from .errors import CheckFailed, InvalidData, UsageError
 from .inputs import parse_literal, parse_tensor
-from .registry import LossSpec, all_losses
+from .registry import LossSpec
 
 
 def _stdout_is_terminal() -> bool:
@@ -171,26 +171,3 @@ def report(spec: LossSpec, pred, target, params: dict, opts: dict,
     write_notes(notes + list(input_notes), opts)
     if failure is not None:
         raise failure
-
-
-def print_list(as_json: bool) -> None:
-    specs = list(all_losses().values())
-    if as_json:
-        import json
-
-        rows = [{"name": s.name, "aliases": list(s.aliases), "family": s.family,
-                 "formula": s.formula, "reference": s.reference, "summary": s.summary,
-                 "params": [p.name for p in s.params], "reductions": list(s.reductions)}
-                for s in specs]
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
-        return
-    if not _stdout_is_terminal():
-        for s in specs:
-            sys.stdout.write(f"{s.name}\t{', '.join(s.aliases)}\t{s.family}\t{s.formula}\t"
-                             f"{s.reference}\n")
-        return
-    from .render.table import print_rows
-
-    print_rows("losscalc losses", ["name", "aliases", "family", "formula", "reference"],
-               ([s.name, ", ".join(s.aliases), s.family, s.formula, s.reference] for s in specs),
-               no_color=bool(os.environ.get("NO_COLOR")))
