@@ -1,8 +1,11 @@
 """Refresh README.md: the loss table (between the `<!-- losses` markers) is generated from
-the registry, and in the example outputs every ```console block line starting with
-`$ losscalc …` is run (in-process, stdout not a terminal, 80 columns) and the lines after it,
-up to the next `$ ` line or the end of the block, are replaced by what it prints (stdout, then
-stderr). tests/test_readme.py fails when the README is stale.
+the registry; the command reference (between the `<!-- commands` markers) holds the `--help`
+of the app, of every command that is not a loss (read from the app, so a new command in
+cli.SUBCOMMANDS appears without touching this script) and of one loss, `ce`; and in the
+example outputs every ```console block line starting with `$ losscalc …` is run (in-process,
+stdout not a terminal, 80 columns, no colour) and the lines after it, up to the next `$ ` line
+or the end of the block, are replaced by what it prints (stdout, then stderr).
+tests/test_readme.py fails when the README is stale.
 
     python scripts/update_readme.py          # rewrite README.md
     python scripts/update_readme.py --check  # exit 1 if it would change
@@ -21,6 +24,8 @@ from pathlib import Path
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
 TABLE = re.compile(r"(<!-- losses:[^\n]*-->\n).*?(<!-- /losses -->)", re.S)
+COMMANDS = re.compile(r"(<!-- commands:[^\n]*-->\n).*?(<!-- /commands -->)", re.S)
+REPRESENTATIVE_LOSS = "ce"  # every loss's --help has the same shape: one stands for them
 
 
 def loss_table() -> str:
@@ -28,7 +33,7 @@ def loss_table() -> str:
     from losscalc.registry import all_losses
 
     def option(p) -> str:
-        name = f"`{p.option}`/`--no-{p.option[2:]}`" if p.kind == "bool" else f"`{p.option}`"
+        name = "/".join(f"`{flag}`" for flag in p.option.split(" / "))  # a bool: two flags
         return name if p.default is None or p.kind == "bool" else f"{name} {p.default:g}"
 
     rows = ["| loss | aliases | reference | parameters |", "|---|---|---|---|"]
@@ -41,20 +46,48 @@ def loss_table() -> str:
     return "\n".join(rows) + "\n"
 
 
+def command_names() -> list[str]:
+    """Every command of the app that is not a loss (sorted, as `losscalc --help` lists them),
+    then the representative loss."""
+    import typer
+
+    from losscalc.cli import app
+    from losscalc.registry import all_losses
+
+    group = typer.main.get_command(app)
+    with group.make_context("losscalc", ["--help"], resilient_parsing=True) as ctx:
+        names = [n for n in group.list_commands(ctx) if n not in all_losses()]
+    return names + [REPRESENTATIVE_LOSS]
+
+
+def command_reference() -> str:
+    """`losscalc --help`, then `losscalc COMMAND --help` for each command, as console blocks
+    (their outputs are filled in by refresh(), like every other example)."""
+    parts = [f"### `losscalc{' ' + name if name else ''}`\n\n```console\n"
+             f"$ losscalc{' ' + name if name else ''} --help\n```\n"
+             for name in ["", *command_names()]]
+    return "\n".join(parts)
+
+
 def run(command: str) -> str:
     """What `losscalc ARGS` prints, as the README shows it (stdout, then stderr, then $?)."""
     from losscalc.cli import main
 
     args = shlex.split(command)[1:]
     out, err = io.StringIO(), io.StringIO()
-    os.environ["COLUMNS"] = "80"
-    here = os.getcwd()
+    saved_env, here = dict(os.environ), os.getcwd()
+    # Fixed width (click wraps help at min(COLUMNS, 80)) and no colour, whatever the caller's
+    # terminal: the same text everywhere.
+    os.environ.pop("FORCE_COLOR", None)
+    os.environ.update(COLUMNS="80", NO_COLOR="1")
     os.chdir(README.parent)  # the examples name files relative to the project's root
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             main(args)
     finally:
         os.chdir(here)
+        os.environ.clear()
+        os.environ.update(saved_env)
     text = out.getvalue() + err.getvalue()
     return "\n".join(line.rstrip() for line in text.splitlines())
 
@@ -74,6 +107,7 @@ def refresh(text: str) -> str:
         return "```console\n" + "\n".join(out) + "\n```"
 
     text = TABLE.sub(lambda m: m.group(1) + loss_table() + m.group(2), text)
+    text = COMMANDS.sub(lambda m: m.group(1) + command_reference() + m.group(2), text)
     return BLOCK.sub(block, text)
 
 
