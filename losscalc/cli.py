@@ -48,13 +48,10 @@ TENSOR_HELP = ("A tensor: 1,2,3 · '1,2; 3,4' · JSON · @file.npy / .npz:KEY / 
 
 
 def _tensor_options(spec: LossSpec) -> dict:
-    pred_names = ("--pred", "-p") + ((f"--{spec.pred_alias}",) if spec.pred_alias else ())
-    return {
-        "pred": _opt(Optional[str], None, *pred_names, metavar="TENSOR",
-                     help=f"{_sentence(spec.pred_help)} {TENSOR_HELP}"),
-        "target": _opt(Optional[str], None, "--target", "-t", metavar="TENSOR",
-                       help=_sentence(spec.target_help)),
-    }
+    tensors = spec.tensors
+    return {t.name: _opt(Optional[str], None, *t.options, metavar="TENSOR",
+                         help=_sentence(t.help) + (f" {TENSOR_HELP}" if t is tensors[0] else ""))
+            for t in tensors}
 
 
 _PARAM_TYPES = {"float": float, "int": int, "bool": bool, "tensor": Optional[str]}
@@ -142,7 +139,8 @@ def _help(spec: LossSpec) -> str:
 
 def loss_command(spec: LossSpec):
     """A function whose generated signature Typer turns into the loss's command."""
-    options = {**_tensor_options(spec), **_param_options(spec), **_table_options(spec),
+    options = {**_tensor_options(spec), **_param_options(spec),
+               **(_table_options(spec) if spec.single_prediction else {}),
                **_common_options(spec)}
 
     def command(**kwargs):

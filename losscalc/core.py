@@ -38,6 +38,7 @@ class Result(NamedTuple):
     class_axis: int | None
     symbols: dict
     divisor: float  # what the mean divides by: the element count, or CE's Σ w_y
+    inputs: dict[str, np.ndarray]  # the tensors as computed with (in --dtype), by name
 
 
 def spec_for(name: str | LossSpec) -> LossSpec:
@@ -106,45 +107,73 @@ def _reduce(t: T.Tape, spec: LossSpec, out, pred: T.Node, reduction: str) -> T.N
     return t.let("loss", summed / denominator, "reduce")
 
 
-def compute(loss, pred, target, params: dict | None = None, reduction: str = "mean",
+def _inputs(spec: LossSpec, pred, target) -> dict:
+    """The loss's tensors by name: ``pred`` is an array (with ``target``) or a dict of them."""
+    inputs = dict(pred) if isinstance(pred, dict) else {"pred": pred}
+    if target is not None:
+        inputs["target"] = target
+    if spec.single_prediction and "pred" in inputs:
+        inputs["target"] = spec.target_for(inputs["pred"], inputs.get("target"))
+    known = {t.name for t in spec.tensors}
+    for name in inputs:
+        if name not in known:
+            raise UsageError(f"{spec.name} takes no tensor {name!r}; it takes "
+                             + ", ".join(sorted(known)))
+    for tensor in spec.tensors:
+        value = inputs.get(tensor.name)
+        if value is None:
+            if tensor.required:
+                raise UsageError(f"{spec.name} needs {tensor.option}",
+                                 f"for example: {spec.example}")
+        elif np.size(value) == 0:
+            raise InvalidData(f"{spec.name}: {tensor.option} is empty; give at least one "
+                              "number")
+    return inputs
+
+
+def compute(loss, pred, target=None, params: dict | None = None, reduction: str = "mean",
             dtype: str = "float64") -> Result:
-    """Compute ``loss`` of ``pred`` against ``target``: value, per-element losses, gradient."""
+    """Compute ``loss`` of ``pred`` against ``target``: value, per-element losses, gradient.
+
+    ``pred`` is the prediction, or for a loss of several tensors a dict of them by name
+    (``{"x1": …, "x2": …, "target": …}``); the gradient is keyed the same way.
+    """
     spec = spec_for(loss)
     if dtype not in DTYPES:
         raise UsageError(f"unknown dtype {dtype!r}; choose float64 or float32")
     t = T.Tape(dtype)
     values = _prepare_params(spec, params, t.dtype)
-    target = spec.target_for(pred, target)
-    if target is None:
-        raise UsageError(f"{spec.name} needs a target", f"for example: {spec.example}")
-    if np.size(pred) == 0 or np.size(target) == 0:
-        which = "the prediction" if np.size(pred) == 0 else "--target"
-        raise InvalidData(f"{spec.name}: {which} is empty; give at least one number")
+    inputs = _inputs(spec, pred, target)
     with np.errstate(all="ignore"):
-        # The prediction is called what the loss function calls it (x, z for logits, p for
-        # probabilities), so formulas read as the docstring does.
-        x = t.input(pred, spec.fn.__code__.co_varnames[1], requires_grad=True)
-        y = t.input(target, "y")
-        out = spec.fn(t, x, y, **values)
-        value = _reduce(t, spec, out, x, reduction)
+        # Each tensor is called what the loss function calls it (x, z for logits, p for
+        # probabilities, x1 …), so formulas read as the docstring does.
+        leaves = {tensor.name: None if inputs.get(tensor.name) is None else
+                  t.input(inputs[tensor.name], tensor.symbol, requires_grad=tensor.grad)
+                  for tensor in spec.tensors}
+        out = spec.fn(t, *leaves.values(), **values)
+        first = next(iter(leaves.values()))
+        value = _reduce(t, spec, out, first, reduction)
         grads = T.backward(value)
-    grad = grads.get(id(x), np.zeros_like(x.value))
+    present = {name: leaf for name, leaf in leaves.items() if leaf is not None}
     return Result(
         loss=spec.name,
         reduction=reduction,
         dtype=dtype,
         value=value.value,
         elementwise=out.elementwise.value,
-        grad={"pred": grad},
-        shape={"pred": list(x.shape), "target": list(y.shape)},
+        grad={tensor.name: grads.get(id(leaves[tensor.name]),
+                                     np.zeros_like(leaves[tensor.name].value))
+              for tensor in spec.tensors if tensor.grad},
+        shape={name: list(leaf.shape) for name, leaf in present.items()},
         params=_json_params(values),
         steps=t.steps,
         notes=t.notes,
         remarks=t.remarks,
         class_axis=out.class_axis,
-        symbols={"pred": x.name, "target": y.name},
+        symbols={name: leaf.name for name, leaf in present.items()},
         divisor=float(out.elementwise.value.size if out.denominator is None
                       else out.denominator.value),
+        inputs={name: leaf.value for name, leaf in present.items()},
     )
 
 
@@ -157,52 +186,58 @@ class GradCheck(NamedTuple):
     worst_index: tuple
     analytic: float
     numeric: float
+    input: str = "pred"  # which tensor the worst element belongs to
 
 
-def check_gradient(loss, pred, target, params=None, reduction="mean", dtype="float64",
+def check_gradient(loss, pred, target=None, params=None, reduction="mean", dtype="float64",
                    max_elements: int = 2000) -> GradCheck:
     """Compare backward() with central differences of the value (of its sum for 'none').
 
-    Differences are taken in float64 with a step h = 1e-6·max(1, |x|); elements whose
-    neighbours x ± h leave the loss's domain (a probability past 0 or 1) are skipped. At a
-    kink the two sides differ and PyTorch picks one: a gradient that equals the left or the
-    right difference quotient there is right.
+    Every tensor that carries a gradient is checked (for a loss of several, ``pred`` is the
+    dict of them, as for compute()). Differences are taken in float64 with a step
+    h = 1e-6·max(1, |x|); elements whose neighbours x ± h leave the loss's domain (a
+    probability past 0 or 1) are skipped. At a kink the two sides differ and PyTorch picks one:
+    a gradient that equals the left or the right difference quotient there is right.
     """
-    result = compute(loss, pred, target, params, reduction, dtype)
-    x0 = np.asarray(pred, dtype=float)
-    analytic = result.grad["pred"].astype(float)
+    spec = spec_for(loss)
+    result = compute(spec, pred, target, params, reduction, dtype)
+    inputs = _inputs(spec, pred, target)
 
-    def f(x):
-        return float(np.sum(compute(loss, x, target, params, reduction, "float64").value))
+    def f(name, x):
+        return float(np.sum(compute(spec, {**inputs, name: x}, None, params, reduction,
+                                    "float64").value))
 
-    flat = np.arange(x0.size)
-    if x0.size > max_elements:
-        flat = np.linspace(0, x0.size - 1, max_elements).astype(int)
     tol = 1e-5 if dtype == "float64" else 2e-3
-    checked, worst = 0, GradCheck(True, 0, 0.0, (), 0.0, 0.0)
-    f_mid = f(x0)  # for the one-sided quotients at a kink
-    for i in flat:
-        index = np.unravel_index(i, x0.shape) if x0.ndim else ()
-        h = 1e-6 * max(1.0, abs(x0[index]))
-        try:
-            up, down = x0.copy(), x0.copy()
-            up[index] += h
-            down[index] -= h
-            f_up, f_down = f(up), f(down)
-        except InvalidData:
-            continue
-        a = analytic[index]
-        numeric = (f_up - f_down) / (2 * h)
-        error = _relative_error(a, numeric)
-        if error > tol:  # a kink? then one of the one-sided quotients is the convention
-            sides = ((f_up - f_mid) / h, (f_mid - f_down) / h)
-            one_sided = min(_relative_error(a, q) for q in sides)
-            if one_sided <= 10 * tol:  # a one-sided quotient is first order in h
-                error = one_sided
-        checked += 1
-        if error >= worst.worst_error:
-            worst = GradCheck(True, 0, float(error), tuple(int(j) for j in index), float(a),
-                              float(numeric))
+    worst = GradCheck(True, 0, 0.0, (), 0.0, 0.0)
+    checked = 0
+    for name, analytic in result.grad.items():
+        x0 = np.asarray(inputs[name], dtype=float)
+        f_mid = f(name, x0)  # for the one-sided quotients at a kink
+        flat = np.arange(x0.size)
+        if x0.size > max_elements:
+            flat = np.linspace(0, x0.size - 1, max_elements).astype(int)
+        for i in flat:
+            index = np.unravel_index(i, x0.shape) if x0.ndim else ()
+            h = 1e-6 * max(1.0, abs(x0[index]))
+            try:
+                up, down = x0.copy(), x0.copy()
+                up[index] += h
+                down[index] -= h
+                f_up, f_down = f(name, up), f(name, down)
+            except InvalidData:
+                continue
+            a = float(analytic[index])
+            numeric = (f_up - f_down) / (2 * h)
+            error = _relative_error(a, numeric)
+            if error > tol:  # a kink? then one of the one-sided quotients is the convention
+                sides = ((f_up - f_mid) / h, (f_mid - f_down) / h)
+                one_sided = min(_relative_error(a, q) for q in sides)
+                if one_sided <= 10 * tol:  # a one-sided quotient is first order in h
+                    error = one_sided
+            checked += 1
+            if error >= worst.worst_error:
+                worst = GradCheck(True, 0, float(error), tuple(int(j) for j in index), a,
+                                  float(numeric), name)
     return worst._replace(ok=worst.worst_error <= tol, checked=checked)
 
 

@@ -64,6 +64,27 @@ class Param(NamedTuple):
         )
 
 
+class Tensor(NamedTuple):
+    """A tensor a loss takes: its key, whether it carries a gradient, its options.
+
+    ``name`` keys it everywhere: compute()'s inputs, JSON's "grad" and "shape", a batch line.
+    ``options`` and ``symbol`` (what formulas call it: the loss function's parameter name) are
+    filled in by LossSpec.tensors.
+    """
+
+    name: str
+    help: str
+    grad: bool = False
+    required: bool = True
+    options: tuple[str, ...] = ()
+    symbol: str = ""
+
+    @property
+    def option(self) -> str:
+        """The option messages name: the loss's own word for it (--logits) over --pred."""
+        return [o for o in self.options if o.startswith("--")][-1]
+
+
 class LossSpec(NamedTuple):
     """Everything about one loss except its arithmetic, which is ``fn``."""
 
@@ -83,6 +104,10 @@ class LossSpec(NamedTuple):
     # The target when --target is omitted, made from the prediction (info-nce: the diagonal);
     # None: --target is required.
     default_target: Callable[[Any], Any] | None = None
+    # Losses of several tensors (x1/x2, anchor/positive/negative, a variance), in the order
+    # the function takes them. Empty: a prediction and a target, described by pred_alias,
+    # pred_help, target_help and default_target.
+    inputs: tuple[Tensor, ...] = ()
 
     @property
     def summary(self) -> str:
@@ -96,6 +121,28 @@ class LossSpec(NamedTuple):
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+    @property
+    def tensors(self) -> tuple[Tensor, ...]:
+        """Every tensor the function takes, in its order, with its options and symbol."""
+        inputs = self.inputs or (
+            Tensor("pred", self.pred_help, grad=True),
+            Tensor("target", self.target_help, required=self.default_target is None))
+        symbols = self.fn.__code__.co_varnames[1:]
+        return tuple(t._replace(options=self._options(t.name), symbol=symbol)
+                     for t, symbol in zip(inputs, symbols))
+
+    def _options(self, name: str) -> tuple[str, ...]:
+        if name == "pred":
+            return ("--pred", "-p") + ((f"--{self.pred_alias}",) if self.pred_alias else ())
+        if name == "target":
+            return ("--target", "-t")
+        return (f"--{name.replace('_', '-')}",)
+
+    @property
+    def single_prediction(self) -> bool:
+        """A prediction and a target (tables, --csv, compare take only these)."""
+        return not self.inputs
 
     def target_for(self, pred, target):
         """``target``, or the loss's default target when it is None and the loss has one."""
@@ -179,6 +226,7 @@ __all__ = [
     "LossSpec",
     "Losses",
     "Param",
+    "Tensor",
     "all_losses",
     "at_least",
     "between",

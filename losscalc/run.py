@@ -20,28 +20,23 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
-def _read_tensors(spec: LossSpec, opts: dict) -> tuple[np.ndarray, np.ndarray, dict]:
-    pred_option = f"--{spec.pred_alias}" if spec.pred_alias else "--pred"
-    named = {"pred": pred_option, "target": "--target"}
-    tensors = {k: opts[k] for k in named}
-    tensors.update({p.name: opts[p.name] for p in spec.params if p.kind == "tensor"})
-    if sum(1 for v in tensors.values() if v is not None and v.strip() == "-") > 1:
+def _read_tensors(spec: LossSpec, opts: dict) -> tuple[dict, dict]:
+    """The loss's tensors (by name) and its parameters, read from the options."""
+    options = {t.name: t.option for t in spec.tensors}
+    options.update({p.name: p.option for p in spec.params if p.kind == "tensor"})
+    texts = {name: opts[name] for name in options if opts[name] is not None}
+    if sum(1 for text in texts.values() if text.strip() == "-") > 1:
         raise UsageError("only one option may read standard input ('-')")
-    for key, option in named.items():
-        if tensors[key] is None and not (key == "target" and spec.default_target):
-            also = f" (or --pred)" if spec.pred_alias and key == "pred" else ""
-            raise UsageError(f"{spec.name} needs {option}{also}",
+    for t in spec.tensors:
+        if t.required and t.name not in texts:
+            also = " (or --pred)" if t.name == "pred" and spec.pred_alias else ""
+            raise UsageError(f"{spec.name} needs {t.option}{also}",
                              f"for example: {spec.example}")
-    values = {}
-    for key, text in tensors.items():
-        if text is not None:
-            option = named.get(key, "--" + key.replace("_", "-"))
-            values[key] = parse_tensor(text, option)
-    pred = values.pop("pred")
-    target = spec.target_for(pred, values.pop("target", None))
+    values = {name: parse_tensor(text, options[name]) for name, text in texts.items()}
+    inputs = {t.name: values.pop(t.name) for t in spec.tensors if t.name in values}
     params = {p.name: opts[p.name] for p in spec.params if p.kind != "tensor"}
     params.update(values)
-    return pred, target, params
+    return inputs, params
 
 
 def output_format(opts: dict) -> str:
@@ -74,11 +69,13 @@ def check_expectation(value, expect: str, tol: float) -> None:
                           f"{worst:.3g} (tolerance {tol:g}, absolute or relative)")
 
 
-def _check_grad(spec, pred, target, params, opts) -> str:
-    check = check_gradient(spec, pred, target, params, opts["reduction"], opts["dtype"])
+def _check_grad(spec, inputs, params, opts) -> str:
+    check = check_gradient(spec, inputs, None, params, opts["reduction"], opts["dtype"])
     if not check.ok:
+        option = {t.name: t.option for t in spec.tensors}[check.input]
+        where = "" if spec.single_prediction else f"{option} "
         raise CheckFailed(
-            f"gradient check failed at index {list(check.worst_index)}: backward gives "
+            f"gradient check failed at {where}index {list(check.worst_index)}: backward gives "
             f"{check.analytic!r}, central differences {check.numeric!r} "
             f"(relative error {check.worst_error:.2g})")
     return (f"gradient check passed: {check.checked} elements, largest relative error "
@@ -102,15 +99,15 @@ def _reads_table(spec: LossSpec, opts: dict) -> bool:
 
 def run_loss(spec: LossSpec, opts: dict) -> None:
     def report_table(pred, target, params, notes):
-        report(spec, pred, target, params, opts, notes)
+        report(spec, {"pred": pred, "target": target}, params, opts, notes)
 
-    if _reads_table(spec, opts):
+    if spec.single_prediction and _reads_table(spec, opts):
         from .stream import run_table
 
         run_table(spec, opts, report_table)
         return
-    pred, target, params = _read_tensors(spec, opts)
-    report(spec, pred, target, params, opts)
+    inputs, params = _read_tensors(spec, opts)
+    report(spec, inputs, params, opts)
 
 
 def write_notes(notes: list[str], opts: dict) -> None:
@@ -119,10 +116,10 @@ def write_notes(notes: list[str], opts: dict) -> None:
             sys.stderr.write(f"note: {note}\n")
 
 
-def report(spec: LossSpec, pred, target, params: dict, opts: dict,
+def report(spec: LossSpec, inputs: dict, params: dict, opts: dict,
            input_notes: list[str] = ()) -> None:
     """Compute and print in the chosen form; notes on stderr; then --expect/--check-grad."""
-    result = compute(spec, pred, target, params, opts["reduction"], opts["dtype"])
+    result = compute(spec, inputs, None, params, opts["reduction"], opts["dtype"])
     fmt = output_format(opts)
     no_color = opts["no_color"] or bool(os.environ.get("NO_COLOR"))
     out = sys.stdout
@@ -132,7 +129,7 @@ def report(spec: LossSpec, pred, target, params: dict, opts: dict,
             check_expectation(result.value, opts["expect"], opts["tol"])
         notes = list(result.notes)
         if opts["check_grad"]:
-            notes.append(_check_grad(spec, pred, target, params, opts))
+            notes.append(_check_grad(spec, inputs, params, opts))
     except CheckFailed as err:
         failure, notes = err, list(result.notes)
 
@@ -140,8 +137,7 @@ def report(spec: LossSpec, pred, target, params: dict, opts: dict,
     if opts["explain"] or fmt in ("markdown", "latex"):
         from .render.explain import build
 
-        inputs = {result.symbols["pred"]: pred, result.symbols["target"]: target}
-        explanation = build(result, spec, inputs, opts["digits"], opts["all"])
+        explanation = build(result, spec, opts["digits"], opts["all"])
         notes = notes[len(result.notes):]  # the explanation shows them already
     if fmt == "json":
         from .render.explain import steps_json
@@ -159,7 +155,7 @@ def report(spec: LossSpec, pred, target, params: dict, opts: dict,
         if explanation:  # it shows the per-sample losses, the gradient and the value itself
             print_explanation(explanation, no_color=no_color)
         else:
-            print_tables(result, pred, target, digits=opts["digits"], show_all=opts["all"],
+            print_tables(result, digits=opts["digits"], show_all=opts["all"],
                          no_color=no_color)
     else:
         if explanation:

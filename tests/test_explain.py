@@ -18,11 +18,8 @@ from losscalc.render.explain import build, fmt_value
 
 
 def explain(loss, pred, target, params=None, reduction="mean", full=False):
-    pred = np.asarray(pred, float)
-    target = np.asarray(resolve(loss).target_for(pred, target), float)  # None: its default
     result = compute(loss, pred, target, params, reduction)
-    inputs = {result.symbols["pred"]: pred, result.symbols["target"]: target}
-    return result, build(result, resolve(loss), inputs, 6, full)
+    return result, build(result, resolve(loss), 6, full)
 
 
 def _cases():

@@ -169,32 +169,34 @@ def _sample_count(result) -> int | None:
 
 
 def _gradient_lines(result, spec, loss_step, digits, full) -> list[str]:
-    x = result.symbols["pred"]
     lines = [Prose(f"per element: {spec.gradient}")] if spec.gradient else []
     if result.reduction == "none":
         lines.append(Prose("with --reduction none this is the gradient of Σℓ"))
-    elif result.reduction == "sum":
-        lines.append(f"∂loss/∂{x} = ∂ℓ/∂{x}")
-    else:
-        lines.append(f"∂loss/∂{x} = ∂ℓ/∂{x} / {loss_step.node.parents[1].name}")
-    grad = np.asarray(result.grad["pred"])
     count = _sample_count(result)
-    if count is None or grad.ndim == 0 or grad.shape[0] != count:
-        return lines + [f"∂loss/∂{x} = {fmt_array(grad, digits, full)}"]
-    shown = count if full else min(count, SHOWN_SAMPLES)
-    lines += [f"∂loss/∂{x}[{n}] = {fmt_array(grad[n], digits, full)}" for n in range(shown)]
-    if shown < count:
-        lines.append(Prose(f"… {count - shown} more"))
+    for name, grad in result.grad.items():
+        x = result.symbols[name]
+        if result.reduction == "sum":
+            lines.append(f"∂loss/∂{x} = ∂ℓ/∂{x}")
+        elif result.reduction != "none":
+            lines.append(f"∂loss/∂{x} = ∂ℓ/∂{x} / {loss_step.node.parents[1].name}")
+        grad = np.asarray(grad)
+        if count is None or grad.ndim == 0 or grad.shape[0] != count:
+            lines.append(f"∂loss/∂{x} = {fmt_array(grad, digits, full)}")
+            continue
+        shown = count if full else min(count, SHOWN_SAMPLES)
+        lines += [f"∂loss/∂{x}[{n}] = {fmt_array(grad[n], digits, full)}" for n in range(shown)]
+        if shown < count:
+            lines.append(Prose(f"… {count - shown} more"))
     return lines
 
 
-def build(result, spec, inputs: dict, digits: int = 6, full: bool = False) -> Explanation:
-    """The explanation of ``result`` (``inputs``: the prediction and target leaves' values)."""
+def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
+    """The explanation of ``result``, every number from its recorded steps."""
     count = _sample_count(result)
     sample_steps = [s for s in result.steps if s.stage == "sample"]
     reduce_steps = [s for s in result.steps if s.stage == "reduce"]
-    pred, target = result.symbols["pred"], result.symbols["target"]
-    same_shape = np.shape(inputs[pred]) == np.shape(result.elementwise)
+    inputs = {result.symbols[name]: value for name, value in result.inputs.items()}
+    same_shape = np.shape(next(iter(inputs.values()))) == np.shape(result.elementwise)
     label = "element" if same_shape else "sample"
 
     formulas = [f"{s.name} = {s.formula}" for s in sample_steps]
@@ -205,7 +207,7 @@ def build(result, spec, inputs: dict, digits: int = 6, full: bool = False) -> Ex
 
     def sample(view, n):
         data = [f"{k} = {fmt_array(v[n] if n is not None else v, digits, full)}"
-                for k, v in ((pred, inputs[pred]), (target, inputs[target]))
+                for k, v in inputs.items()
                 if n is None or (np.ndim(v) and np.shape(v)[0] == count)]
         return data + [step_line(s, view) for s in sample_steps]
 
@@ -229,7 +231,8 @@ def build(result, spec, inputs: dict, digits: int = 6, full: bool = False) -> Ex
 def steps_json(result, spec) -> list[dict]:
     """SPEC §2's "steps": every recorded step over the whole tensors, then the gradient."""
     out = [{"text": f"{s.name} = {s.formula}", "value": nested(s.value)} for s in result.steps]
-    x = result.symbols["pred"]
-    gradient = f"∂loss/∂{x}" + (f" (per element: {spec.gradient})" if spec.gradient else "")
-    out.append({"text": gradient, "value": nested(result.grad["pred"])})
+    for name, grad in result.grad.items():
+        x = result.symbols[name]
+        gradient = f"∂loss/∂{x}" + (f" (per element: {spec.gradient})" if spec.gradient else "")
+        out.append({"text": gradient, "value": nested(grad)})
     return out

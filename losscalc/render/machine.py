@@ -67,14 +67,14 @@ def json_object(result, steps=None) -> dict:
     return obj
 
 
-def grad_rows(result):
+def grad_rows(result, name: str = "pred"):
     """For each per-element loss, its index and the gradient entries that belong to it.
 
     Same shape: one gradient entry per loss. A loss over a class axis (ce, multilabel): that
     sample's gradient row along the class axis. Otherwise (broadcast shapes) no gradient.
     """
     elem = np.asarray(result.elementwise)
-    grad = np.asarray(result.grad["pred"])
+    grad = np.asarray(result.grad[name])
     axis = result.class_axis
     for index in np.ndindex(*elem.shape):
         if grad.shape == elem.shape:
@@ -85,8 +85,8 @@ def grad_rows(result):
             yield index, []
 
 
-def grad_width(result) -> int:
-    elem, grad = np.asarray(result.elementwise), np.asarray(result.grad["pred"])
+def grad_width(result, name: str = "pred") -> int:
+    elem, grad = np.asarray(result.elementwise), np.asarray(result.grad[name])
     if grad.shape == elem.shape:
         return 1
     if result.class_axis is not None and grad.ndim == elem.ndim + 1:
@@ -98,21 +98,33 @@ def index_names(ndim: int) -> list[str]:
     return ["index"] if ndim == 1 else [f"index{i}" for i in range(ndim)]
 
 
+def grad_columns(result) -> dict[str, list[str]]:
+    """The gradient columns of a row, per tensor: grad (grad0, grad1 … for a class row), or
+    grad_x1, grad_x2 … for a loss of several tensors. Broadcast gradients get none."""
+    out = {}
+    for name in result.grad:
+        width = grad_width(result, name)
+        stem = "grad" if list(result.grad) == ["pred"] else f"grad_{name}"
+        out[name] = [stem] if width == 1 else [f"{stem}{c}" for c in range(width)]
+    return out
+
+
 def csv_header(result) -> str:
     elem = np.asarray(result.elementwise)
-    width = grad_width(result)
-    grads = ["grad"] if width == 1 else [f"grad{c}" for c in range(width)]
+    grads = [c for columns in grad_columns(result).values() for c in columns]
     return ",".join((index_names(elem.ndim) if elem.ndim else []) + ["loss"] + grads) + "\n"
 
 
 def csv_rows(result, offset: int = 0) -> str:
     """One line per element: its index (the first shifted by ``offset``), loss, gradient."""
     elem = np.asarray(result.elementwise)
+    per_tensor = [grad_rows(result, name) for name in result.grad]
     lines = []
-    for index, grad in grad_rows(result):
+    for rows in zip(*per_tensor):
+        index = rows[0][0]
         shifted = (index[0] + offset, *index[1:]) if index else index
         fields = [str(i) for i in shifted] + [repr(float(elem[index]))]
-        fields += [repr(float(g)) for g in grad]
+        fields += [repr(float(g)) for _, grad in rows for g in grad]
         lines.append(",".join(fields))
     return "\n".join(lines) + "\n" if lines else ""
 

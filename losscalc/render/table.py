@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .explain import fmt_value
-from .machine import grad_rows, grad_width
+from .machine import grad_columns, grad_rows, grad_width
 
 MAX_ROWS = 20
 
@@ -48,40 +48,37 @@ def print_rows(title: str, columns: list[str], rows, *, no_color=False, file=Non
     _console(file, no_color).print(table)
 
 
-def _elementwise_table(result, pred, target, digits, show_all) -> Table:
+def _elementwise_table(result, digits, show_all) -> Table:
+    """A row per element: the inputs of its shape, its loss, and its gradient where it is one
+    number per element (a class row of gradients gets a table of its own)."""
     elem = np.asarray(result.elementwise)
-    aligned = pred.shape == elem.shape and target.shape == elem.shape
-    targets_per_sample = not aligned and target.shape == elem.shape
-    width = grad_width(result)
-    columns = ["index"] + (["pred", "target"] if aligned else []) + (
-        ["target"] if targets_per_sample else []) + ["loss"] + (
-        ["grad"] if width == 1 else [])
-    table = _table("Per-element losses", columns)
-    rows, more = _rows(grad_rows(result), show_all)
-    for index, grad in rows:
-        cells = [_index(index)]
-        if aligned:
-            cells += [fmt_value(pred[index], digits), fmt_value(target[index], digits)]
-        elif targets_per_sample:
-            cells.append(fmt_value(target[index], digits))
-        cells.append(fmt_value(elem[index], digits))
-        if width == 1:
-            cells.append(fmt_value(grad[0], digits))
+    aligned = {name: np.asarray(v) for name, v in result.inputs.items()
+               if np.shape(v) == elem.shape}
+    grads = {name: columns[0] for name, columns in grad_columns(result).items()
+             if grad_width(result, name) == 1}
+    table = _table("Per-element losses", ["index", *aligned, "loss", *grads.values()])
+    per_tensor = [grad_rows(result, name) for name in grads]
+    rows, more = _rows(zip(np.ndindex(*elem.shape), *per_tensor), show_all)
+    for index, *grad in rows:
+        cells = [_index(index), *(fmt_value(v[index], digits) for v in aligned.values()),
+                 fmt_value(elem[index], digits)]
+        cells += [fmt_value(values[0], digits) for _, values in grad]
         table.add_row(*cells)
     if more:
-        table.add_row(f"… {more} more", *[""] * (len(columns) - 1))
+        table.add_row(f"… {more} more", *[""] * (len(table.columns) - 1))
     return table
 
 
-def _gradient_table(result, digits, show_all) -> Table:
-    grad = np.asarray(result.grad["pred"])
+def _gradient_table(result, name, digits, show_all) -> Table:
+    grad = np.asarray(result.grad[name])
+    title = f"Gradient ∂value/∂{name}"
     if grad.ndim == 2:
-        table = _table("Gradient ∂value/∂pred", ["row"] + [str(c) for c in range(grad.shape[1])])
+        table = _table(title, ["row"] + [str(c) for c in range(grad.shape[1])])
         rows, more = _rows(enumerate(grad), show_all)
         for r, row in rows:
             table.add_row(str(r), *[fmt_value(v, digits) for v in row])
     else:
-        table = _table("Gradient ∂value/∂pred", ["index", "grad"])
+        table = _table(title, ["index", "grad"])
         rows, more = _rows(np.ndindex(*grad.shape), show_all)
         for index in rows:
             table.add_row(_index(index), fmt_value(grad[index], digits))
@@ -101,16 +98,15 @@ def _head(console, name: str, detail: str, value: str | None) -> None:
         console.print(Text.assemble(("value ", "bold"), (value, "bold cyan")))
 
 
-def print_tables(result, pred, target, *, digits=6, show_all=False, no_color=False,
-                 file=None) -> None:
+def print_tables(result, *, digits=6, show_all=False, no_color=False, file=None) -> None:
     console = _console(file, no_color)
     value = np.asarray(result.value)
     shown = fmt_value(value, digits) if value.ndim == 0 else f"{value.size} values (below)"
     _head(console, result.loss, f"reduction {result.reduction} · {result.dtype}", shown)
-    console.print(_elementwise_table(result, np.asarray(pred), np.asarray(target), digits,
-                                     show_all))
-    if grad_width(result) != 1:
-        console.print(_gradient_table(result, digits, show_all))
+    console.print(_elementwise_table(result, digits, show_all))
+    for name in result.grad:
+        if grad_width(result, name) != 1:
+            console.print(_gradient_table(result, name, digits, show_all))
 
 
 class Grid(NamedTuple):
