@@ -167,6 +167,7 @@ SUBCOMMANDS: dict[str, str] = {
     "batch": "losscalc.commands.batch",
     "compare": "losscalc.commands.compare",
     "check": "losscalc.commands.check",
+    "completions": "losscalc.commands.completions",
 }
 
 

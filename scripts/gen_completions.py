@@ -5,6 +5,7 @@
 
 The scripts only hook the shell up: the candidates (commands, options, choice values) come
 from losscalc itself at completion time, so they always match the installed version.
+`losscalc completions SHELL` prints the same text; pyproject.toml installs these files.
 tests/test_completions.py fails when the committed files are stale.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from typer._completion_shared import get_completion_script
+from losscalc.commands.completions import script
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = {"bash": "losscalc.bash", "zsh": "_losscalc", "fish": "losscalc.fish",
@@ -21,9 +22,7 @@ FILES = {"bash": "losscalc.bash", "zsh": "_losscalc", "fish": "losscalc.fish",
 
 
 def scripts() -> dict[Path, str]:
-    return {ROOT / "completions" / name: get_completion_script(
-        prog_name="losscalc", complete_var="_LOSSCALC_COMPLETE", shell=shell).strip() + "\n"
-        for shell, name in FILES.items()}
+    return {ROOT / "completions" / name: script(shell) for shell, name in FILES.items()}
 
 
 def main() -> int:
