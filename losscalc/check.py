@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any, Iterator, NamedTuple
 
 import numpy as np
@@ -137,10 +138,11 @@ def jsonl_problems(text: str) -> Iterator[tuple[int, Any]]:
 
 
 def read(path: str) -> Iterator[tuple[int, Any]]:
-    """Each problem of the file: (line, object) or (line, the error reading it)."""
+    """Each problem of the file (- for standard input): (line, object) or (line, the error
+    reading it)."""
     from .inputs import _read_text
 
-    text = _read_text(path)
+    text = sys.stdin.read() if path == "-" else _read_text(path)
     if is_jsonl(path, text):
         return jsonl_problems(text)
     return csv_problems(text, tab=path.lower().endswith(".tsv"))

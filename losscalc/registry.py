@@ -194,7 +194,7 @@ def loss(name: str, **entry) -> Callable[[Callable], Callable]:
 def _load() -> None:
     # In this order `list` and the README show them: PyTorch's first, then the zoo.
     from .losses import (  # noqa: F401, I001  (registers)
-        regression, classification, divergence, margin, keras, coursework)
+        regression, classification, divergence, margin, embedding, keras, coursework)
 
 
 def all_losses() -> dict[str, LossSpec]:

@@ -271,6 +271,52 @@ def clamp_min(a: Node, low: float) -> Node:
     return Node(out, "clamp_min", (a,), lambda g: (np.where(keep, g, 0),), {"low": low})
 
 
+def minimum(a: Node, b: Node) -> Node:
+    """min(a, b) elementwise; a tie sends half the gradient to each (torch.minimum's backward)."""
+    a, b = _pair(a, b)
+    tie, a_less = a.value == b.value, a.value < b.value
+
+    def vjp(g):
+        half = g / 2
+        return (np.where(tie, half, np.where(a_less, g, 0)),
+                np.where(tie, half, np.where(a_less, 0, g)))
+
+    return Node(np.minimum(a.value, b.value), "minimum", (a, b), vjp)
+
+
+def reshape(a: Node, shape) -> Node:
+    """``a`` with another shape of the same size (the formula shows it unchanged)."""
+    return Node(a.value.reshape(shape), "reshape", (a,), lambda g: (g.reshape(a.shape),))
+
+
+def norm(a: Node, p: float, axis: int = -1, over: str = "d") -> Node:
+    """‖a‖_p along ``axis``, for p >= 1, with PyTorch's norm backward (0 where the norm is 0).
+
+    The formula shows the p = 1 and p = 2 norms as Σ|a| and √Σa², others as (Σ|a|^p)^(1/p).
+    """
+    if p == 1:
+        expr = total(absolute(a), axis, over)
+    elif p == 2:
+        expr = sqrt(total(square(a), axis, over))
+    else:
+        inner = total(pow_(absolute(a), const(p, a.dtype)), axis, over)
+        expr = pow_(inner, const(1 / p, a.dtype))
+    size = expr.value
+
+    def vjp(g):
+        g = np.expand_dims(g, axis)
+        n = np.expand_dims(size, axis)
+        x = a.value
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 1:
+                return (np.sign(x) * g,)
+            if p == 2:
+                return (g * np.where(n == 0, 0, x / n),)
+            return (np.sign(x) * np.abs(x) ** (p - 1) * np.where(n == 0, 0, g / n ** (p - 1)),)
+
+    return fused(expr, [a], vjp)
+
+
 def where(cond, a, b, text: str) -> Node:
     """``a`` where ``cond`` holds, else ``b``; ``text`` says the condition in the formula."""
     a, b = _pair(a, b)
@@ -587,6 +633,8 @@ _RENDER = {
     "sum": lambda node, args: (f"Σ{_reduce_label(node)}({args[0][0]})", _ATOM),
     "softplus": _call("softplus"),
     "sqrt": _call("√"),
+    "minimum": lambda node, args: (f"min({args[0][0]}, {args[1][0]})", _ATOM),
+    "reshape": lambda node, args: args[0],
     "pow": lambda node, args: (
         f"{_wrap(args[0][0], args[0][1], _ATOM)}^{_wrap(args[1][0], args[1][1], _ATOM)}", _POWER),
 }

@@ -47,17 +47,11 @@ def loss_table() -> str:
 
 
 def command_names() -> list[str]:
-    """Every command of the app that is not a loss (sorted, as `losscalc --help` lists them),
-    then the representative loss."""
-    import typer
+    """Every command of the app that is not a loss (as `losscalc list` finds them: from the
+    app itself), then the representative loss."""
+    from losscalc.listing import entries
 
-    from losscalc.cli import app
-    from losscalc.registry import all_losses
-
-    group = typer.main.get_command(app)
-    with group.make_context("losscalc", ["--help"], resilient_parsing=True) as ctx:
-        names = [n for n in group.list_commands(ctx) if n not in all_losses()]
-    return names + [REPRESENTATIVE_LOSS]
+    return [row["name"] for row in entries(("command",))] + [REPRESENTATIVE_LOSS]
 
 
 def command_reference() -> str:

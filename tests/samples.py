@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+REDUCTIONS = ("mean", "sum", "none")
+
 
 def _away_from(rng, shape, kinks, gap=1e-2):
     """Differences d with |d − k| > gap for every kink k."""
@@ -307,6 +309,50 @@ def hinge_embedding(rng):
     return x, y, {"margin": margin}, ALL
 
 
+# Losses of several tensors: the first item is a dict of them (compute() takes it as it is).
+def gaussian_nll(rng):
+    shape = _shape(rng)
+    pred, target = rng.normal(0, 2, size=shape), rng.normal(0, 2, size=shape)
+    var_shape = shape[:-1] if shape and rng.random() < 0.4 else shape  # one per row
+    var = rng.uniform(0.1, 3, size=var_shape)
+    params = {"full": bool(rng.random() < 0.5)}
+    return {"pred": pred, "target": target, "var": var}, None, params, REDUCTIONS
+
+
+def _pairs(rng, batched=True):
+    n, d = rng.integers(1, 5), rng.integers(2, 5)
+    shape = (n, d) if batched else (d,)
+    return rng.normal(0, 1, size=shape), rng.normal(0, 1, size=shape), shape
+
+
+def cosine_embedding(rng):
+    x1, x2, shape = _pairs(rng, batched=rng.random() < 0.8)
+    target = rng.choice([-1.0, 1.0], size=shape[:-1])
+    margin = float(rng.choice([0.0, 0.2, -0.3]))
+    cos = np.sum(x1 * x2, -1) / np.sqrt(np.sum(x1 * x1, -1) * np.sum(x2 * x2, -1))
+    x2 = np.where(np.expand_dims(np.abs(cos - margin) < 1e-2, -1), -x2, x2)  # off the kink
+    return {"x1": x1, "x2": x2, "target": target}, None, {"margin": margin}, REDUCTIONS
+
+
+def margin_ranking(rng):
+    shape = _shape(rng)
+    x1, target = rng.normal(0, 2, size=shape), rng.choice([-1.0, 1.0], size=shape)
+    margin = float(rng.choice([0.0, 0.5]))
+    gap = _away_from(rng, shape, [0.0])  # −y·(x1 − x2) + margin = gap, away from the kink
+    x2 = x1 + (gap - margin) / target
+    return {"x1": x1, "x2": x2, "target": target}, None, {"margin": margin}, REDUCTIONS
+
+
+def triplet(rng):
+    a, pos, shape = _pairs(rng, batched=rng.random() < 0.8)
+    neg = rng.normal(0, 1, size=shape)
+    params = {"margin": float(rng.choice([0.5, 1.0, 2.0])), "p": float(rng.choice([1, 2, 3])),
+              "swap": bool(rng.random() < 0.5)}
+    if params["p"] == 1:  # |·| has a kink where a component of a − pos + ε is 0
+        a = a + 0.05 * np.sign(a - pos)
+    return {"anchor": a, "positive": pos, "negative": neg}, None, params, REDUCTIONS
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -341,4 +387,17 @@ SAMPLES = {
     "multi-margin": multi_margin,
     "multilabel-margin": multilabel_margin,
     "hinge-embedding": hinge_embedding,
+    "gaussian-nll": gaussian_nll,
+    "cosine-embedding": cosine_embedding,
+    "margin-ranking": margin_ranking,
+    "triplet": triplet,
 }
+
+
+def tensor_args(pred, target) -> list[str]:
+    """The command-line options that give these tensors (a dict: one option per tensor)."""
+    import json
+
+    tensors = pred if isinstance(pred, dict) else {"pred": pred, "target": target}
+    return [arg for name, value in tensors.items() if value is not None
+            for arg in ("--" + name.replace("_", "-"), json.dumps(np.asarray(value).tolist()))]

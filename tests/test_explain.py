@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 from conftest import assert_latex_compiles, needs_pdflatex
-from samples import SAMPLES
+from samples import SAMPLES, tensor_args
 
 from losscalc.core import compute
 from losscalc.registry import resolve
@@ -110,9 +110,8 @@ def test_large_input_is_elided_to_three_samples():
 @pytest.mark.parametrize("loss", sorted(SAMPLES))
 def test_json_steps_parse_and_end_with_the_gradient(cli, loss):
     pred, target, params, _ = SAMPLES[loss](np.random.default_rng(3))
-    args = [loss, "-p", json.dumps(np.asarray(pred).tolist()), "--json", "--explain", "-q"]
-    if target is not None:  # None: the loss's default target (info-nce's diagonal)
-        args += ["-t", json.dumps(np.asarray(target).tolist())]
+    # A None target: the loss's default target (info-nce's diagonal)
+    args = [loss, *tensor_args(pred, target), "--json", "--explain", "-q"]
     for key, value in params.items():
         option = "--" + key.replace("_", "-")
         if isinstance(value, bool):  # a pair of flags: --name / --no-name
@@ -123,10 +122,11 @@ def test_json_steps_parse_and_end_with_the_gradient(cli, loss):
     assert code == 0, err
     obj = json.loads(out)
     assert all(set(step) == {"text", "value"} for step in obj["steps"])
-    assert obj["steps"][-1]["value"] == obj["grad"]["pred"]
+    grads = list(obj["grad"].values())  # the last steps: one gradient per tensor
+    assert [step["value"] for step in obj["steps"][-len(grads):]] == grads
     if obj["reduction"] != "none":
-        assert obj["steps"][-2]["text"].startswith("loss = ")
-        assert obj["steps"][-2]["value"] == obj["value"]
+        assert obj["steps"][-len(grads) - 1]["text"].startswith("loss = ")
+        assert obj["steps"][-len(grads) - 1]["value"] == obj["value"]
 
 
 # --- Markdown and LaTeX ------------------------------------------------------------------

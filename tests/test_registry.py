@@ -11,7 +11,8 @@ from samples import SAMPLES
 
 from losscalc.registry import all_losses, normalize, resolve
 
-GOLDEN_LOSSES = {c["loss"] for name in ("golden.json", "golden_zoo.json", "golden_torch2.json")
+GOLDEN_LOSSES = {c["loss"] for name in ("golden.json", "golden_zoo.json", "golden_torch2.json",
+                                        "golden_multi.json")
                  for c in load(name)["cases"]}
 
 # SPEC §1's table: canonical name → aliases.

@@ -14,9 +14,9 @@ from .. import check as K
 from .common import command
 
 OPTIONS = {
-    "file": (str, ..., typer.Argument(metavar="FILE", show_default=False,
+    "file": (str, ..., typer.Argument(metavar="FILE|-", show_default=False,
                                       help="A CSV or JSON Lines file of problems with "
-                                           "expected answers.")),
+                                           "expected answers; - reads standard input.")),
     "tol": (Optional[float], None, typer.Option(
         "--tol", min=0.0, metavar="T",
         help=f"Tolerance, absolute or relative, for problems without their own "

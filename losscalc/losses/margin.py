@@ -72,7 +72,7 @@ def poisson_nll(t, x, y, *, log_input=True, full=False, eps=1e-8):
     return Losses(t.let("ℓ", nll + s))
 
 
-def _note_labels(t, y, name, consequence) -> bool:
+def note_labels(t, y, name, consequence) -> bool:
     """PyTorch does not check ±1 labels: a note names the first other one (True if any)."""
     odd = (y.value != 1) & (y.value != -1)
     if not odd.any():
@@ -106,7 +106,7 @@ def soft_margin(t, x, y):
     (a note says so). ∂ℓ/∂xᵢ = −yᵢ·e/(1 + e) with e = exp(−xᵢ·yᵢ).
     """
     broadcasts_to(y.value, x.shape, "soft-margin", "--target", "the prediction's shape")
-    _note_labels(t, y, "soft-margin", "used as given, as PyTorch does")
+    note_labels(t, y, "soft-margin", "used as given, as PyTorch does")
     with np.errstate(over="ignore"):
         overflow = int(np.sum(np.isinf(np.exp(-x.value * y.value))))
     if overflow:
@@ -275,7 +275,7 @@ def hinge_embedding(t, x, y, *, margin=1.0):
     broadcast_pair(t, x, y, "hinge-embedding")
     m = t.const(margin, "margin")
     labels = y.value
-    if not _note_labels(t, y, "hinge-embedding", "such a label gets both terms, "
+    if not note_labels(t, y, "hinge-embedding", "such a label gets both terms, "
                         "x + max(0, margin − x), as PyTorch computes"):
         return Losses(t.let("ℓ", T.where(labels == 1, x, T.clamp_min(m - x, 0), "y = 1")))
     a = t.let("a", T.where(labels != 1, T.clamp_min(m - x, 0), 0.0, "y ≠ 1"))

@@ -1,15 +1,21 @@
-"""Regression losses: L1, MSE, smooth L1 and Huber, with PyTorch's semantics.
+"""Regression losses: L1, MSE, smooth L1, Huber and Gaussian NLL, with PyTorch's semantics.
 
 Each takes a prediction x and a target y of one shape (PyTorch broadcasts other shapes, with a
-warning; so do we, with a note) and returns one loss per element.
+warning; so do we, with a note) and returns one loss per element; Gaussian NLL also takes the
+predicted variance.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from .. import diagnose
 from .. import tape as T
-from ..checks import broadcast_pair
-from ..registry import Losses, Param, at_least, greater_than, loss
+from ..checks import broadcast_pair, fmt_shape, non_negative
+from ..errors import InvalidData
+from ..registry import Losses, Param, Tensor, at_least, greater_than, loss
 
 
 def _difference(t, x, y, name):
@@ -114,3 +120,62 @@ def huber(t, x, y, *, delta=1.0):
         lambda d: 0.5 * T.square(d),
         lambda a: k * (a - 0.5 * k),
     )))
+
+
+@loss(
+    "gaussian-nll",
+    gradient="∂ℓ/∂x = (x − y) / v; ∂ℓ/∂var = ½·(1/v − (x − y)²/v²), v = max(var, ε)",
+    aliases=("gaussiannllloss", "gaussian-nll-loss"),
+    family="regression",
+    formula="ℓ = ½·(ln v + (x − y)² / v), v = max(var, ε) [+ ½·ln 2π with --full]",
+    reference="torch.nn.GaussianNLLLoss (full=False, eps=1e-6)",
+    example="losscalc gaussian-nll -p 1,2,3 -t 1.5,2,2 --var 0.5,1,2",
+    inputs=(
+        Tensor("pred", "predicted means μ", grad=True),
+        Tensor("target", "observed values, the prediction's shape (or broadcast)"),
+        Tensor("var", "predicted variances σ² >= 0: the prediction's shape, or one per row "
+                      "(its shape without the last axis, or 1 there) for one variance per row",
+               grad=True),
+    ),
+    params=(
+        Param("full", "bool", False, "add the constant ½·ln(2π) to every element"),
+        Param("eps", "float", 1e-6, "variances are clamped to at least ε", greater_than(0)),
+    ),
+)
+def gaussian_nll(t, x, y, var, *, full=False, eps=1e-6):
+    """Negative log-likelihood of targets y under Gaussians with means x and variances var.
+
+    ℓᵢ = ½·(ln vᵢ + (xᵢ − yᵢ)²/vᵢ) with v = max(var, ε), ε = 1e-6; --full adds ½·ln(2π).
+    As PyTorch, the clamp is made without gradient tracking: where var < ε the gradient with
+    respect to var is still ½·(1/v − d²/v²), not 0. var has the prediction's shape, or its
+    shape without the last axis (one variance per row), or the prediction's shape with a 1 in
+    one axis; negative variances are refused (PyTorch raises).
+    """
+    non_negative(var.value, "gaussian-nll", "--var", "variances")
+    broadcast_pair(t, x, y, "gaussian-nll")
+    var = _variance_shape(x, var)
+    v = t.let("v", T.fused(T.clamp_min(var, eps), [var], lambda g: (g,)))
+    if (var.value < eps).any():
+        t.remark(f"variances below ε = {eps:g} are raised to ε; as in PyTorch the clamp has no "
+                 "gradient of its own, so ∂ℓ/∂var is taken at v = ε")
+    d = t.let("d", x - y)
+    terms = 0.5 * (T.log(v) + T.square(d) / v)
+    if full:
+        terms = terms + t.const(0.5 * math.log(2 * math.pi), "½ln2π")
+    return Losses(t.let("ℓ", terms))
+
+
+def _variance_shape(x, var):
+    """PyTorch's shapes for var: x's, x's without the last axis (unsqueezed), or x's with one
+    axis of size 1 where x has another size."""
+    if var.shape == x.shape:
+        return var
+    if var.shape == x.shape[:-1]:
+        return T.reshape(var, var.shape + (1,))
+    if var.ndim == x.ndim and sum(v for n, v in zip(x.shape, var.shape) if n != v) == 1:
+        return var
+    raise InvalidData(
+        f"gaussian-nll: --var has shape {fmt_shape(var.shape)}, which does not fit the "
+        f"prediction's {fmt_shape(x.shape)}",
+        f"give one variance per element {fmt_shape(x.shape)}, or one per row "
+        f"{fmt_shape(x.shape[:-1])}")

@@ -88,7 +88,13 @@ def _gradient_table(result, name, digits, show_all) -> Table:
 
 
 def _console(file, no_color) -> Console:
-    return Console(file=file, no_color=no_color, highlight=False, soft_wrap=False)
+    """A console for stdout (or ``file``). With --no-color or NO_COLOR it writes no escape
+    code at all: rich's no_color alone drops the colours but keeps bold, dim and italic."""
+    import os
+
+    no_color = no_color or bool(os.environ.get("NO_COLOR"))
+    return Console(file=file, no_color=no_color, color_system=None if no_color else "auto",
+                   highlight=False, soft_wrap=False)
 
 
 def _head(console, name: str, detail: str, value: str | None) -> None:
