@@ -167,6 +167,7 @@ SUBCOMMANDS: dict[str, str] = {
     "batch": "losscalc.commands.batch",
     "compare": "losscalc.commands.compare",
     "check": "losscalc.commands.check",
+    "plot": "losscalc.commands.plot",
     "completions": "losscalc.commands.completions",
 }
 
