@@ -83,11 +83,16 @@ def test_an_empty_no_color_is_not_set(cli, forced_terminal):
     ({"NO_COLOR": "1"}, (), False),
     ({}, ("--no-color",), False),
 ], ids=["terminal", "NO_COLOR", "--no-color"])
-@pytest.mark.parametrize("args", [("mse", "-p", "1,2,3", "-t", "1,2,5"), ("list",)],
-                         ids=["mse", "list"])
+@pytest.mark.parametrize("args", [("mse", "-p", "1,2,3", "-t", "1,2,5"), ("list",),
+                                  ("plot", "sigmoid", "--range", "-3:3")],
+                         ids=["mse", "list", "plot"])
 def test_on_a_real_terminal(env, flags, coloured, args):
-    """On a pseudo-terminal the default output is the table: coloured unless told not to."""
+    """On a pseudo-terminal the default output is the table (or plot): coloured unless told
+    not to."""
     import pty
+
+    if args[0] == "plot":
+        pytest.importorskip("plotext")
 
     primary, secondary = pty.openpty()
     environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
@@ -107,7 +112,7 @@ def test_on_a_real_terminal(env, flags, coloured, args):
     err = proc.stderr.read()
     assert proc.wait(timeout=60) == 0, err
     os.close(primary)
-    assert b"\xe2\x94\x80" in out, "a rich table (its ─ rule) on a terminal"
+    assert b"\xe2\x94\x80" in out, "a table or plot (its ─ rule) on a terminal"
     assert (b"\x1b" in out) is coloured
     assert b"\x1b" not in err
 
@@ -131,6 +136,7 @@ def test_on_a_real_terminal(env, flags, coloured, args):
     ("compare", "l1,nosuch", "--pred", "1", "--target", "1"),
     ("list", "--kind", "nosuch"),
     ("completions", "tcsh"),
+    ("plot", "nosuch", "--range", "-1:1"),
 ], ids=_id)
 def test_errors_go_to_stderr_only(cli, forced_terminal, args):
     code, out, err = cli(*args)
