@@ -46,7 +46,8 @@ class Plot(NamedTuple):
     kind: str  # "loss" or "activation"
     x: np.ndarray
     curves: list[Curve]
-    xlabel: str  # what x is: "prediction x", "z[1] (others as --pred gives them)", "x"
+    xlabel: str  # what x is: "prediction x", "pred[1]" (one entry of --pred), "x"
+    symbol: str  # x's symbol in the derivative: "x", "pred[1]"
     setting: str  # the fixed part, for the title: "target 0", "" for an activation
 
 
@@ -254,6 +255,11 @@ def _vector_curve(spec: LossSpec, x: np.ndarray, sample: np.ndarray, target: np.
     try:
         loss, grad, _ = _sum_of(spec, pred, np.repeat(target[None], n, axis=0), params)
     except InvalidData as err:
+        try:  # the sample as given, as `losscalc LOSS --pred … --target …` takes it
+            _sum_of(spec, sample, target, params)
+        except InvalidData as own:
+            raise InvalidData(f"{spec.name} does not fit --pred and --target: "
+                              f"{own.message.removeprefix(spec.name + ': ')}", own.hint) from None
         raise _over_range(spec, err, x) from None
     if loss.shape == pred.shape:
         raise UsageError(f"{spec.name} gives one loss per element, not per sample: leave out "
@@ -319,7 +325,7 @@ def loss_curves(names, x, target=0.0, params: dict[str, str] | None = None,
             row = (_with(sample, vary, x[x.size // 2])[None], own[None])
         _check_alone(spec, value, *row, p)
         curves.append(Curve(spec.name, _label(spec.name, p), value, derivative))
-    return Plot("loss", x, curves, xlabel, setting)
+    return Plot("loss", x, curves, xlabel, "x" if sample is None else xlabel, setting)
 
 
 def _loss(name: str) -> LossSpec:
@@ -377,7 +383,7 @@ def activation_curves(names, x, params: dict[str, str] | None = None) -> Plot:
         result = A.compute_act(spec, x, p)
         curves.append(Curve(spec.name, _label(spec.name, p), result.value,
                             result.derivative))
-    return Plot("activation", x, curves, "x", "")
+    return Plot("activation", x, curves, "x", "x", "")
 
 
 def title(plot: Plot) -> str:

@@ -15,6 +15,7 @@ import pytest
 
 from losscalc.errors import InvalidData, UsageError
 from losscalc.plot import activation_curves, grid, loss_curves, parse_range
+from losscalc.registry import all_losses
 
 HINT = "hint: pip install 'losscalc[plot]'\n"
 
@@ -170,7 +171,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(cli, monkeypatch):
 def test_a_loss_of_a_vector_in_the_terminal(cli):
     code, out, _ = cli("plot", "ce,nll", "--pred", "0,0,0", "--target", "1", "--range", "-5:5")
     assert code == 0
-    assert "ce′" in out and "nll′" in out and "pred[1]" in out
+    assert "ce′" in out and "nll′" in out and "∂ℓ/∂pred[1]" in out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,6 +208,13 @@ def test_svg_is_valid_and_has_the_size_asked_for(cli, tmp_path):
     # CSS pixels: 96 an inch, 72 pt an inch, so 500 px = 375 pt.
     assert (root.get("width"), root.get("height")) == ("375pt", "225pt")
     assert root.get("viewBox") == "0 0 375 225"
+
+
+def test_the_same_plot_makes_the_same_file(cli, tmp_path):
+    for name in ("a.svg", "b.svg", "a.png", "b.png"):
+        assert cli("plot", "huber,l1", "--out", tmp_path / name)[0] == 0
+    for ext in ("svg", "png"):
+        assert (tmp_path / f"a.{ext}").read_bytes() == (tmp_path / f"b.{ext}").read_bytes()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,6 +271,24 @@ def test_parameter_errors(cli):
     assert code == 2 and "delta" in err  # the core's check
     code, _, err = cli("plot", "huber", "--param", "delta")
     assert code == 2 and "NAME=VALUE" in err
+
+
+@pytest.mark.parametrize("name", list(all_losses()))
+def test_every_loss_draws_or_says_why_in_one_line(cli, name):
+    for extra in ([], ["--pred", "0.2,0.3,0.5"]):
+        code, out, err = cli("plot", name, "--range", "0.1:0.9", "--width", "40", "--height",
+                             "12", *extra)
+        if code == 0:
+            assert f"{name}′" in out and err == ""
+        else:
+            assert code in (2, 3) and out == "", err
+            assert err.startswith(f"losscalc: error: {name} ") and len(err.splitlines()) <= 2
+
+
+def test_a_sample_that_does_not_fit_is_named_as_given(cli):
+    code, _, err = cli("plot", "ce", "--pred", "0,0,0", "--target", "7")
+    assert code == 3
+    assert err.startswith("losscalc: error: ce does not fit --pred and --target: class index 7")
 
 
 def test_the_activation_of_a_vector_is_refused():

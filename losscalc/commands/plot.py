@@ -180,8 +180,9 @@ def _prime(label: str) -> str:
 
 
 def _axis_labels(plot: P.Plot) -> tuple[str, str]:
-    return (("loss ℓ(x)", "derivative ∂ℓ/∂x") if plot.kind == "loss" else
-            ("f(x)", "derivative f′(x)"))
+    x = plot.symbol
+    return ((f"loss ℓ({x})", f"derivative ∂ℓ/∂{x}") if plot.kind == "loss" else
+            (f"f({x})", f"derivative f′({x})"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -223,7 +224,7 @@ def terminal_plot(plot: P.Plot, size: tuple[int, int], color: bool) -> str:
 def write_image(plot: P.Plot, path: str, fmt: str, size: tuple[int, int]) -> None:
     """Two panels, the curves and their (dashed) derivatives, exactly ``size`` pixels: a PNG
     at 100 dpi, an SVG whose width and height in pt are the pixels · 0.75 (96 px an inch)."""
-    _need("matplotlib", "--out")
+    mpl = _need("matplotlib", "--out")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -246,6 +247,9 @@ def write_image(plot: P.Plot, path: str, fmt: str, size: tuple[int, int]) -> Non
     top.set_title(P.title(plot))
     bottom.set_xlabel(plot.xlabel)
     try:
-        fig.savefig(path, format=fmt, dpi=dpi)
+        # no date and fixed ids in an SVG: the same plot makes the same file
+        with mpl.rc_context({"svg.hashsalt": "losscalc"}):
+            fig.savefig(path, format=fmt, dpi=dpi,
+                        metadata={"Date": None} if fmt == "svg" else None)
     except OSError as err:
         raise InputOutputError(f"--out: cannot write {path}: {err.strerror or err}") from None
