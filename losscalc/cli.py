@@ -301,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         command = typer.main.get_command(app)
         rv = command.main(args=argv or ["--help"], prog_name="losscalc", standalone_mode=False)
+        if rv == 130:  # Typer turns Ctrl-C into a silent Exit(130): say it, as below
+            raise KeyboardInterrupt
         return rv if isinstance(rv, int) else 0
     except CheckFailed as err:
         sys.stderr.write(f"losscalc: {err.message}\n")

@@ -11,11 +11,13 @@ pyarrow's CSV parser (about twice as fast) parses the chunks instead of NumPy's.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fnmatch
 import io
 import os
 import re
+import signal
 import sys
 
 import numpy as np
@@ -92,9 +94,7 @@ class Table:
         return None
 
     def split(self, line: str) -> list[str]:
-        if self.delimiter is None:
-            return line.split()
-        return next(csv.reader([line], delimiter=self.delimiter, skipinitialspace=True))
+        return split_fields(line, self.delimiter, f"{self.name} line {self.line}")
 
     # -- columns --------------------------------------------------------------------------
 
@@ -259,15 +259,26 @@ def _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source)
         text = raw.decode("utf-8", errors="replace").strip()
         if not text or text.startswith("#"):
             continue
-        fields = text.split() if delimiter is None else next(
-            csv.reader([text], delimiter=delimiter, skipinitialspace=True))
         try:
+            fields = split_fields(text, delimiter, f"{source} line {number}")
             rows.append(_row(fields, columns, names, f"{source} line {number}"))
         except InvalidData:
             if not skip_bad:
                 raise
             skipped += 1
     return np.array(rows, dtype=np.float64).reshape(len(rows), columns), skipped
+
+
+def split_fields(text: str, delimiter: str | None, where: str) -> list[str]:
+    """The fields of one line. The csv module refuses a lone carriage return inside a line
+    (lines are cut at \\n only) and a field over 128 KiB: that is bad data (exit 3), not a bug."""
+    if delimiter is None:
+        return text.split()
+    try:
+        return next(csv.reader([text], delimiter=delimiter, skipinitialspace=True))
+    except csv.Error as err:
+        reason = "a lone carriage return inside the line" if "\r" in text else str(err)
+        raise InvalidData(f"{where}: cannot split the line into fields ({reason})") from None
 
 
 def _row(fields, columns, names, where) -> list[float]:
@@ -326,15 +337,49 @@ def _in_workers(jobs):
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with concurrent.futures.ProcessPoolExecutor(2, mp_context=context) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(2, mp_context=context,
+                                                  initializer=_leave_interrupts_to_parent)
+    try:
         pending = []
         for nbytes, function, *arguments in jobs:
-            pending.append((pool.submit(function, *arguments), nbytes))
+            with _interrupts_blocked():  # the workers start here: see below
+                pending.append((pool.submit(function, *arguments), nbytes))
             if len(pending) >= 4:
                 future, done = pending.pop(0)
                 yield future.result(), done
         for future, done in pending:
             yield future.result(), done
+    finally:
+        # On Ctrl-C (or a reader that stopped): drop the chunks not started, wait for the two
+        # running ones (a fraction of a second), so no worker is left behind.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# Ctrl-C: a terminal sends SIGINT to the whole process group, the workers too. A worker that
+# took it would print its own KeyboardInterrupt traceback (and could leave the pool broken,
+# which the parent then waited on: a hang). So the workers ignore SIGINT, and the parent alone
+# turns it into one line, "losscalc: error: interrupted", and exit code 130. SIGINT is blocked
+# while the parent forks them, so none arrives before a worker has set itself to ignore it.
+
+_CAN_MASK = hasattr(signal, "pthread_sigmask")
+
+
+def _leave_interrupts_to_parent() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if _CAN_MASK:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextlib.contextmanager
+def _interrupts_blocked():
+    if not _CAN_MASK:
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a pending Ctrl-C is delivered now
 
 
 def parse_range(path: str, start: int, stop: int, data_offset: int, data_line: int,

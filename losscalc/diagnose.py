@@ -50,8 +50,12 @@ def not_log_probabilities(x: np.ndarray, axis: int, option: str, fix: str) -> st
 
 
 def target_rows(y: np.ndarray, axis: int, log_target: bool = False) -> str | None:
-    """Probability targets whose rows do not sum to 1 (PyTorch uses them as given)."""
-    if y.ndim == 0 or y.shape[axis] < 2:
+    """Probability targets whose rows do not sum to 1 (PyTorch uses them as given).
+
+    ``axis`` is the prediction's class axis; a target of fewer dimensions, broadcast to the
+    prediction (kl: --log-probs '0;' against --target 0,0), may not have it: no note then.
+    """
+    if y.ndim == 0 or axis >= y.ndim or y.shape[axis] < 2:
         return None
     with np.errstate(over="ignore"):
         rows = _rows(np.exp(y) if log_target else y, axis)

@@ -1,10 +1,13 @@
 """Fuzzing the command line: whatever the text given as tensors and options, the tool answers
 with an exit code of SPEC §4, at most two lines on stderr, no traceback, and nothing on stdout
-when it fails. LOSSCALC_FUZZ=long runs many more cases."""
+when it fails; and no hang: each case is bounded in time. LOSSCALC_FUZZ=long runs ≥ 100,000
+cases (the count is printed at the end of the module)."""
 
 from __future__ import annotations
 
 import os
+import signal
+from contextlib import contextmanager
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,8 +16,11 @@ from hypothesis import strategies as st
 from losscalc.registry import all_losses
 
 LONG = os.environ.get("LOSSCALC_FUZZ") == "long"
-FUZZ = settings(max_examples=5000 if LONG else 150, deadline=None,
+# Per @given test; the long profile's three tests sum to ≥ 100,000 cases (issue 8).
+FUZZ = settings(max_examples=34_000 if LONG else 700, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+CASE_SECONDS = 20  # a case running longer counts as a hang (generous: 2 cores are shared)
+CASES = {"count": 0}
 
 NUMBER_TEXT = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
@@ -33,10 +39,51 @@ OPTION_VALUE = st.one_of(NUMBER_TEXT, st.text(max_size=10))
 LOSSES = sorted(all_losses())
 
 
+class Hang(BaseException):
+    """Raised by the alarm: a BaseException, so that main()'s `except Exception` (which turns
+    a bug into an "internal error" line) cannot swallow it."""
+
+
+@contextmanager
+def bounded(seconds: float = CASE_SECONDS):
+    """Fail the case with Hang if it runs longer than ``seconds``."""
+    def alarm(signum, frame):
+        raise Hang(f"a case ran longer than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_count(request):
+    """Print how many cases ran (the long profile's count goes into the closing note)."""
+    yield
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\nfuzz: {CASES['count']} cases checked "
+                                f"({'long' if LONG else 'default'} profile)")
+
+
+def run(cli, *args, stdin=""):
+    """One bounded case; standard input is empty unless given (as with `< /dev/null`: pytest's
+    own stdin refuses to be read)."""
+    with bounded():
+        return cli(*args, stdin=stdin)
+
+
 def check(result):
+    CASES["count"] += 1
     code, out, err = result
     assert code in (0, 1, 2, 3, 4), (code, err)
     assert "Traceback" not in err, err
+    assert "internal error" not in err, err  # a bug caught at the edge is still a bug
     lines = err.splitlines()
     if code in (2, 3, 4):
         assert out == "", out
@@ -47,7 +94,7 @@ def check(result):
 @FUZZ
 @given(loss=st.sampled_from(LOSSES), pred=TENSOR, target=TENSOR)
 def test_any_tensor_text(cli, loss, pred, target):
-    check(cli(loss, "-p", pred, "-t", target, "-q"))
+    check(run(cli, loss, "-p", pred, "-t", target, "-q"))
 
 
 @FUZZ
@@ -56,13 +103,13 @@ def test_any_tensor_text(cli, loss, pred, target):
      "--ignore-index", "--label-smoothing", "--beta", "--delta", "--pos-weight", "--pred-col",
      "--delimiter"]), value=OPTION_VALUE)
 def test_any_option_value(cli, loss, option, value):
-    check(cli(loss, "-p", "0.2,0.7", "-t", "1,0", option, value, "-q"))
+    check(run(cli, loss, "-p", "0.2,0.7", "-t", "1,0", option, value, "-q"))
 
 
 @FUZZ
 @given(text=st.text(max_size=200), loss=st.sampled_from(["mse", "ce", "bce"]))
 def test_any_csv_on_stdin(cli, text, loss):
-    check(cli(loss, "--csv", "-", "-q", stdin=text))
+    check(run(cli, loss, "--csv", "-", "-q", stdin=text))
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00\x01\x02", b"\x93NUMPY\x01\x00garbage",
@@ -71,5 +118,5 @@ def test_any_csv_on_stdin(cli, text, loss):
 def test_odd_files(cli, tmp_path, content, suffix):
     path = tmp_path / f"f{suffix}"
     path.write_bytes(content)
-    check(cli("mse", "-p", f"@{path}", "-t", "1", "-q"))
-    check(cli("mse", "--csv", str(path), "-q"))
+    check(run(cli, "mse", "-p", f"@{path}", "-t", "1", "-q"))
+    check(run(cli, "mse", "--csv", str(path), "-q"))
