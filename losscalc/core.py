@@ -39,6 +39,8 @@ class Result(NamedTuple):
     symbols: dict
     divisor: float  # what the mean divides by: the element count, or CE's Σ w_y
     inputs: dict[str, np.ndarray]  # the tensors as computed with (in --dtype), by name
+    batched: dict[str, bool]  # which tensors run over the samples along their first axis
+    tables: list  # tables the explanation shows per sample (CTC's α), tape.Table
 
 
 def spec_for(name: str | LossSpec) -> LossSpec:
@@ -82,6 +84,11 @@ def _reduce(t: T.Tape, spec: LossSpec, out, pred: T.Node, reduction: str) -> T.N
     elem = out.elementwise
     if reduction == "none":
         return elem
+    if reduction == "mean" and out.mean_terms is not None:
+        terms = out.mean_terms
+        summed = t.let(f"Σ({terms.name})", T.total(terms), "reduce")
+        t.remark(f"the mean divides {out.divides_by}, as PyTorch")
+        return t.let("loss", summed / t.const(terms.value.size, "N"), "reduce")
     summed = t.let("Σℓ", T.total(elem), "reduce")
     if reduction == "sum":
         return t.let("loss", summed, "reduce")
@@ -174,6 +181,8 @@ def compute(loss, pred, target=None, params: dict | None = None, reduction: str 
         divisor=float(out.elementwise.value.size if out.denominator is None
                       else out.denominator.value),
         inputs={name: leaf.value for name, leaf in present.items()},
+        batched={name: bool(leaf.attrs.get("batched")) for name, leaf in present.items()},
+        tables=t.tables,
     )
 
 
@@ -200,10 +209,14 @@ def check_gradient(loss, pred, target=None, params=None, reduction="mean", dtype
     a gradient that equals the left or the right difference quotient there is right.
     """
     spec = spec_for(loss)
-    result = compute(spec, pred, target, params, reduction, dtype)
     inputs = _inputs(spec, pred, target)
+    through = spec.check_through or (lambda x: x)
+    if spec.check_through:  # checked where the map is the identity (normalised log-probs)
+        inputs["pred"] = through(np.asarray(inputs["pred"], dtype=float))
+    result = compute(spec, inputs, None, params, reduction, dtype)
 
     def f(name, x):
+        x = through(x) if name == "pred" else x
         return float(np.sum(compute(spec, {**inputs, name: x}, None, params, reduction,
                                     "float64").value))
 

@@ -108,6 +108,9 @@ class LossSpec(NamedTuple):
     # the function takes them. Empty: a prediction and a target, described by pred_alias,
     # pred_help, target_help and default_target.
     inputs: tuple[Tensor, ...] = ()
+    # When PyTorch's gradient is that of another variable: the map from it to the input, for
+    # --check-grad's differences (CTC: log_softmax, as its gradient is the logits').
+    check_through: Callable[[Any], Any] | None = None
 
     @property
     def summary(self) -> str:
@@ -163,6 +166,9 @@ class Losses(NamedTuple):
     denominator: Any = None
     class_axis: int | None = None
     divides_by: str = ""  # what ``denominator`` is, in words, for the explanation
+    # The terms the mean averages when they are not the per-element losses (CTC divides
+    # each by its target length first); ``divides_by`` says so.
+    mean_terms: Any = None
 
 
 LOSSES: dict[str, LossSpec] = {}
@@ -194,7 +200,7 @@ def loss(name: str, **entry) -> Callable[[Callable], Callable]:
 def _load() -> None:
     # In this order `list` and the README show them: PyTorch's first, then the zoo.
     from .losses import (  # noqa: F401, I001  (registers)
-        regression, classification, divergence, margin, embedding, keras, coursework)
+        regression, classification, divergence, margin, embedding, ctc, keras, coursework)
 
 
 def all_losses() -> dict[str, LossSpec]:

@@ -20,7 +20,7 @@ Only NumPy is imported here.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple, Sequence
+from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -656,6 +656,17 @@ class Step(NamedTuple):
         return self.node.value
 
 
+class Table(NamedTuple):
+    """A table the explanation shows for one sample (CTC's α lattice): ``rows`` (2-D, a row per
+    line) or None when too large to show; ``text`` says what it holds."""
+
+    name: str
+    sample: int
+    rows: Any
+    text: str
+    after: str = ""  # a line after the rows (what the table adds up to)
+
+
 class Tape:
     """Records the named steps of one computation, in the order they happened."""
 
@@ -664,6 +675,7 @@ class Tape:
         self.steps: list[Step] = []
         self.notes: list[str] = []
         self.remarks: list[str] = []
+        self.tables: list[Table] = []
 
     def input(self, value, name: str, requires_grad: bool = False, batched: bool = True) -> Node:
         """A tensor of the computation. ``batched``: its first axis runs over the samples
@@ -697,6 +709,10 @@ class Tape:
         """A fact worth knowing while reading the steps (explanation only)."""
         if text not in self.remarks:
             self.remarks.append(text)
+
+    def table(self, name: str, sample: int, rows, text: str, after: str = "") -> None:
+        """A table of sample ``sample`` for the explanation (rows None: too large to show)."""
+        self.tables.append(Table(name, sample, rows, text, after))
 
 
 _RENDER["same"] = lambda node, args: args[0]

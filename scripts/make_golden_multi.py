@@ -141,6 +141,49 @@ CASES = [
     case("triplet", "broadcast-positive", anchor=randn(4, 3), positive=randn(1, 3),
          negative=randn(4, 3)),
     case("triplet", "err-dims", anchor=randn(4, 3), positive=randn(3), negative=randn(4, 3)),
+    # --- ctc ---------------------------------------------------------------------------------
+    case("ctc", "unbatched", pred=log_probs(5, 4), target=[1, 2, 3]),
+    case("ctc", "unbatched-lengths", pred=log_probs(6, 4), target=[[1, 2, 3, 1]],
+         input_lengths=5, target_lengths=2),
+    case("ctc", "err-unbatched-target-length", pred=log_probs(6, 4), target=[1, 2, 3, 1],
+         target_lengths=2),
+    case("ctc", "repeats", pred=log_probs(6, 3), target=[1, 1, 2]),
+    case("ctc", "padded", pred=log_probs(6, 3, 5), target=[[1, 2, 3, 4], [2, 2, 0, 0],
+                                                           [4, 3, 1, 0]],
+         input_lengths=[6, 5, 4], target_lengths=[4, 2, 3]),
+    case("ctc", "padded-default-lengths", pred=log_probs(7, 2, 4), target=[[1, 2, 3], [3, 3, 1]]),
+    case("ctc", "concatenated", pred=log_probs(6, 3, 5), target=[1, 2, 3, 4, 2, 2, 4, 3, 1],
+         input_lengths=[6, 5, 4], target_lengths=[4, 2, 3]),
+    case("ctc", "empty-target", pred=log_probs(4, 2, 3), target=[[1, 2], [0, 0]],
+         target_lengths=[2, 0]),
+    case("ctc", "no-steps", pred=log_probs(4, 2, 3), target=[[1, 2], [0, 0]],
+         input_lengths=[0, 4], target_lengths=[0, 2]),
+    case("ctc", "impossible", pred=log_probs(3, 2, 4), target=[[1, 1, 2], [1, 2, 3]]),
+    case("ctc", "impossible-zero-infinity", {"zero_infinity": True}, pred=log_probs(3, 2, 4),
+         target=[[1, 1, 2], [1, 2, 3]]),
+    case("ctc", "no-steps-impossible-zero-infinity", {"zero_infinity": True},
+         pred=log_probs(3, 2, 4), target=[[1, 2], [2, 1]], input_lengths=[0, 3]),
+    case("ctc", "blank-2", {"blank": 2}, pred=log_probs(5, 2, 4), target=[[0, 1], [3, 3]]),
+    case("ctc", "blank-in-target", pred=log_probs(5, 4), target=[1, 0, 2]),
+    case("ctc", "long", pred=log_probs(60, 2, 6), target=[[1, 2, 3, 4, 5, 1, 2, 3, 4, 5],
+                                                          [5, 5, 5, 1, 1, 1, 2, 2, 0, 0]],
+         target_lengths=[10, 8]),
+    case("ctc", "near-impossible", pred=[[0.0, -1e4, -1e4], [-1e4, 0.0, -1e4], [0.0, -1e4, -1e4],
+                                         [-1e4, -1e4, 0.0]], target=[1, 2]),
+    case("ctc", "unnormalised", pred=randn(5, 4, scale=2.0), target=[1, 3]),
+    case("ctc", "err-input-length-above-T", pred=log_probs(4, 2, 3), target=[[1, 2], [2, 1]],
+         input_lengths=[5, 4]),
+    case("ctc", "err-negative-input-length", pred=log_probs(4, 2, 3), target=[[1, 2], [2, 1]],
+         input_lengths=[-1, 4]),
+    case("ctc", "err-target-length-above-S", pred=log_probs(4, 2, 3), target=[[1, 2], [2, 1]],
+         target_lengths=[3, 1]),
+    case("ctc", "err-concatenated-sum", pred=log_probs(4, 2, 3), target=[1, 2, 2],
+         target_lengths=[2, 2]),
+    case("ctc", "err-blank-out-of-range", {"blank": 3}, pred=log_probs(4, 2, 3),
+         target=[[1, 2], [2, 1]]),
+    case("ctc", "err-lengths-shape", pred=log_probs(4, 2, 3), target=[[1, 2], [2, 1]],
+         input_lengths=[4, 4, 4]),
+    case("ctc", "err-rows", pred=log_probs(4, 2, 3), target=[[1, 2], [2, 1], [1, 1]]),
 ]
 
 
@@ -153,6 +196,11 @@ def run(c, reduction, dtype):
     tensors = {k: torch.tensor(v, dtype=torch.int64 if k in integers else dt,
                                requires_grad=k in with_grad)
                for k, v in c["inputs"].items()}
+    if c["loss"] == "ctc":  # torch needs the lengths: ours default to T and S
+        lp, target = tensors["pred"], tensors["target"]
+        batch = () if lp.ndim == 2 else (lp.shape[1],)
+        tensors.setdefault("input_lengths", torch.full(batch, lp.shape[0]))
+        tensors.setdefault("target_lengths", torch.full(batch, target.shape[-1]))
     args = [tensors[k] for k in order if k in tensors]
     try:
         value = cls(reduction=reduction, **c["params"])(*args)

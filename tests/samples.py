@@ -353,6 +353,27 @@ def triplet(rng):
     return {"anchor": a, "positive": pos, "negative": neg}, None, params, REDUCTIONS
 
 
+def ctc(rng):
+    """Normalised log-probs (as log_softmax gives them) and feasible label sequences."""
+    steps, classes = int(rng.integers(3, 8)), int(rng.integers(3, 6))
+    batch = int(rng.integers(1, 4)) if rng.random() < 0.7 else None
+    n = batch or 1
+    z = rng.normal(0, 1.5, size=(steps, n, classes))
+    lp = z - np.log(np.exp(z).sum(-1, keepdims=True))
+    blank = int(rng.integers(classes)) if rng.random() < 0.3 else 0
+    labels = [c for c in range(classes) if c != blank]
+    width = int(rng.integers(1, steps // 2 + 1))  # 2·width steps align any labels
+    target = rng.choice(labels, size=(n, width))
+    lengths = rng.integers(0, width + 1, size=n)
+    params = {"blank": blank, "zero_infinity": bool(rng.random() < 0.3)}
+    if batch is None:
+        tensors = {"pred": lp[:, 0], "target": target[0]}
+    else:
+        tensors = {"pred": lp, "target": target, "target_lengths": lengths,
+                   "input_lengths": rng.integers(2 * width, steps + 1, size=n)}
+    return tensors, None, params, REDUCTIONS
+
+
 SAMPLES = {
     "l1": regression(lambda rng: {}),
     "mse": regression(lambda rng: {}),
@@ -391,6 +412,7 @@ SAMPLES = {
     "cosine-embedding": cosine_embedding,
     "margin-ranking": margin_ranking,
     "triplet": triplet,
+    "ctc": ctc,
 }
 
 

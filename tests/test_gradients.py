@@ -16,16 +16,28 @@ from losscalc.core import check_gradient, compute
 
 
 def central_differences(loss, inputs, name, params, reduction, h=1e-6):
-    """d(Σ value)/d(inputs[name]) by central differences of the value alone."""
+    """d(Σ value)/d(inputs[name]) by central differences of the value alone.
+
+    CTC's PyTorch gradient is that of the logits behind its log-probs: there the differences
+    are taken through log_softmax (written out here), at normalised log-probs, where the two
+    agree on every change that keeps them normalised."""
     x = np.array(inputs[name], dtype=float)
+
+    def through(v):
+        if loss != "ctc" or name != "pred":
+            return v
+        return v - np.log(np.sum(np.exp(v), axis=-1, keepdims=True))
+
     grad = np.zeros_like(x)
     for index in np.ndindex(*x.shape):
         step = h * max(1.0, abs(x[index]))
         up, down = x.copy(), x.copy()
         up[index] += step
         down[index] -= step
-        f_up = np.sum(compute(loss, {**inputs, name: up}, None, params, reduction).value)
-        f_down = np.sum(compute(loss, {**inputs, name: down}, None, params, reduction).value)
+        f_up = np.sum(compute(loss, {**inputs, name: through(up)}, None, params,
+                              reduction).value)
+        f_down = np.sum(compute(loss, {**inputs, name: through(down)}, None, params,
+                                reduction).value)
         grad[index] = (f_up - f_down) / (2 * step)
     return grad
 

@@ -31,13 +31,17 @@ def test_reductions_agree(loss, seed):
     results = {r: compute(loss, pred, target, params, r) for r in reductions}
     total = results["sum"].value
     assert _close(np.sum(results["none"].value), total)
-    if np.isfinite(results["mean"].value):
+    if loss == "ctc":  # PyTorch's mean: each loss over its target length (at least 1), averaged
+        lengths = pred.get("target_lengths", np.shape(pred["target"])[-1])
+        per_label = np.asarray(results["none"].value) / np.maximum(lengths, 1)
+        assert _close(results["mean"].value, np.mean(per_label))
+    elif np.isfinite(results["mean"].value):
         assert _close(results["mean"].value * results["mean"].divisor, total)
     if "batchmean" in results:
         batch = np.shape(pred)[0] if np.ndim(pred) else 1
         assert _close(results["batchmean"].value * batch, total)
     # The gradient of the sum is the gradient of the mean times its divisor.
-    if np.isfinite(results["mean"].value):
+    if np.isfinite(results["mean"].value) and loss != "ctc":
         for name, grad in results["mean"].grad.items():
             assert _close(grad * results["mean"].divisor, results["sum"].grad[name], 1e-10)
 
@@ -54,8 +58,8 @@ def test_permuting_samples_permutes_their_losses(loss, seed):
     tensors = {k: np.asarray(v) for k, v in tensors.items()}
     base = compute(loss, tensors, None, params, "none")
     n = np.shape(base.elementwise)[0] if np.ndim(base.elementwise) else 0
-    if n < 2 or any(v.shape[:1] != (n,) for v in tensors.values()):
-        return  # one sample, or a loss pooled over the batch (dice): nothing to permute
+    if n < 2 or any(v.shape[:1] != (n,) or not base.batched[k] for k, v in tensors.items()):
+        return  # one sample, a loss pooled over the batch (dice), or time first (ctc)
     order = rng.permutation(n)
     # Parameters laid out like the first tensor (a weight per element) move with the samples.
     ndim = next(iter(tensors.values())).ndim

@@ -163,6 +163,19 @@ def sample_sections(count: int | None, label: str, digits: int, full: bool,
     return out
 
 
+def table_lines(tables, n: int, digits: int) -> list[str]:
+    """Sample n's tables (CTC's α): what each holds, then a line per row."""
+    lines = []
+    for table in (t for t in tables if t.sample == n):
+        lines.append(Prose(table.text))
+        if table.rows is not None:
+            lines += [f"{table.name.split()[0]}_{r} = {fmt_array(row, digits, True)}"
+                      for r, row in enumerate(table.rows)]
+        if table.after:
+            lines.append(Prose(table.after))
+    return lines
+
+
 def _sample_count(result) -> int | None:
     elem = np.asarray(result.elementwise)
     return elem.shape[0] if elem.ndim else None
@@ -196,6 +209,7 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
     sample_steps = [s for s in result.steps if s.stage == "sample"]
     reduce_steps = [s for s in result.steps if s.stage == "reduce"]
     inputs = {result.symbols[name]: value for name, value in result.inputs.items()}
+    per_sample = {result.symbols[name] for name, b in result.batched.items() if b}
     same_shape = np.shape(next(iter(inputs.values()))) == np.shape(result.elementwise)
     label = "element" if same_shape else "sample"
 
@@ -208,8 +222,9 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
     def sample(view, n):
         data = [f"{k} = {fmt_array(v[n] if n is not None else v, digits, full)}"
                 for k, v in inputs.items()
-                if n is None or (np.ndim(v) and np.shape(v)[0] == count)]
-        return data + [step_line(s, view) for s in sample_steps]
+                if n is None or (k in per_sample and np.ndim(v) and np.shape(v)[0] == count)]
+        return data + table_lines(result.tables, n or 0, digits) + [
+            step_line(s, view) for s in sample_steps]
 
     sections += sample_sections(count, label, digits, full, sample)
 
@@ -230,7 +245,9 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
 
 def steps_json(result, spec) -> list[dict]:
     """SPEC §2's "steps": every recorded step over the whole tensors, then the gradient."""
-    out = [{"text": f"{s.name} = {s.formula}", "value": nested(s.value)} for s in result.steps]
+    out = [{"text": t.text, "value": nested(t.rows)} for t in result.tables
+           if t.rows is not None]
+    out += [{"text": f"{s.name} = {s.formula}", "value": nested(s.value)} for s in result.steps]
     for name, grad in result.grad.items():
         x = result.symbols[name]
         gradient = f"∂loss/∂{x}" + (f" (per element: {spec.gradient})" if spec.gradient else "")
