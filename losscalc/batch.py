@@ -2,7 +2,8 @@
 batch`), and the grading of expected answers that `losscalc check` builds on.
 
 A problem is ``{"loss", "pred", "target"}`` plus the optional ``"params"``, ``"reduction"``,
-``"dtype"``, ``"expect"``, ``"tol"`` and ``"id"``. Its answer is SPEC §2's JSON object with
+``"dtype"``, ``"expect"``, ``"tol"`` and ``"id"``; a loss of several tensors takes them by
+their names instead (``"x1"``, ``"x2"``, ``"anchor"``, ``"var"``, ``"input_lengths"`` …). Its answer is SPEC §2's JSON object with
 ``"id"`` first and, when ``"expect"`` was given, ``"ok"`` last; a line that cannot be computed
 answers ``{"id", "line", "error", "exit_code"}`` instead and the next line is read. The exit
 code at the end is the largest seen (0 < 1 expectation failed < 2 usage < 3 invalid data).
@@ -34,8 +35,7 @@ class Problem(NamedTuple):
 
     id: Any
     spec: LossSpec
-    pred: np.ndarray
-    target: np.ndarray | None  # None: the loss's default target
+    tensors: dict[str, np.ndarray]  # by name; without "target": the loss's default target
     params: dict
     reduction: str
     dtype: str
@@ -104,16 +104,19 @@ def problem(obj) -> Problem:
     if not isinstance(obj, dict):
         raise InvalidData(f"expected a JSON object such as {{\"loss\": \"mse\", \"pred\": "
                           f"[1, 2], \"target\": [1, 3]}}, got {type(obj).__name__}")
-    unknown = [k for k in obj if k not in FIELDS]
-    if unknown:
-        raise UsageError(f"unknown field {unknown[0]!r}; a problem has {', '.join(FIELDS)}")
-    missing = [k for k in REQUIRED if k not in obj]
-    if "loss" in missing or "pred" in missing:
-        raise UsageError(f"missing field {missing[0]!r}")
+    if "loss" not in obj:
+        raise UsageError("missing field 'loss'")
     if not isinstance(obj["loss"], str):
         raise UsageError(f"\"loss\" must be a loss name, got {obj['loss']!r}")
     spec = spec_for(obj["loss"])
-    if missing and not spec.default_target:  # info-nce's target is optional (the diagonal)
+    names = [t.name for t in spec.tensors]
+    fields = ["loss", *names, *OPTIONAL]
+    unknown = [k for k in obj if k not in fields]
+    if unknown:
+        raise UsageError(f"unknown field {unknown[0]!r}; a {spec.name} problem has "
+                         f"{', '.join(fields)}")
+    missing = [t.name for t in spec.tensors if t.required and t.name not in obj]
+    if missing:
         raise UsageError(f"missing field {missing[0]!r}")
     params = obj.get("params") or {}
     if not isinstance(params, dict):
@@ -131,8 +134,7 @@ def problem(obj) -> Problem:
     return Problem(
         id=obj.get("id"),
         spec=spec,
-        pred=from_nested(obj["pred"], "pred"),
-        target=from_nested(obj["target"], "target") if "target" in obj else None,
+        tensors={name: from_nested(obj[name], name) for name in names if name in obj},
         params={k: coerce_param(spec, k, v) for k, v in params.items()},
         reduction=obj.get("reduction", "mean"),
         dtype=obj.get("dtype", "float64"),
@@ -158,7 +160,7 @@ def verdict(value, expect, tol: float) -> bool:
 
 
 def solve(p: Problem, line: int) -> Answer:
-    result = compute(p.spec, p.pred, p.target, p.params, p.reduction, p.dtype)
+    result = compute(p.spec, p.tensors, None, p.params, p.reduction, p.dtype)
     ok = None if p.expect is None else verdict(result.value, p.expect, p.tol)
     return Answer(p.id, line, result, ok)
 

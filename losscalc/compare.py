@@ -23,6 +23,10 @@ def resolve_names(text: str) -> list[LossSpec]:
     specs: list[LossSpec] = []
     for name in names:
         spec = spec_for(name)
+        if not spec.single_prediction:
+            raise UsageError(f"{spec.name} takes {', '.join(t.option for t in spec.tensors)}, "
+                             "not one prediction and a target: compare cannot set it beside "
+                             "others", f"run it on its own: {spec.example}")
         if spec in specs:
             raise UsageError(f"{spec.name} is listed twice" + (
                 f" ({name!r} is another name for it)" if name != spec.name else ""))

@@ -62,6 +62,8 @@ def _lengths(node, n: int, batched: bool, option: str, default, high: int | None
 def _targets(y, n: int, batched: bool, lengths, blank: int, classes: int, t):
     """Each sequence's labels, from a padded (N, S) target or the concatenated (ΣL) form."""
     labels = _integers(y.value, "--target", "class indices")
+    if labels.ndim == 0:
+        labels = labels.reshape(1)  # one label: `-t 1`
     if labels.ndim not in (1, 2):
         raise InvalidData(f"ctc: --target must be (N, S) padded labels or all N sequences' "
                           f"labels one after another (ΣL); got shape {fmt_shape(labels.shape)}")
