@@ -290,28 +290,36 @@ def reshape(a: Node, shape) -> Node:
 
 
 def norm(a: Node, p: float, axis: int = -1, over: str = "d") -> Node:
-    """‖a‖_p along ``axis``, for p >= 1, with PyTorch's norm backward (0 where the norm is 0).
+    """‖a‖_p along ``axis`` for p > 0 (∞ included), with PyTorch's norm backward.
 
-    The formula shows the p = 1 and p = 2 norms as Σ|a| and √Σa², others as (Σ|a|^p)^(1/p).
+    The formula shows Σ|a| (p = 1), √Σa² (p = 2), max|a| (p = ∞), else (Σ|a|^p)^(1/p).
+    PyTorch's backward is 0 where the norm is 0, and at p = ∞ the entries of largest |a|
+    share the gradient equally.
     """
     if p == 1:
         expr = total(absolute(a), axis, over)
     elif p == 2:
         expr = sqrt(total(square(a), axis, over))
+    elif np.isinf(p):
+        expr = amax(absolute(a), axis, over, keepdims=False)
     else:
         inner = total(pow_(absolute(a), const(p, a.dtype)), axis, over)
         expr = pow_(inner, const(1 / p, a.dtype))
     size = expr.value
 
     def vjp(g):
-        g = np.expand_dims(g, axis)
-        n = np.expand_dims(size, axis)
-        x = a.value
+        g, n, x = np.expand_dims(g, axis), np.expand_dims(size, axis), a.value
         with np.errstate(divide="ignore", invalid="ignore"):
             if p == 1:
                 return (np.sign(x) * g,)
             if p == 2:
                 return (g * np.where(n == 0, 0, x / n),)
+            if np.isinf(p):
+                top = np.abs(x) == n
+                return (np.sign(x) * g / top.sum(axis=axis, keepdims=True) * top,)
+            if p < 1:
+                scaled = np.where(x == 0, 0, np.sign(x) * np.abs(x) ** (p - 1))
+                return (scaled * g * n ** (1 - p),)
             return (np.sign(x) * np.abs(x) ** (p - 1) * np.where(n == 0, 0, g / n ** (p - 1)),)
 
     return fused(expr, [a], vjp)

@@ -123,6 +123,15 @@ CASES = [
          positive=randn(5, 3), negative=randn(5, 3)),
     case("triplet", "p1.5", {"p": 1.5}, anchor=randn(4, 3), positive=randn(4, 3),
          negative=randn(4, 3)),
+    case("triplet", "p0.5", {"p": 0.5}, anchor=randn(4, 3), positive=randn(4, 3),
+         negative=randn(4, 3)),
+    case("triplet", "p-inf", {"p": float("inf")}, anchor=randn(5, 3), positive=randn(5, 3),
+         negative=randn(5, 3)),
+    case("triplet", "p-inf-ties", {"p": float("inf"), "eps": 0.0},
+         anchor=[[0.0, 0.0], [1.0, 1.0]], positive=[[1.0, -1.0], [0.0, 0.0]],
+         negative=[[3.0, 3.0], [1.5, 1.0]]),
+    case("triplet", "p0.5-zeros", {"p": 0.5, "eps": 0.0}, anchor=[[1.0, 2.0, 0.0], [0.5, -0.5, 1.0]],
+         positive=[[1.0, 0.0, 0.0], [0.5, 0.5, 3.0]], negative=[[0.0, 0.0, 0.0], [2.0, -0.5, 1.0]]),
     case("triplet", "swap", {"swap": True}, anchor=randn(6, 3), positive=randn(6, 3),
          negative=randn(6, 3)),
     case("triplet", "eps-0", {"eps": 0.0}, anchor=randn(4, 3), positive=randn(4, 3),
@@ -192,7 +201,8 @@ def run(c, reduction, dtype):
     dt = DTYPES[dtype]
     rec = {"id": f"{c['loss']}-{c['name']}-{dtype.replace('float', 'f')}-{reduction}",
            "loss": c["loss"], "inputs": {k: enc(v) for k, v in c["inputs"].items()},
-           "params": c["params"], "reduction": reduction, "dtype": dtype}
+           "params": {k: enc(v) for k, v in c["params"].items()}, "reduction": reduction,
+           "dtype": dtype}
     tensors = {k: torch.tensor(v, dtype=torch.int64 if k in integers else dt,
                                requires_grad=k in with_grad)
                for k, v in c["inputs"].items()}

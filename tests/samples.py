@@ -346,9 +346,9 @@ def margin_ranking(rng):
 def triplet(rng):
     a, pos, shape = _pairs(rng, batched=rng.random() < 0.8)
     neg = rng.normal(0, 1, size=shape)
-    params = {"margin": float(rng.choice([0.5, 1.0, 2.0])), "p": float(rng.choice([1, 2, 3])),
-              "swap": bool(rng.random() < 0.5)}
-    if params["p"] == 1:  # |·| has a kink where a component of a − pos + ε is 0
+    params = {"margin": float(rng.choice([0.5, 1.0, 2.0])),
+              "p": float(rng.choice([0.5, 1, 2, 3, np.inf])), "swap": bool(rng.random() < 0.5)}
+    if params["p"] <= 1:  # |·| has a kink where a component of a − pos + ε is 0
         a = a + 0.05 * np.sign(a - pos)
     return {"anchor": a, "positive": pos, "negative": neg}, None, params, REDUCTIONS
 

@@ -15,7 +15,9 @@ CASES = load("golden.json")["cases"]
 
 
 def _params(case):
-    return {k: (as_array(v) if isinstance(v, list) else v) for k, v in case["params"].items()}
+    """The parameters as given (lists as arrays; "inf" spelled as in the outputs)."""
+    return {k: as_array(v) if isinstance(v, list) else float(v) if isinstance(v, str) else v
+            for k, v in case["params"].items()}
 
 
 def _run(case):

@@ -11,7 +11,7 @@ import numpy as np
 from .. import tape as T
 from ..checks import broadcast_pair, fmt_shape
 from ..errors import InvalidData
-from ..registry import Constraint, Losses, Param, Tensor, greater_than, loss
+from ..registry import Losses, Param, Tensor, greater_than, loss
 from .margin import note_labels
 
 # ATen's EPSILON, added to each squared norm by cosine_embedding_loss: a float constant, so
@@ -112,9 +112,6 @@ def margin_ranking(t, x1, x2, y, *, margin=0.0):
     return Losses(t.let("ℓ", T.clamp_min(-y * d + t.const(margin, "margin"), 0)))
 
 
-def _finite_at_least_one(p) -> bool:
-    return 1 <= p < float("inf")
-
 
 @loss(
     "triplet",
@@ -135,7 +132,7 @@ def _finite_at_least_one(p) -> bool:
         Param("margin", "float", 1.0, "how much nearer the positive must be (> 0)",
               greater_than(0)),
         Param("p", "float", 2.0, "the degree of the distance's norm (1: Manhattan, 2: "
-              "Euclidean)", Constraint(_finite_at_least_one, "a finite number >= 1")),
+              "Euclidean, inf: the largest difference)", greater_than(0)),
         Param("eps", "float", 1e-6, "added to each difference before its norm, as PyTorch"),
         Param("swap", "bool", False, "use the positive–negative distance when it is smaller "
               "(Balntas et al. 2016)"),
