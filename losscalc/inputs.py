@@ -174,25 +174,65 @@ def read_file(spec: str, option: str) -> np.ndarray:
 
 
 def _read_numpy(path: str, key: str | None, option: str) -> np.ndarray:
+    import zipfile
+
     try:
-        data = np.load(path, allow_pickle=False)
+        # mmap_mode: a .npy is mapped, not read, so a header that claims more values than the
+        # file holds (a truncated file, or shape (10**12,)) is refused here, before anything
+        # that large is allocated. An .npz member is read (a truncated one ends in EOF).
+        data = np.load(path, allow_pickle=False, mmap_mode="r")
+        if isinstance(data, np.lib.npyio.NpzFile):
+            with data:
+                data = _npz_member(data, path, key)
     except OSError as err:
         raise open_error(path, err) from None
-    except (ValueError, EOFError):
+    except (ValueError, EOFError, zipfile.BadZipFile):
         raise InputOutputError(f"cannot read {path!r}: not a valid .npy/.npz file "
                                "(or it holds Python objects, which are never loaded)") from None
-    if isinstance(data, np.lib.npyio.NpzFile):
-        with data:
-            names = list(data.files)
-            if key is None and len(names) == 1:
-                key = names[0]
-            if key not in names:
-                which = "name the array as @FILE.npz:KEY" if key is None else f"no array {key!r}"
-                raise InputOutputError(f"{path}: {which}; it holds {', '.join(names) or 'none'}")
-            data = data[key]
     if data.dtype.kind not in "biuf":
         raise InvalidData(f"{option}: {path} holds {data.dtype} values, not numbers")
-    return finite_or_inf(data.astype(float), f"{option} ({path})")
+    _fits_in_memory(data.size, option, path)
+    return finite_or_inf(np.array(data, dtype=float), f"{option} ({path})")
+
+
+def _npz_member(data, path: str, key: str | None) -> np.ndarray:
+    names = list(data.files)
+    if key is None and len(names) == 1:
+        key = names[0]
+    if key not in names:
+        which = "name the array as @FILE.npz:KEY" if key is None else f"no array {key!r}"
+        raise InputOutputError(f"{path}: {which}; it holds {', '.join(names) or 'none'}")
+    return data[key]
+
+
+# A loss keeps several arrays the size of its input (the input in float64, the target, the
+# per-element losses, the gradient, intermediate steps): an input whose float64 copy exceeds
+# this share of the available memory is refused with one line, not left to the OOM killer.
+MEMORY_SHARE = 1 / 8
+
+
+def _available_memory() -> int | None:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def _fits_in_memory(values: int, option: str, path: str) -> None:
+    available = _available_memory()
+    if available is not None and values * 8 > available * MEMORY_SHARE:
+        raise InvalidData(f"{option}: {path} holds {values:,} numbers ({values * 8 / 2**30:.3g} GiB as "
+                          f"float64), more than the free memory ({available / 2**30:.3g} GiB) "
+                          "can compute with",
+                          "give a table with --csv: mean, sum and batchmean stream in bounded "
+                          "memory")
 
 
 def parse_table(text: str, option: str, column: str | None = None, tab: bool = False):
