@@ -19,6 +19,7 @@ import os
 import re
 import signal
 import sys
+import warnings
 
 import numpy as np
 
@@ -204,8 +205,10 @@ def _fast(block: bytes, delimiter: str | None, columns: int) -> np.ndarray | Non
         if array is not None:
             return array
     try:
-        array = np.loadtxt(io.BytesIO(block), delimiter=delimiter, quotechar='"', comments="#",
-                           ndmin=2, dtype=np.float64)
+        with warnings.catch_warnings():  # a block of only comments: "input contained no
+            warnings.simplefilter("ignore")  # data", two lines on stderr; it is 0 rows
+            array = np.loadtxt(io.BytesIO(block), delimiter=delimiter, quotechar='"',
+                               comments="#", ndmin=2, dtype=np.float64)
     except ValueError:
         return None
     if array.size and (array.shape[1] != columns or np.isnan(array).any()):

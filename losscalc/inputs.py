@@ -228,9 +228,9 @@ def _available_memory() -> int | None:
 def _fits_in_memory(values: int, option: str, path: str) -> None:
     available = _available_memory()
     if available is not None and values * 8 > available * MEMORY_SHARE:
-        raise InvalidData(f"{option}: {path} holds {values:,} numbers ({values * 8 / 2**30:.3g} GiB as "
-                          f"float64), more than the free memory ({available / 2**30:.3g} GiB) "
-                          "can compute with",
+        raise InvalidData(f"{option}: {path} holds {values:,} numbers "
+                          f"({values * 8 / 2**30:.3g} GiB as float64), more than the free "
+                          f"memory ({available / 2**30:.3g} GiB) can compute with",
                           "give a table with --csv: mean, sum and batchmean stream in bounded "
                           "memory")
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import warnings
 from contextlib import contextmanager
 
 import pytest
@@ -64,18 +65,29 @@ def _report_count(request):
     """Print how many cases ran (the long profile's count goes into the closing note)."""
     yield
     plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    reporter = plugins.get_plugin("terminalreporter")
+    capture = plugins.get_plugin("capturemanager")
     if reporter is not None and capture is not None:
         with capture.global_and_fixture_disabled():
             reporter.write_line(f"\nfuzz: {CASES['count']} cases checked "
                                 f"({'long' if LONG else 'default'} profile)")
 
 
+# Warnings the command line shows (Python hides these categories outside __main__).
+HIDDEN_WARNINGS = (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning)
+
+
 def run(cli, *args, stdin=""):
     """One bounded case; standard input is empty unless given (as with `< /dev/null`: pytest's
-    own stdin refuses to be read)."""
-    with bounded():
-        return cli(*args, stdin=stdin)
+    own stdin refuses to be read). A Python warning would be more lines on stderr: the
+    in-process run records them, and the case fails if one was shown."""
+    with bounded(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = cli(*args, stdin=stdin)
+    shown = [w for w in caught if not issubclass(w.category, HIDDEN_WARNINGS)]
+    assert not shown, f"{args}: a warning on stderr: {shown[0].category.__name__}: " \
+                      f"{shown[0].message} ({shown[0].filename}:{shown[0].lineno})"
+    return result
 
 
 def check(result):
