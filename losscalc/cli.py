@@ -172,6 +172,23 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
+def _one_line(text: str, width: int = 70) -> str:
+    """``text`` on one line, cut at a word to at most ``width`` characters (… where cut)."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    return text[:width - 1].rsplit(" ", 1)[0].rstrip(" ,:;") + "…"
+
+
+def _plain_completion_help() -> None:
+    """Typer renders the help shown beside zsh/fish/PowerShell candidates through rich at 80
+    columns: "[default: …]" vanishes as markup and a long help wraps, leaving its tail as a
+    candidate line. Show it as plain text on one short line instead."""
+    import typer._completion_classes as completion
+
+    completion._sanitize_help_text = _one_line
+
+
 class LossGroup(TyperGroup):
     """Builds a command only when it is invoked; loss aliases resolve to the canonical name."""
 
@@ -298,6 +315,8 @@ def _error(message: str, hint: str | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (SPEC §4)."""
     argv = sys.argv[1:] if argv is None else argv
+    if "_LOSSCALC_COMPLETE" in os.environ:
+        _plain_completion_help()
     try:
         command = typer.main.get_command(app)
         rv = command.main(args=argv or ["--help"], prog_name="losscalc", standalone_mode=False)

@@ -33,6 +33,17 @@ class Names(Generic[Entry]):
                 self._aliases[spelling] = name
         return entry
 
+    def complete(self, incomplete: str) -> list[tuple[str, str]]:
+        """Shell completion: the names a prefix starts (each with its formula), then, once a
+        prefix is typed, the other spellings it starts."""
+        prefix = normalize(incomplete) if incomplete else ""
+        out = [(name, str(getattr(entry, "formula", self.what)))
+               for name, entry in self.entries.items() if name.startswith(prefix)]
+        if prefix:
+            out += [(spelling, f"= {name}") for spelling, name in self._aliases.items()
+                    if spelling.startswith(prefix) and spelling not in self.entries]
+        return out
+
     def resolve(self, name: str) -> Entry:
         key = normalize(name)
         found = self._aliases.get(key) or self._aliases.get(key.replace("-", ""))
