@@ -13,9 +13,11 @@ true.
 3. Both ways: every skeleton has its entry (with the exit code of its class), and every entry
    still has its message in the code (or says ``- source: click`` — the option parser's own
    messages, which its examples check).
-4. Every runnable example (``- example: `losscalc …` ``) is run in-process: its exit code is
-   its section's, and the first line on stderr (or, for batch, a JSON answer's "error")
-   matches its template.
+4. Every runnable example (``- example: `losscalc …` ``, optionally piped from ``echo`` or
+   ``printf``) is run in-process, in a folder holding the files the examples name: its exit
+   code is its section's, and the first line on stderr (or a line's error: batch's JSON
+   "error", check's ``line N: …``) matches its template. An example that cannot run here says
+   ``- example: not runnable …`` and why.
 """
 
 from __future__ import annotations
