@@ -272,21 +272,26 @@ class Kind(str, Enum):
     activation = "activation"
     info = "info"
     command = "command"
+    all = "all"
 
 
 @app.command("list")
 def list_losses(
     as_json: Annotated[bool, typer.Option(
-        "--json", help='A JSON list: one object per entry, its "kind" one of loss, activation, '
-                       'info, command.')] = False,
+        "--json", help='A JSON list, one object per entry with its "kind" (the losses unless '
+                       '--kind says otherwise).')] = False,
     kind: Annotated[Optional[list[Kind]], typer.Option(
-        "--kind", "-k", help="Only entries of this kind (repeatable) [default: all].")] = None,
+        "--kind", "-k", help="Only entries of this kind (repeatable); all: every kind "
+                             "[default: all in a terminal's tables, loss for --json and "
+                             "pipes].")] = None,
     no_color: Annotated[bool, typer.Option(
         "--no-color", help="No colour (NO_COLOR does the same).")] = False,
 ):
     """Every command: losses, activations (act), measures (info) and the other commands.
 
-    Each with its aliases, family, formula and reference.
+    Each with its aliases, family, formula and reference. A terminal shows every kind; for
+    scripts (--json, or piped) the list is the losses, one per loss as it always was, unless
+    --kind asks for more.
 
     \b
     Piped, one tab-separated line per entry: name, aliases, family, formula,
@@ -295,11 +300,19 @@ def list_losses(
     \b
     Examples:
       losscalc list
-      losscalc list --kind loss --json
+      losscalc list --json
+      losscalc list --kind all --json
     """
+    import sys
+
     from .listing import KINDS, print_list
 
-    print_list(as_json, tuple(k.value for k in kind) if kind else KINDS, no_color)
+    chosen = {k.value for k in kind or ()}
+    if "all" in chosen or (not chosen and not as_json and sys.stdout.isatty()):
+        kinds = KINDS
+    else:
+        kinds = tuple(k for k in KINDS if k in chosen) or ("loss",)
+    print_list(as_json, kinds, no_color)
 
 
 # ---------------------------------------------------------------------------------------------
