@@ -163,7 +163,12 @@ def test_latex_compiles(tmp_path, cli):
                  ["kl", "--log-probs", "-1.2,-0.9,-1.2", "-t", "0.2,0.5,0.3"],
                  ["poisson-nll", "-p", "0.5,-1,1.2", "-t", "2,0,3", "--full"],
                  ["multilabel-margin", "-p", "0.1,0.2; 0.4,0.8", "-t", "0,-1; 1,0"],
-                 ["multi-margin", "-p", "0.1,0.2; 0.4,0.8", "-t", "0,1", "--weight", "1,2"]):
+                 ["multi-margin", "-p", "0.1,0.2; 0.4,0.8", "-t", "0,1", "--weight", "1,2"],
+                 ["ctc", "--log-probs", "-0.92,-0.51; -0.36,-1.2", "-t", "1"],
+                 ["triplet", "--anchor", "0,0", "--positive", "0,1", "--negative", "2,0",
+                  "--swap"],
+                 ["gaussian-nll", "-p", "1,2", "-t", "1.5,2", "--var", "0,1", "--full"],
+                 ["cosine-embedding", "--x1", "1,0; 0,1", "--x2", "1,1; 1,0", "-t", "1,0"]):
         code, out, _ = cli(*args, "--format", "latex", "-q")
         assert code == 0
         body.append(out)

@@ -9,16 +9,32 @@ from .explain import Explanation, Prose
 
 # Unicode symbols → LaTeX (in math mode).
 _SYMBOLS = {
-    "−": "-", "·": r" \cdot ", "²": "^{2}", "≠": r" \neq ", "≥": r" \geq ", "≤": r" \leq ",
+    "−": "-", "·": r" \cdot ", "≠": r" \neq ", "≥": r" \geq ", "≤": r" \leq ",
     "∞": r"\infty ", "∂": r"\partial ", "…": r"\ldots ", "ℓ": r"\ell ", "ε": r"\varepsilon ",
     "δ": r"\delta ", "β": r"\beta ", "σ": r"\sigma ", "Σ": r"\Sigma ", "‖": r"\| ",
     # act, info, backprop
-    "′": "'", "ᵀ": "^{T}", "³": "^{3}", "½": r"\tfrac{1}{2}", "√": r"\surd ", "₂": "_{2}",
-    "₁₀": "_{10}", "→": r"\to ", "α": r"\alpha ", "κ": r"\kappa ", "π": r"\pi ",
+    "′": "'", "½": r"\tfrac{1}{2}", "√": r"\surd ",
+    "→": r"\to ", "α": r"\alpha ", "κ": r"\kappa ", "π": r"\pi ",
     "τ": r"\tau ", "Φ": r"\Phi ", "φ": r"\varphi ",
     # margin losses
     "∉": r" \notin ",
 }
+# Runs of Unicode sub- and superscripts (αₜ₋₁, d⁻ₘᵢₙ, x², Wᵀ) → one _{…} or ^{…} each.
+_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼ", "0123456789+-aeoxhklmnpstij"))
+_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᵀ", "0123456789+-T"))
+_SCRIPT_RUN = re.compile(f"[{''.join(_SUBSCRIPTS)}]+|[{''.join(_SUPERSCRIPTS)}]+")
+
+
+def _scripts(text: str) -> str:
+    def one(match: re.Match) -> str:
+        run = match.group(0)
+        if run[0] in _SUBSCRIPTS:
+            return "_{" + "".join(_SUBSCRIPTS[c] for c in run) + "}"
+        return "^{" + "".join(_SUPERSCRIPTS[c] for c in run) + "}"
+
+    return _SCRIPT_RUN.sub(one, text)
+
+
 _FUNCTIONS = {"ln": r"\ln", "exp": r"\exp", "max": r"\max", "min": r"\min", "sign":
               r"\operatorname{sign}", "onehot": r"\operatorname{onehot}"}
 
@@ -39,6 +55,7 @@ def latex_math(text: str) -> str:
     text = re.sub(r"(?<![\\A-Za-z])[A-Za-z]{2,}(?![A-Za-z{])", _word, text)
     text = text.replace(" if ", r" \text{ if } ").replace(" else ", r" \text{ else } ")
     text = re.sub(r"_(\w+)", r"_{\1}", text).replace("%", r"\%")
+    text = _scripts(text)
     for symbol, command in _SYMBOLS.items():
         text = text.replace(symbol, command)
     return re.sub(r" +", " ", text).strip()
@@ -48,6 +65,7 @@ def latex_prose(text: str) -> str:
     """Words for \\text{}: LaTeX specials escaped, math symbols as inline math."""
     text = re.sub(r"([%&#_{}$])", r"\\\1", text)
     text = text.replace("^", r"\^{}").replace("~", r"\~{}")
+    text = _SCRIPT_RUN.sub(lambda m: f"${_scripts(m.group(0))}$", text)
     for symbol, command in _SYMBOLS.items():
         text = text.replace(symbol, f"${command.strip()}$")
     return text
