@@ -348,8 +348,11 @@ def triplet(rng):
     neg = rng.normal(0, 1, size=shape)
     params = {"margin": float(rng.choice([0.5, 1.0, 2.0])),
               "p": float(rng.choice([0.5, 1, 2, 3, np.inf])), "swap": bool(rng.random() < 0.5)}
-    if params["p"] <= 1:  # |·| has a kink where a component of a − pos + ε is 0
-        a = a + 0.05 * np.sign(a - pos)
+    if params["p"] <= 1:  # |·| has a kink where a component of a difference is 0: keep
+        # the three apart, each component a permutation of base + 0.5·(0, 1, 2) (± 0.1)
+        order = rng.permuted(np.broadcast_to(np.arange(3.0), shape + (3,)), axis=-1)
+        spread = 0.5 * order + rng.uniform(-0.1, 0.1, size=order.shape)
+        a, pos, neg = np.moveaxis(a[..., None] + spread, -1, 0)
     return {"anchor": a, "positive": pos, "negative": neg}, None, params, REDUCTIONS
 
 
