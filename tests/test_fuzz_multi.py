@@ -12,7 +12,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from test_fuzz import FUZZ, OPTION_VALUE, TENSOR, check, run
+from test_fuzz import FUZZ, OPTION_VALUE, TENSOR, _report_count, check, run  # noqa: F401
 
 from losscalc.registry import all_losses
 
