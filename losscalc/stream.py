@@ -291,6 +291,11 @@ class _Streamer:
             notes.append(f"streamed {self.rows:,} rows in bounded memory: the per-element "
                          "losses and the gradient were not kept" + (
                              "" if self.per_row else " (--format csv writes them row by row)"))
+            skipped = [o for o, k in (("--explain", "explain"), ("--check-grad", "check_grad"))
+                       if self.opts[k]]
+            if skipped:
+                notes.append(f"{' and '.join(skipped)} need the whole table in memory and were "
+                             "skipped; for the first rows: head -n 100 FILE | losscalc …")
         if self.per_row and self.opts["reduction"] in ("mean", "batchmean"):
             notes.append(f"the grad column is the gradient of the summed loss; for the "
                          f"{self.opts['reduction']}, divide it by {self.value_divisor():g}")

@@ -225,6 +225,14 @@ def test_expect_on_a_streamed_table(cli, tmp_path, tiny_chunks):
     assert cli("mse", "--csv", path, "--expect", "2", "-q")[0] == 1
 
 
+def test_a_streamed_table_says_it_skipped_explain_and_check_grad(cli, tmp_path, tiny_chunks):
+    path = write(tmp_path, "t.csv", "".join(f"{i},{i + 1}\n" for i in range(100)))
+    code, out, err = cli("mse", "--csv", path, "--explain", "--check-grad")
+    assert code == 0 and float(out) == 1.0  # every d = −1
+    assert "--explain and --check-grad need the whole table in memory" in err
+    assert "skipped" not in cli("mse", "--csv", path)[2]
+
+
 def test_compensated_sum_keeps_the_low_bits():
     total = stream.Sum()
     for v in (1e16, 1.0, -1e16, 1.0):
