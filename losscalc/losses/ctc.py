@@ -246,8 +246,7 @@ def ctc(t, lp, y, input_lengths, target_lengths, *, blank=0, zero_infinity=False
         elif len(ext) == 1:
             ends[b, 0] = 0.0  # no steps and no labels: probability 1
         grads_of.append((ext, alpha))
-        if b < 3:
-            _record_table(t, b, ext, alpha, batched)
+        _record_table(t, b, ext, alpha, batched)
 
     last = t.input(ends, "ln α_end")
     top = T.amax(last, -1, "s")
