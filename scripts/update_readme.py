@@ -38,7 +38,10 @@ def loss_table() -> str:
 
     rows = ["| loss | aliases | reference | parameters |", "|---|---|---|---|"]
     for spec in all_losses().values():
-        params = [option(p) for p in spec.params]
+        # A loss of several tensors lists them first (the others take --pred and --target).
+        tensors = [] if spec.single_prediction else [
+            f"`{t.option}`" + ("" if t.required else " (optional)") for t in spec.tensors]
+        params = tensors + [option(p) for p in spec.params]
         if "batchmean" in spec.reductions:
             params.append("reductions incl. `batchmean`")
         aliases = ", ".join(f"`{a}`" for a in spec.aliases)

@@ -248,7 +248,7 @@ def ctc(t, lp, y, input_lengths, target_lengths, *, blank=0, zero_infinity=False
         grads_of.append((ext, alpha))
         _record_table(t, b, ext, alpha, batched)
 
-    last = t.input(ends, "ln α_end")
+    last = t.input(ends if batched else ends[0], "ln α_end")
     top = T.amax(last, -1, "s")
     m = t.let("m", T.where(top.value == NEG_INF, 0.0, top, "both are −∞"))
     log_lik = m + T.log(T.total(T.exp(last - m), -1, "s", keepdims=True))
