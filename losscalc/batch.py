@@ -160,9 +160,28 @@ def verdict(value, expect, tol: float) -> bool:
 
 
 def solve(p: Problem, line: int) -> Answer:
-    result = compute(p.spec, p.tensors, None, p.params, p.reduction, p.dtype)
+    try:
+        result = compute(p.spec, p.tensors, None, p.params, p.reduction, p.dtype)
+    except LosscalcError as err:
+        err.message = in_json_terms(p.spec, err.message)
+        raise
     ok = None if p.expect is None else verdict(result.value, p.expect, p.tol)
     return Answer(p.id, line, result, ok)
+
+
+def in_json_terms(spec: LossSpec, message: str) -> str:
+    """A message of the core names command-line options; a problem line has fields: say
+    "target" and "params.margin" where the command line says --target and --margin."""
+    import re
+
+    fields = {option.lstrip("-"): t.name for t in spec.tensors for option in t.options}
+    fields.update({p.name.replace("_", "-"): f"params.{p.name}" for p in spec.params})
+
+    def field(match: re.Match) -> str:
+        name = match.group(1)
+        return f'"{fields[name]}"' if name in fields else match.group(0)
+
+    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)", field, message)
 
 
 def answer(text: str, line: int) -> Answer:

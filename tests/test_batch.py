@@ -281,3 +281,17 @@ def test_answers_stream_as_each_line_arrives():
         watchdog.cancel()
         proc.kill()
         proc.wait()
+
+
+def test_errors_name_the_fields_of_the_line_not_options(cli):
+    code, out, _ = cli("batch", "-", stdin=lines(
+        {"loss": "bce", "pred": [2.3], "target": [1]},
+        {"loss": "gaussian-nll", "pred": [1, 2], "target": [1, 2], "var": [1, -1]},
+        {"loss": "multi-margin", "pred": [[1, 2]], "target": [0],
+         "params": {"weight": [1, 2, 3]}}))
+    errors = [a["error"] for a in answers(out)]
+    assert code == 3
+    assert errors[0].startswith('bce: "pred" must lie in [0, 1]')  # --probs on the command line
+    assert errors[1].startswith('gaussian-nll: "var" holds variances')
+    assert errors[2].startswith('multi-margin: "params.weight" must hold one number per class')
+    assert not any("--" in e.split(" (hint:")[0] for e in errors)
