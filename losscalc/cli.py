@@ -173,8 +173,9 @@ SUBCOMMANDS: dict[str, str] = {
 
 
 def _one_line(text: str, width: int = 70) -> str:
-    """``text`` on one line, cut at a word to at most ``width`` characters (… where cut)."""
-    text = " ".join(text.split())
+    """``text`` on one line, cut at a word to at most ``width`` characters (… where cut);
+    apostrophes typographic, as zsh drops a plain one (quoted '' by Typer before this)."""
+    text = " ".join(text.split()).replace("''", "’").replace("'", "’")
     if len(text) <= width:
         return text
     return text[:width - 1].rsplit(" ", 1)[0].rstrip(" ,:;") + "…"

@@ -94,7 +94,8 @@ zpty -d z
 @pytest.mark.skipif(shutil.which("zsh") is None or NEEDS_INSTALLED,
                     reason="needs zsh and the installed console script")
 @pytest.mark.parametrize("line, expected", [
-    ("losscalc c", ["compare", "check", "ctc", "crossentropyloss"]),
+    ("losscalc c", ["compare", "check", "ctc", "crossentropyloss",
+                    "each problem’s"]),  # descriptions keep their apostrophes
     ("losscalc ce --red", ["losscalc ce --reduction "]),
 ])
 def test_zsh_completes(line, expected):
