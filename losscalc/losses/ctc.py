@@ -23,10 +23,9 @@ TABLE_LIMIT = 24  # the α table is shown for sequences of at most this many ste
 
 
 def _log_softmax(lp: np.ndarray) -> np.ndarray:
-    """log_softmax over the class axis: what --check-grad perturbs through (see above)."""
-    m = np.max(lp, axis=-1, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    return lp - m - np.log(np.sum(np.exp(lp - m), axis=-1, keepdims=True))
+    """log_softmax over the class axis (the tape's): what --check-grad perturbs through."""
+    t = T.Tape(np.float64)
+    return T.log_softmax(t, t.input(lp, "lp"), -1).value
 
 
 def _integers(values: np.ndarray, option: str, what: str) -> np.ndarray:

@@ -19,7 +19,7 @@ from .margin import note_labels
 COSINE_EPS = float(np.float32(1e-12))
 
 
-def _broadcast_to(t, node, shape, loss_name, option, what):
+def _broadcast_to(node, shape, loss_name, option, what):
     """``node`` (a target) must broadcast with ``shape`` (the pairs), as torch.where does."""
     try:
         np.broadcast_shapes(node.shape, shape)
@@ -71,7 +71,7 @@ def cosine_embedding(t, x1, x2, y, *, margin=0.0):
     sq1 = t.let("s1", T.total(T.square(x1), axis, "d") + eps)
     sq2 = t.let("s2", T.total(T.square(x2), axis, "d") + eps)
     cos = t.let("cos", dot / T.sqrt(sq1 * sq2))
-    _broadcast_to(t, y, cos.shape, "cosine-embedding", "--target", "pairs")
+    _broadcast_to(y, cos.shape, "cosine-embedding", "--target", "pairs")
     odd = note_labels(t, y, "cosine-embedding", "such a pair costs 0, as in PyTorch")
     dissimilar = T.clamp_min(cos - t.const(margin, "margin"), 0)
     if odd:
@@ -110,7 +110,6 @@ def margin_ranking(t, x1, x2, y, *, margin=0.0):
     broadcast_pair(t, d, y, "margin-ranking", ("--x1", "--target"))
     note_labels(t, y, "margin-ranking", "used as given, as PyTorch does")
     return Losses(t.let("ℓ", T.clamp_min(-y * d + t.const(margin, "margin"), 0)))
-
 
 
 @loss(

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .. import diagnose
 from .. import tape as T
 from ..checks import broadcast_pair, fmt_shape, non_negative
