@@ -32,7 +32,6 @@ from .errors import InvalidData, UsageError
 from .names import Names
 from .registry import Param
 
-DTYPES = ("float64", "float32")
 JACOBIAN_MAX = 100  # classes per row beyond which the Jacobian (C² numbers a row) is left out
 
 
@@ -421,8 +420,7 @@ def compute_act(name, x, params: dict | None = None, dtype: str = "float64",
     """Apply the activation ``name`` to ``x``: its values, the gradient autograd gives for
     (y·upstream).sum() (upstream = 1: of y.sum()), and f′(x) or the Jacobian of each row."""
     spec = name if isinstance(name, Activation) else resolve(name)
-    if dtype not in DTYPES:
-        raise UsageError(f"unknown dtype {dtype!r}; choose float64 or float32")
+    T.check_dtype(dtype)
     values = prepare_params(spec, params)
     x = np.asarray(x, dtype=float)
     if x.size == 0:

@@ -32,7 +32,6 @@ LOSSES = {
     "half-sse": "the textbook total error E = ½·Σ_k (t_k − out_ok)² (the ½ cancels the 2 of "
                 "the derivative)",
 }
-DTYPES = ("float64", "float32")
 
 
 class Network(NamedTuple):
@@ -239,8 +238,7 @@ def train(net: Network, activation: str = "sigmoid", loss: str = "mse", lr: floa
     """Forward, backward and an SGD update, ``steps`` times."""
     if activation not in ACTIVATIONS:
         raise UsageError(f"unknown activation {activation!r}; choose sigmoid, tanh or relu")
-    if dtype not in DTYPES:
-        raise UsageError(f"unknown dtype {dtype!r}; choose float64 or float32")
+    T.check_dtype(dtype)
     if not (np.isfinite(lr) and lr >= 0):
         raise UsageError(f"The 'lr' parameter of backprop must be a finite number >= 0. "
                          f"Got {lr} instead.")

@@ -11,7 +11,6 @@ import inspect
 import os
 import sys
 from enum import Enum
-from functools import lru_cache
 from typing import Annotated, Optional
 
 import typer
@@ -19,38 +18,22 @@ from typer._click import exceptions as click_errors  # typer 0.28 vendors click
 from typer.core import TyperGroup
 
 from . import __version__
+from .commands.options import TENSOR_HELP, choice, option, output_options
 from .errors import CheckFailed, LosscalcError, UsageError
 from .registry import LossSpec, all_losses, resolve, suggest
 
-FORMATS = ("table", "plain", "json", "csv", "markdown", "latex")
-DTYPES = ("float64", "float32")
-
-
 # ---------------------------------------------------------------------------------------------
 # Generating one command per loss
-
-
-@lru_cache(maxsize=None)
-def choice(name: str, values: tuple[str, ...]) -> type[Enum]:
-    return Enum(name, {v: v for v in values})
-
-
-def _opt(annotation, default, *names: str, help: str, metavar: str | None = None, **limits):
-    return annotation, default, typer.Option(*names, help=help, metavar=metavar, **limits)
 
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
-TENSOR_HELP = ("A tensor: 1,2,3 · '1,2; 3,4' · JSON · @file.npy / .npz:KEY / .json / "
-               ".csv[:COLUMN] · - (stdin).")
-
-
 def _tensor_options(spec: LossSpec) -> dict:
     tensors = spec.tensors
-    return {t.name: _opt(Optional[str], None, *t.options, metavar="TENSOR",
-                         help=_sentence(t.help) + (f" {TENSOR_HELP}" if t is tensors[0] else ""))
+    return {t.name: option(Optional[str], None, *t.options, metavar="TENSOR",
+                                           help=_sentence(t.help) + (f" {TENSOR_HELP}" if t is tensors[0] else ""))
             for t in tensors}
 
 
@@ -61,62 +44,39 @@ _METAVARS = {"float": "NUMBER", "int": "INTEGER", "tensor": "TENSOR"}
 def _param_options(spec: LossSpec) -> dict:
     out = {}
     for p in spec.params:
-        out[p.name] = _opt(_PARAM_TYPES[p.kind], p.default, p.option, help=_sentence(p.help),
+        out[p.name] = option(_PARAM_TYPES[p.kind], p.default, p.option, help=_sentence(p.help),
                            metavar=_METAVARS.get(p.kind))
     return out
 
 
 def _table_options(spec: LossSpec) -> dict:
     return {
-        "csv": _opt(Optional[str], None, "--csv", metavar="PATH|-",
+        "csv": option(Optional[str], None, "--csv", metavar="PATH|-",
                     help="Read a table (CSV/TSV; - for standard input, also read when no "
                          "tensor option is given and stdin is a pipe). Large files stream."),
-        "pred_col": _opt(Optional[str], None, "--pred-col", metavar="COLUMNS",
+        "pred_col": option(Optional[str], None, "--pred-col", metavar="COLUMNS",
                          help="Prediction column(s): name or 0-based index, a,b · 2:12 · "
                               "logit_* [default: pred/logits*/probs*…, else the first]."),
-        "target_col": _opt(Optional[str], None, "--target-col", metavar="COLUMNS",
+        "target_col": option(Optional[str], None, "--target-col", metavar="COLUMNS",
                            help="Target column(s) [default: target/label/y…, else the last]."),
-        "weight_col": _opt(Optional[str], None, "--weight-col", metavar="COLUMN",
+        "weight_col": option(Optional[str], None, "--weight-col", metavar="COLUMN",
                            help="Per-sample weights (bce, bce-logits)."),
-        "no_header": _opt(bool, False, "--no-header",
+        "no_header": option(bool, False, "--no-header",
                           help="The first row is data [default: detected]."),
-        "delimiter": _opt(Optional[str], None, "--delimiter", metavar="CHAR",
+        "delimiter": option(Optional[str], None, "--delimiter", metavar="CHAR",
                           help="Field separator: , ; tab whitespace [default: detected]."),
-        "skip_bad_rows": _opt(bool, False, "--skip-bad-rows",
+        "skip_bad_rows": option(bool, False, "--skip-bad-rows",
                               help="Skip unreadable rows (their count goes to stderr)."),
-    }
-
-
-def output_options() -> dict:
-    """The options of every command that prints a result: declared here once."""
-    dtype = choice("Dtype", DTYPES)
-    return {
-        "dtype": _opt(dtype, dtype("float64"), "--dtype", help="Computation precision."),
-        "format": _opt(Optional[choice("Format", FORMATS)], None, "--format", "-f",
-                       help="Output form [default: table on a terminal, plain otherwise]; "
-                            "markdown and latex write the explanation for notes."),
-        "json": _opt(bool, False, "--json", help="Same as --format json."),
-        "explain": _opt(bool, False, "--explain", help="Print the step-by-step arithmetic."),
-        "expect": _opt(Optional[str], None, "--expect", metavar="VALUE",
-                       help="Exit 1 unless the value is within --tol of this (a number, or "
-                            "as many numbers as values)."),
-        "tol": _opt(float, 1e-6, "--tol", min=0.0,
-                    help="Tolerance for --expect (absolute or relative)."),
-        "digits": _opt(int, 6, "--digits", min=1, max=17,
-                       help="Significant digits in tables and explain (1 to 17)."),
-        "all": _opt(bool, False, "--all", help="Do not truncate long tables and explanations."),
-        "no_color": _opt(bool, False, "--no-color", help="No colour (NO_COLOR does the same)."),
-        "quiet": _opt(bool, False, "--quiet", "-q", help="No notes on stderr."),
     }
 
 
 def _common_options(spec: LossSpec) -> dict:
     reduction = choice(f"Reduction_{len(spec.reductions)}", spec.reductions)
     return {
-        "reduction": _opt(reduction, reduction("mean"), "--reduction", "-r",
+        "reduction": option(reduction, reduction("mean"), "--reduction", "-r",
                           help="How to reduce the per-element losses (as PyTorch)."),
         **output_options(),
-        "check_grad": _opt(bool, False, "--check-grad",
+        "check_grad": option(bool, False, "--check-grad",
                            help="Compare the gradient with central differences; exit 1 if "
                                 "they disagree."),
     }

@@ -18,8 +18,6 @@ from . import tape as T
 from .errors import InvalidData, UsageError
 from .registry import LossSpec, resolve, suggest
 
-DTYPES = ("float64", "float32")
-
 
 class Result(NamedTuple):
     """Everything one computation produced (SPEC §2's JSON object, as arrays)."""
@@ -146,8 +144,7 @@ def compute(loss, pred, target=None, params: dict | None = None, reduction: str 
     (``{"x1": …, "x2": …, "target": …}``); the gradient is keyed the same way.
     """
     spec = spec_for(loss)
-    if dtype not in DTYPES:
-        raise UsageError(f"unknown dtype {dtype!r}; choose float64 or float32")
+    T.check_dtype(dtype)
     t = T.Tape(dtype)
     values = _prepare_params(spec, params, t.dtype)
     inputs = _inputs(spec, pred, target)

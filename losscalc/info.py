@@ -28,7 +28,6 @@ from .checks import first_bad, fmt_index, fmt_shape
 from .errors import InvalidData, UsageError
 from .names import Names
 
-DTYPES = ("float64", "float32")
 SUM_TOLERANCE = 1e-6
 
 # base → (the constant the logs are divided by, the unit, the log's name)
@@ -186,8 +185,7 @@ def compute_info(name, p, q=None, base: str = "e", dtype: str = "float64",
     spec = name if isinstance(name, Measure) else resolve(name)
     if base not in BASES:
         raise UsageError(f"unknown base {base!r}; choose e, 2 or 10")
-    if dtype not in DTYPES:
-        raise UsageError(f"unknown dtype {dtype!r}; choose float64 or float32")
+    T.check_dtype(dtype)
     notes: list[str] = []
     if spec.needs_q and q is None:
         raise UsageError(f"{spec.name} needs --p and --q",

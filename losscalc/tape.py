@@ -15,7 +15,7 @@ passes the gradient where x >= min, a stable log-sigmoid with PyTorch's own back
 Where PyTorch's gradient is not the derivative of its forward (BCE's clamped logs) a loss uses
 ``fused``: the forward graph stays for display, the backward is PyTorch's formula.
 
-Only NumPy is imported here.
+Only NumPy (and losscalc.errors) is imported here.
 """
 
 from __future__ import annotations
@@ -23,6 +23,19 @@ from __future__ import annotations
 from typing import Any, Callable, NamedTuple, Sequence
 
 import numpy as np
+
+from .errors import UsageError
+
+# The precisions every computation offers: float64 by default, float32 to mirror PyTorch's.
+DTYPES = ("float64", "float32")
+
+
+def check_dtype(dtype: str) -> str:
+    """``dtype`` if it is one of DTYPES, else the usage error every door reports."""
+    if dtype not in DTYPES:
+        raise UsageError(f"unknown dtype {dtype!r}; choose {' or '.join(DTYPES)}")
+    return dtype
+
 
 # Precedence for rendering formulas: higher binds tighter.
 _SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5

@@ -9,9 +9,9 @@ import numpy as np
 import typer
 
 from .. import activations as A
-from ..cli import choice
 from ..errors import UsageError
-from .common import OUTPUT_OPTIONS, TENSOR, Report, command, emit, json_steps, one_stdin, tensor
+from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
+from .options import TENSOR_HELP, choice
 
 _PARAMS = {p.name: p for spec in A.ACTIVATIONS.values() for p in spec.params}
 _TYPES = {"float": (Optional[float], "NUMBER"), "int": (Optional[int], "INTEGER")}
@@ -36,7 +36,7 @@ OPTIONS = {
                                                            "above).", show_default=False,
                                       autocompletion=A.REGISTRY.complete)),
     "x": (Optional[str], None, typer.Option("--x", "-x", metavar="TENSOR",
-                                            help=f"The inputs. {TENSOR}.")),
+                                            help=f"The inputs. {TENSOR_HELP}")),
     "range": (Optional[str], None, typer.Option(
         "--range", metavar="A:B", help="Inputs linspace(A, B, --num), as torch.linspace.")),
     "num": (Optional[int], None, typer.Option("--num", min=1, metavar="K",
@@ -204,8 +204,15 @@ def _grids(result: A.ActResult, digits: int, full: bool):
 def explain(result: A.ActResult, spec: A.Activation, digits: int = 6, full: bool = False):
     """The computation as a teacher writes it: formulas, then each element (or row) with its
     numbers, then the derivative; every number is one the computation produced."""
-    from ..render.explain import (Explanation, Prose, Section, constants_section, fmt_array,
-                                  sample_sections, step_line)
+    from ..render.explain import (
+        Explanation,
+        Prose,
+        Section,
+        constants_section,
+        fmt_array,
+        sample_sections,
+        step_line,
+    )
 
     steps = [s for s in result.steps if s.stage == "sample"]
     grad_steps = [s for s in result.steps if s.stage == "grad"]

@@ -8,8 +8,8 @@ import numpy as np
 import typer
 
 from .. import backprop as B
-from ..cli import choice
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
+from .options import choice
 
 Activation = choice("BackpropActivation", B.ACTIVATIONS)
 Loss = choice("BackpropLoss", tuple(B.LOSSES))

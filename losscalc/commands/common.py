@@ -14,15 +14,14 @@ from typing import Annotated, Callable, NamedTuple, Optional
 
 import typer
 
-from ..cli import output_options
 from ..errors import CheckFailed, UsageError
 from ..inputs import parse_tensor
 from ..run import check_expectation, output_format, write_notes
+from .options import output_options
 
 # name → (annotation, default, typer.Option): the options every one of these commands takes.
 OUTPUT_OPTIONS = output_options()
 
-TENSOR = "A tensor: 1,2,3 · '1,2; 3,4' · JSON · @file.npy / .npz:KEY / .json / .csv[:COLUMN] · -"
 
 
 def command(fn: Callable, options: dict, name: str, help: str) -> typer.Typer:

@@ -11,11 +11,12 @@ import numpy as np
 import typer
 
 from .. import compare as C
-from ..cli import DTYPES, choice
 from ..errors import UsageError
 from ..registry import REDUCTIONS, all_losses
 from ..run import output_format, write_notes
-from .common import TENSOR, command, one_stdin, tensor
+from ..tape import DTYPES
+from .common import command, one_stdin, tensor
+from .options import TENSOR_HELP, choice
 
 FORMATS = ("table", "plain", "json", "csv")
 _TYPES = {"float": (Optional[float], "NUMBER"), "int": (Optional[int], "INTEGER"),
@@ -48,7 +49,7 @@ def _fixed_options() -> dict:
         "losses": (str, ..., typer.Argument(metavar="LOSS,LOSS,…", show_default=False,
                                             help="The losses, separated by commas.")),
         "pred": (Optional[str], None, typer.Option("--pred", "-p", metavar="TENSOR",
-                                                   help=f"The prediction. {TENSOR}.")),
+                                                   help=f"The prediction. {TENSOR_HELP}")),
     }
     for alias in _aliases():
         users = ", ".join(s.name for s in _specs() if s.pred_alias == alias)

@@ -9,8 +9,8 @@ import sys
 
 import typer
 
-from ..cli import choice
 from .common import command
+from .options import choice
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
 Shell = choice("Shell", SHELLS)

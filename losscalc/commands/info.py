@@ -8,8 +8,8 @@ import numpy as np
 import typer
 
 from .. import info as I
-from ..cli import choice
-from .common import OUTPUT_OPTIONS, TENSOR, Report, command, emit, json_steps, one_stdin, tensor
+from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
+from .options import TENSOR_HELP, choice
 
 Base = choice("Base", tuple(I.BASES))
 
@@ -19,7 +19,7 @@ OPTIONS = {
                                          autocompletion=I.REGISTRY.complete)),
     "p": (Optional[str], None, typer.Option("--p", "-p", metavar="TENSOR",
                                             help=f"Probabilities, one distribution per row. "
-                                                 f"{TENSOR}.")),
+                                                 f"{TENSOR_HELP}")),
     "q": (Optional[str], None, typer.Option("--q", metavar="TENSOR",
                                             help="The second distribution(s), --p's shape.")),
     "base": (Base, Base("e"), typer.Option("--base", "-b",
@@ -128,8 +128,15 @@ def _grids(result: I.InfoResult, spec: I.Measure, digits: int):
 
 
 def explain(result: I.InfoResult, spec: I.Measure, digits: int = 6, full: bool = False):
-    from ..render.explain import (Explanation, Prose, Section, constants_section, fmt_array,
-                                  sample_sections, step_line)
+    from ..render.explain import (
+        Explanation,
+        Prose,
+        Section,
+        constants_section,
+        fmt_array,
+        sample_sections,
+        step_line,
+    )
 
     _, unit, log = I.BASES[result.base]
     formulas = [Prose(spec.formula)] + [f"{s.name} = {s.formula}" for s in result.steps]

@@ -1,0 +1,57 @@
+"""Options that mean the same on every command, declared once.
+
+Each declaration is ``name → (annotation, default, typer.Option)``, the form from which
+``commands.common.command`` and the generated loss commands build a signature Typer reads.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from functools import lru_cache
+from typing import Optional
+
+import typer
+
+from ..tape import DTYPES
+
+TENSOR_HELP = ("A tensor: 1,2,3 · '1,2; 3,4' · JSON · @file.npy / .npz:KEY / .json / "
+               ".csv[:COLUMN] · - (stdin).")
+FORMATS = ("table", "plain", "json", "csv", "markdown", "latex")
+
+
+@lru_cache(maxsize=None)
+def choice(name: str, values: tuple[str, ...]) -> type[Enum]:
+    """An Enum Typer shows as a choice (one class per name, so it is built once)."""
+    return Enum(name, {v: v for v in values})
+
+
+def option(annotation, default, *names: str, help: str, metavar: str | None = None, **limits):
+    """One declaration: ``(annotation, default, typer.Option(...))``."""
+    return annotation, default, typer.Option(*names, help=help, metavar=metavar, **limits)
+
+
+def output_options(formats: tuple[str, ...] = FORMATS) -> dict:
+    """The options of every command that prints a result."""
+    dtype = choice("Dtype", DTYPES)
+    fmt = choice("Format" if formats == FORMATS else f"Format_{'_'.join(formats)}", formats)
+    return {
+        "dtype": option(dtype, dtype("float64"), "--dtype", help="Computation precision."),
+        "format": option(Optional[fmt], None, "--format", "-f",
+                         help="Output form [default: table on a terminal, plain otherwise]"
+                              + ("; markdown and latex write the explanation for notes."
+                                 if "latex" in formats else ".")),
+        "json": option(bool, False, "--json", help="Same as --format json."),
+        "explain": option(bool, False, "--explain", help="Print the step-by-step arithmetic."),
+        "expect": option(Optional[str], None, "--expect", metavar="VALUE",
+                         help="Exit 1 unless the value is within --tol of this (a number, or "
+                              "as many numbers as values)."),
+        "tol": option(float, 1e-6, "--tol", min=0.0,
+                      help="Tolerance for --expect (absolute or relative)."),
+        "digits": option(int, 6, "--digits", min=1, max=17,
+                         help="Significant digits in tables and explain (1 to 17)."),
+        "all": option(bool, False, "--all",
+                      help="Do not truncate long tables and explanations."),
+        "no_color": option(bool, False, "--no-color",
+                           help="No colour (NO_COLOR does the same)."),
+        "quiet": option(bool, False, "--quiet", "-q", help="No notes on stderr."),
+    }
