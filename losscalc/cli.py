@@ -104,7 +104,7 @@ def loss_command(spec: LossSpec):
                **_common_options(spec)}
 
     def command(**kwargs):
-        from .run import run_loss
+        from .commands.loss import run_loss
 
         run_loss(spec, {k: v.value if isinstance(v, Enum) else v for k, v in kwargs.items()})
 

@@ -19,7 +19,6 @@ from .checks import first_bad, fmt_index
 from .errors import InputOutputError, InvalidData, UsageError
 
 
-
 def _number(token: str, option: str, where: str) -> float:
     try:
         return float(token)

@@ -33,7 +33,7 @@ DTYPES = ("float64", "float32")
 def check_dtype(dtype: str) -> str:
     """``dtype`` if it is one of DTYPES, else the usage error every door reports."""
     if dtype not in DTYPES:
-        raise UsageError(f"unknown dtype {dtype!r}; choose {' or '.join(DTYPES)}")
+        raise UsageError(f"unknown dtype {dtype!r}; choose float64 or float32")
     return dtype
 
 

@@ -29,7 +29,7 @@ def write(tmp_path, name: str, text: str) -> str:
 
 def test_the_example_file(cli, monkeypatch):
     monkeypatch.chdir(ROOT)
-    code, out, err = cli("check", "examples/answers.csv", "--no-color")
+    code, out, err = cli("check", "-f", "table", "examples/answers.csv", "--no-color")
     assert code == 1
     assert err == "losscalc: expectation failed for 2 of 6 answers\n"
     assert out.startswith("check  4 of 6 right\n")
@@ -54,7 +54,7 @@ def test_jsonl_problems_are_graded_alike(cli, tmp_path):
          "target": [1, 2], "expect": 0.8966},
     ]
     path = write(tmp_path, "p.jsonl", "".join(json.dumps(p) + "\n" for p in problems))
-    code, out, err = cli("check", path, "--no-color")
+    code, out, err = cli("check", "-f", "table", path, "--no-color")
     assert code == 1 and "1 of 2 right" in out
     got = rows(out)
     assert got["1"][-1] == "✓" and got["2"][-1] == "✗"
@@ -64,7 +64,7 @@ def test_all_right_is_exit_0(cli, tmp_path):
     path = write(tmp_path, "ok.csv", "loss,pred,target,reduction,expect\n"
                  # 000-l1-sum: |1−1| + |2−2| + |3−5| = 2
                  "l1,\"1,2,3\",\"1,2,5\",sum,2\n")
-    code, out, err = cli("check", path, "--no-color")
+    code, out, err = cli("check", "-f", "table", path, "--no-color")
     assert (code, err) == (0, "")
     assert "1 of 1 right" in out
     assert rows(out)["2"] == ["l1", "2", "2", "0", "✓"]  # no id column when no id is given
@@ -73,12 +73,12 @@ def test_all_right_is_exit_0(cli, tmp_path):
 def test_tolerance_option_and_column(cli, tmp_path):
     text = HEADER + 'q1,mse,"1,2,3","1,2,5",1.3333,,\n'  # off by 3.3e-5
     path = write(tmp_path, "t.csv", text)
-    assert cli("check", path)[0] == 0  # default 1e-3
-    assert cli("check", path, "--tol", "1e-6")[0] == 1
+    assert cli("check", "-f", "table", path)[0] == 0  # default 1e-3
+    assert cli("check", "-f", "table", path, "--tol", "1e-6")[0] == 1
     with_tol = write(tmp_path, "t2.csv", "id,loss,pred,target,expect,tol\n"
                      'q1,mse,"1,2,3","1,2,5",1.3333,1e-6\n')
-    assert cli("check", with_tol)[0] == 1  # a row's own tol wins over the default
-    assert cli("check", with_tol, "--tol", "0.1")[0] == 1  # … and over --tol
+    assert cli("check", "-f", "table", with_tol)[0] == 1  # a row's own tol wins over the default
+    assert cli("check", "-f", "table", with_tol, "--tol", "0.1")[0] == 1  # … and over --tol
 
 
 def test_parameter_columns(cli, tmp_path):
@@ -86,7 +86,7 @@ def test_parameter_columns(cli, tmp_path):
     seed = SEEDS["001-bcewithlogits-classweight-5x3"]["torch_float64"][0]
     path = write(tmp_path, "w.csv", "loss,pred,target,weight,reduction,expect\n"
                  f'bce-logits,"12,3,2","1,0,0","1,2,1",none,"{json.dumps(seed)}"\n')
-    code, out, err = cli("check", path, "--no-color", "--tol", "1e-12")
+    code, out, err = cli("check", "-f", "table", path, "--no-color", "--tol", "1e-12")
     assert code == 0, out + err
     assert rows(out)["2"][2:4] == ["3", "values"]
 
@@ -95,13 +95,13 @@ def test_bool_parameter_column(cli, tmp_path):
     # kl with log_target true: exp(t)·(t − x) with t = ln 0.5, x = ln 0.5 → 0
     path = write(tmp_path, "kl.csv", "loss,pred,target,log-target,expect\n"
                  "kl,-0.6931471805599453,-0.6931471805599453,true,0\n")
-    code, out, err = cli("check", path, "--no-color")
+    code, out, err = cli("check", "-f", "table", path, "--no-color")
     assert code == 0, out + err
 
 
 def test_tsv(cli, tmp_path):
     path = write(tmp_path, "a.tsv", "loss\tpred\ttarget\texpect\nmse\t1,2,3\t1,2,5\t1.3333\n")
-    assert cli("check", path)[0] == 0
+    assert cli("check", "-f", "table", path)[0] == 0
 
 
 @pytest.mark.parametrize("row,code,message", [
@@ -117,7 +117,7 @@ def test_tsv(cli, tmp_path):
 ])
 def test_a_bad_row_is_listed_and_sets_the_exit_code(cli, tmp_path, row, code, message):
     path = write(tmp_path, "bad.csv", HEADER + row + "\n" + 'ok,l1,1,1,0,,\n')
-    got, out, err = cli("check", path, "--no-color")
+    got, out, err = cli("check", "-f", "table", path, "--no-color")
     assert got == code
     assert rows(out)["2"][-2:] == ["error", "✗"] and rows(out)["3"][-1] == "✓"
     assert f"line 2: " in out and message in out.replace("\n", " ")
@@ -128,15 +128,15 @@ def test_the_worst_exit_code_wins(cli, tmp_path):
     path = write(tmp_path, "w.csv", HEADER + 'a,mse,1,1,5,,\n'  # wrong: 1
                  'b,msx,1,1,0,,\n'  # unknown loss: 2
                  'c,mse,"1,2",1,0,bogus,\n')  # bad reduction: 2
-    assert cli("check", path)[0] == 2
+    assert cli("check", "-f", "table", path)[0] == 2
     path = write(tmp_path, "w3.csv", HEADER + 'a,msx,1,1,5,,\nb,mse,"1,2","1,2,3",0,,\n')
-    assert cli("check", path)[0] == 3
+    assert cli("check", "-f", "table", path)[0] == 3
 
 
 def test_jsonl_bad_line(cli, tmp_path):
     path = write(tmp_path, "b.jsonl", '{"loss": "l1", "pred": 1, "target": 1, "expect": 0}\n'
                  "not json\n")
-    code, out, _ = cli("check", path, "--no-color")
+    code, out, _ = cli("check", "-f", "table", path, "--no-color")
     assert code == 3 and "line 2: not valid JSON" in out
 
 
@@ -145,28 +145,28 @@ def test_jsonl_bad_line(cli, tmp_path):
     ("loss,pred,target\n", "the table has no column 'expect'"),
 ])
 def test_file_level_usage_errors(cli, tmp_path, text, message):
-    code, out, err = cli("check", write(tmp_path, "u.csv", text))
+    code, out, err = cli("check", "-f", "table", write(tmp_path, "u.csv", text))
     assert (code, out) == (2, "")
     assert err.startswith(f"losscalc: error: {message}") and err.count("\n") == 1
 
 
 def test_file_errors(cli, tmp_path):
-    code, out, err = cli("check", str(tmp_path / "none.csv"))
+    code, out, err = cli("check", "-f", "table", str(tmp_path / "none.csv"))
     assert (code, out) == (4, "") and "no such file" in err
     binary = tmp_path / "b.csv"
     binary.write_bytes(b"\xff\xfe\x00\x01")
-    code, out, err = cli("check", str(binary))
+    code, out, err = cli("check", "-f", "table", str(binary))
     assert (code, out) == (4, "") and "not a text file" in err
     code, _, err = cli("check")
     assert code == 2 and "missing argument" in err.lower()
 
 
 def test_empty_file(cli, tmp_path):
-    code, out, _ = cli("check", write(tmp_path, "e.csv", ""), "--no-color")
+    code, out, _ = cli("check", "-f", "table", write(tmp_path, "e.csv", ""), "--no-color")
     assert code == 0 and "0 of 0 right" in out
 
 
 def test_help_names_the_columns(cli):
-    code, out, _ = cli("check", "--help")
+    code, out, _ = cli("check", "-f", "table", "--help")
     assert code == 0
     assert "loss, pred, target, expect" in out and "id, tol, reduction, dtype" in out

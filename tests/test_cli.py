@@ -832,7 +832,7 @@ def test_check_grad_passes_for_probability_targets(cli):
 
 
 def test_check_grad_failure_exits_1(cli, monkeypatch):
-    from losscalc import run
+    from losscalc.commands import loss as run
     from losscalc.core import GradCheck
 
     monkeypatch.setattr(run, "check_gradient",

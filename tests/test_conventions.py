@@ -31,7 +31,7 @@ STYLED = [
     ("info", "entropy", "--p", "0.7,0.2,0.1", "--format", "table"),
     ("backprop", "--format", "table"),
     ("compare", "l1,mse,huber", "--pred", "4.5,5,2", "--target", "3,5,2.5", "--format", "table"),
-    ("check", str(ROOT / "examples" / "answers.csv")),
+    ("check", str(ROOT / "examples" / "answers.csv"), "--format", "table"),
 ]
 
 

@@ -47,7 +47,7 @@ EXIT_CODES = {cls.__name__: cls.exit_code for cls in
 # Raise sites whose message is not a string in the call (a variable, another error's message):
 # (file, the argument's source) → what the message is and why it needs no entry of its own.
 DERIVED = {
-    ("losscalc/run.py", "err.message"):
+    ("losscalc/expectation.py", "err.message"):
         "--expect's value parsed as a tensor: the same messages as any tensor (exit 3 entries), "
         "reported as a usage error (exit 2) because they are about an option's value",
     ("losscalc/batch.py", "'; '.join(parts)"):
@@ -313,8 +313,8 @@ def test_example_gives_its_message(entry, example, tmp_path, monkeypatch, capsys
     for line in out.splitlines():  # batch answers a bad line on stdout, check lists it
         if line.startswith("{") and '"error"' in line:
             said.append((json.loads(line)["error"] or "").split(" (hint: ")[0])
-        elif m := re.match(r"line \d+: (.*)", line):
-            said.append(m.group(1))
+        elif m := re.match(r"line \d+: (.*)|\d+\terror\t(.*)", line):  # table, plain
+            said.append((m.group(1) or m.group(2)).split(" (hint: ")[0])
     assert first.startswith(prefix), f"{example}: stderr is {err!r}"
     assert any(entry.pattern().fullmatch(s) for s in said), (
         f"{example}: the message does not match its template\n  template: {entry.template}\n"

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from conftest import assert_close, load
 
-from losscalc import csvsource, stream
+from losscalc import csvsource
+from losscalc import streaming as stream
 from losscalc.core import compute
 
 SEEDS = {e["id"]: e for e in load("seed-examples.json")}

@@ -217,7 +217,8 @@ def test_losses_that_pool_rows_are_not_streamed(cli, tmp_path, monkeypatch):
     # dice pools the whole table and a Keras loss averages a one-column prediction as one
     # sample: chunk by chunk would be wrong, so a large table is refused; a small one is
     # computed at once, also with per-row (csv) output.
-    from losscalc import csvsource, stream
+    from losscalc import csvsource
+    from losscalc import streaming as stream
 
     path = tmp_path / "t.csv"
     path.write_text("pred,target\n" + "".join(f"0.{i % 9 + 1},{i % 2}\n" for i in range(60)))

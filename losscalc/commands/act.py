@@ -126,7 +126,7 @@ def _settings(result: A.ActResult, spec: A.Activation) -> str:
 
 
 def _index_columns(ndim: int) -> list[str]:
-    from ..render.machine import index_names
+    from ..report import index_names
 
     return index_names(ndim) if ndim else []
 
@@ -145,7 +145,7 @@ def _per_element(result: A.ActResult):
 
 
 def report(result: A.ActResult, spec: A.Activation) -> Report:
-    from ..render.machine import nested
+    from ..report import nested
 
     obj = {"act": result.act, "dtype": result.dtype, "value": nested(result.value),
            "grad": {"x": nested(result.grad)}}

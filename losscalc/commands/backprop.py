@@ -114,7 +114,7 @@ SHOWN_STEPS = 4  # columns of parameters after a step in the table (then only th
 
 
 def report(result: B.BackpropResult) -> Report:
-    from ..render.machine import nested
+    from ..report import nested
 
     first = result.first
     values = lambda nodes: nested(np.array([n.value for n in nodes]))  # noqa: E731

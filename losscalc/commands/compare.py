@@ -3,22 +3,19 @@ by side — value, and per element the loss and gradient of each."""
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Optional
 
-import numpy as np
 import typer
 
-from .. import compare as C
+from .. import comparison
 from ..errors import UsageError
 from ..registry import REDUCTIONS, all_losses
-from ..run import output_format, write_notes
-from ..tape import DTYPES
 from .common import command, one_stdin, tensor
-from .options import TENSOR_HELP, choice
+from .options import TENSOR_HELP, choice, output_options
 
 FORMATS = ("table", "plain", "json", "csv")
+# The shared output options compare takes (it has no explanation and no single value to expect).
+SHARED = ("dtype", "format", "json", "digits", "all", "no_color", "quiet")
 _TYPES = {"float": (Optional[float], "NUMBER"), "int": (Optional[int], "INTEGER"),
           "tensor": (Optional[str], "TENSOR")}
 
@@ -41,8 +38,6 @@ def _key(option_name: str) -> str:
 
 
 def _fixed_options() -> dict:
-    Format = choice("CompareFormat", FORMATS)
-    Dtype = choice("Dtype", DTYPES)
     reductions = tuple(dict.fromkeys(r for s in _specs() for r in (*REDUCTIONS, *s.reductions)))
     Reduction = choice(f"CompareReduction_{len(reductions)}", reductions)
     options = {
@@ -61,18 +56,8 @@ def _fixed_options() -> dict:
                                                      help="The targets.")),
         "reduction": (Reduction, Reduction("mean"), typer.Option(
             "--reduction", "-r", help="How every loss reduces its per-element losses.")),
-        "dtype": (Dtype, Dtype("float64"), typer.Option("--dtype",
-                                                        help="Computation precision.")),
-        "format": (Optional[Format], None, typer.Option(
-            "--format", "-f", help="Output form [default: table on a terminal, plain "
-                                   "otherwise].")),
-        "json": (bool, False, typer.Option("--json", help="Same as --format json.")),
-        "digits": (int, 6, typer.Option("--digits", min=1, max=17,
-                                        help="Significant digits in tables (1 to 17).")),
-        "all": (bool, False, typer.Option("--all", help="Do not truncate long tables.")),
-        "no_color": (bool, False, typer.Option("--no-color",
-                                               help="No colour (NO_COLOR does the same).")),
-        "quiet": (bool, False, typer.Option("--quiet", "-q", help="No notes on stderr.")),
+        **{name: declaration for name, declaration in output_options(FORMATS).items()
+           if name in SHARED},
     })
     return options
 
@@ -137,16 +122,16 @@ def _prediction(opts: dict) -> tuple[str | None, str | None]:
 
 
 def run(opts: dict) -> None:
-    specs = C.resolve_names(opts["losses"])
+    specs = comparison.resolve_names(opts["losses"])
     text, alias = _prediction(opts)
-    C.check_prediction_option(specs, alias)
+    comparison.check_prediction_option(specs, alias)
     if text is None or opts["target"] is None:
         raise UsageError("compare needs --pred and --target",
                          "for example: losscalc compare l1,mse,huber --pred 0.5,2,4 "
                          "--target 1,1,1")
     param_names = [k for k in _param_options(set(_fixed_options()))]
     given = {k: opts[k] for k in param_names if opts[k] is not None}
-    C.unused_params(specs, given)
+    comparison.unused_params(specs, given)
     tensor_params = {p.name for s in specs for p in s.params if p.kind == "tensor"}
     one_stdin({**opts, **given}, [_key(alias or "pred"), "target",
                                   *(given.keys() & tensor_params)])
@@ -154,95 +139,11 @@ def run(opts: dict) -> None:
     pred, target = tensor(text, option), tensor(opts["target"], "--target")
     for name in given.keys() & tensor_params:
         given[name] = tensor(given[name], "--" + name.replace("_", "-"))
-    results = C.compute_all(specs, pred, target, given, opts["reduction"], opts["dtype"])
-    fmt = output_format(opts)
-    out = sys.stdout
-    if fmt == "json":
-        import json
+    results = comparison.compute_all(specs, pred, target, given, opts["reduction"], opts["dtype"])
+    from ..render.emit import emit
+    from ..render.reports import compare_report
 
-        from ..render.machine import json_object
-
-        out.write(json.dumps([json_object(r) for r in results], ensure_ascii=False) + "\n")
-    elif fmt == "plain":
-        for r in results:
-            values = "\t".join(repr(float(v)) for v in np.asarray(r.value).reshape(-1))
-            out.write(f"{r.loss}\t{values}\n")
-    elif fmt == "csv":
-        from ..render.machine import csv_text
-
-        lay = C.layout(results, pred, target)
-        out.write(csv_text(lay.index_names + lay.columns,
-                           [[str(i) for i in index] + values for index, values in lay.rows]))
-    else:
-        _table(results, pred, target, opts)
-    out.flush()
-    write_notes([f"{r.loss}: {note}" for r in results for note in r.notes], opts)
-
-
-def _table(results, pred, target, opts) -> None:
-    from ..render.explain import fmt_value
-    from ..render.machine import grad_width
-    from ..render.table import Grid, print_grids
-
-    digits = opts["digits"]
-    values = []
-    for r in results:
-        value = np.asarray(r.value)
-        params = ", ".join(f"{k}={_short(v)}" for k, v in r.params.items() if v is not None)
-        values.append([r.loss, fmt_value(value, digits) if value.ndim == 0 else
-                       f"{value.size} values (json)", params])
-    lay = C.layout(results, pred, target)
-    width = grad_width(results[0])
-    if lay.per_element and width > 1:  # a class axis: losses per sample, gradients per loss
-        grids = [_grid("Per-sample losses", lay, [c for c in lay.columns if "." not in c],
-                       digits)]
-        for r in results:
-            grad = np.asarray(r.grad["pred"]).reshape(-1, width) if r.class_axis == np.ndim(
-                r.grad["pred"]) - 1 else None
-            if grad is None:  # the class axis is not the last: the columns of layout
-                columns = [c for c in lay.columns if c.startswith(f"{r.loss}.grad")]
-                grids.append(_grid(f"{r.loss}: gradient ∂value/∂pred", lay, columns, digits))
-                continue
-            grids.append(Grid(f"{r.loss}: gradient ∂value/∂pred",
-                              ["row"] + [str(c) for c in range(width)],
-                              [[str(i)] + [fmt_value(v, digits) for v in row]
-                               for i, row in enumerate(grad)]))
-    else:
-        title = ("Per-element losses and gradients (∂ = ∂value/∂pred)" if lay.per_element else
-                 "Gradients ∂value/∂pred (the losses' per-element shapes differ)")
-        grids = [_grid(title, lay, lay.columns, digits)]
-    r0 = results[0]
-    detail = f"reduction {r0.reduction} · {r0.dtype}"
-    print_grids("compare", detail, None,
-                [Grid("Values", ["loss", "value", "parameters"], values), *grids],
-                show_all=opts["all"],
-                no_color=opts["no_color"] or bool(os.environ.get("NO_COLOR")))
-
-
-def _grid(title: str, lay, columns: list[str], digits: int):
-    """The layout's rows, with only ``columns`` (and the index)."""
-    from ..render.explain import fmt_value
-    from ..render.table import Grid
-
-    picks = [lay.columns.index(c) for c in columns]
-    head = ["index"] if lay.index_names else []
-    rows = [([", ".join(map(str, index))] if lay.index_names else []) +
-            [fmt_value(values[i], digits) for i in picks] for index, values in lay.rows]
-    return Grid(title, head + [_heading(c) for c in columns], rows)
-
-
-def _heading(column: str) -> str:
-    """A table heading: `huber.grad` → `∂huber`, `ce.grad2` → `∂ce[2]` (narrower than csv's)."""
-    name, _, grad = column.partition(".grad")
-    if not _:
-        return column
-    return f"∂{name}" + (f"[{grad}]" if grad else "")
-
-
-def _short(value) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_short(v) for v in value) + "]"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    emit(compare_report(results, pred, target), opts)
 
 
 app = command(run, options(), "compare", HELP)

@@ -84,7 +84,7 @@ def _columns(result: I.InfoResult) -> dict:
 
 
 def report(result: I.InfoResult, spec: I.Measure) -> Report:
-    from ..render.machine import index_names, nested
+    from ..report import index_names, nested
 
     shape = {"p": list(result.p.shape)}
     if result.q is not None:

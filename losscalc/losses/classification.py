@@ -8,7 +8,13 @@ import numpy as np
 
 from .. import diagnose
 from .. import tape as T
-from ..checks import broadcasts_to, class_indices, fmt_shape, in_unit_interval, same_shape
+from ..checks import (
+    broadcasts_to,
+    class_indices,
+    fmt_shape,
+    in_unit_interval,
+    same_shape,
+)
 from ..errors import InvalidData
 from ..registry import Losses, Param, between, loss
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 import numpy as np
 
 from .. import tape as T
-from ..checks import class_indices, fmt_shape, in_unit_interval, non_negative, same_shape
+from ..checks import (
+    class_indices,
+    fmt_shape,
+    in_unit_interval,
+    non_negative,
+    same_shape,
+)
 from ..errors import InvalidData
 from ..registry import Constraint, Losses, Param, at_least, between, greater_than, loss
 from .keras import one_hot_targets

@@ -13,8 +13,15 @@ from __future__ import annotations
 import numpy as np
 
 from .. import tape as T
-from ..checks import broadcast_pair, broadcasts_to, class_indices, first_bad, fmt_index, \
-    fmt_number, fmt_shape
+from ..checks import (
+    broadcast_pair,
+    broadcasts_to,
+    class_indices,
+    first_bad,
+    fmt_index,
+    fmt_number,
+    fmt_shape,
+)
 from ..errors import InvalidData
 from ..registry import Constraint, Losses, Param, at_least, loss
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import tape as T
-from .machine import nested
+from ..report import nested
 
 SHOWN_SAMPLES = 3
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import NamedTuple
 
 import numpy as np
 
 from .core import compute
 from .csvsource import Table, read_chunks
-from .errors import InvalidData, UsageError
+from .errors import InvalidData, LosscalcError, UsageError
+from .inputs import parse_tensor
+from .report import csv_header, csv_lines, csv_rows, json_params, plain_values
 
 IN_MEMORY_VALUES = 1 << 19  # numbers gathered before switching to streaming (4 MiB)
 PROGRESS_AFTER = 0.5  # seconds of reading before a progress bar appears (terminals only)
@@ -120,8 +123,14 @@ class _Progress:
         if self.bar is None:
             if time.monotonic() - self.started < PROGRESS_AFTER:
                 return
-            from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
-                                       TimeRemainingColumn, TransferSpeedColumn)
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
 
             # No refresh thread (auto_refresh=False): the reader may fork worker processes.
             self.bar = Progress(TextColumn(f"reading {self.table.name}"), BarColumn(),
@@ -145,15 +154,37 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-def run_table(spec, opts, report, stdin=None) -> None:
-    """Read the table; ``report(pred, target, params, notes)`` if it fits, else stream it."""
+class Gathered(NamedTuple):
+    """A table small enough to compute at once: its tensors, as any other input."""
+
+    pred: np.ndarray
+    target: np.ndarray
+    params: dict
+    notes: list[str]
+
+
+class Streamed(NamedTuple):
+    """A table computed chunk by chunk: the reduced value and what is known about it."""
+
+    loss: str
+    reduction: str
+    dtype: str
+    value: float
+    rows: int
+    shape: dict[str, list[int]]
+    params: dict  # as JSON
+    notes: list[str]
+    rows_written: bool  # the per-row output (--format csv …) went out as it was computed
+
+
+def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
+    """Read the table of ``opts`` (--csv or standard input): gathered when it fits, else
+    streamed, with per-row output written to ``out`` as each chunk is computed."""
     table = open_table(spec, opts, stdin)
     columns = Columns(table, spec, opts)
     params = {p.name: opts[p.name] for p in spec.params if p.kind != "tensor"}
     for p in spec.params:
         if p.kind == "tensor" and opts.get(p.name) is not None:
-            from .inputs import parse_tensor
-
             params[p.name] = parse_tensor(opts[p.name], p.option)
     progress = _Progress(table, opts["quiet"])
     chunks, rows, values, skipped = [], 0, 0, 0
@@ -179,7 +210,7 @@ def run_table(spec, opts, report, stdin=None) -> None:
                     "Keras losses average a one-column prediction as one sample: give K "
                     "prediction columns for samples of K values, or a smaller table")
             if streamer is None:
-                streamer = _Streamer(spec, columns, params, opts)
+                streamer = _Streamer(spec, columns, params, opts, out or sys.stdout)
                 for earlier in chunks:
                     streamer.add(earlier)
                 chunks = []
@@ -189,21 +220,18 @@ def run_table(spec, opts, report, stdin=None) -> None:
         table.close()
     notes = [f"skipped {skipped} unreadable row{'s' if skipped != 1 else ''}"] if skipped else []
     if streamer is not None:
-        streamer.finish(notes)
-        return
+        return streamer.finish(notes)
     if not chunks:
         raise InvalidData(f"{table.name}: the table has no rows of numbers")
     pred, target, weight = columns.split(np.concatenate(chunks))
     if weight is not None:
         params["weight"] = weight
-    report(pred, target, params, notes)
+    return Gathered(pred, target, params, notes)
 
 
 def _pools_rows(spec, columns, array, params, dtype) -> bool:
     """True when the loss gives no loss per table row (dice pools the batch; a Keras loss
     averages a one-column prediction as one sample), so chunks cannot be computed apart."""
-    from .errors import LosscalcError
-
     pred, target, weight = columns.split(array[:2])
     if weight is not None:
         params = {**params, "weight": weight}
@@ -226,12 +254,12 @@ def _stream_rows(opts) -> bool:
 class _Streamer:
     """Computes chunk after chunk: sums for the value, per-row output as it goes."""
 
-    def __init__(self, spec, columns, params, opts) -> None:
+    def __init__(self, spec, columns, params, opts, out) -> None:
         self.spec, self.columns, self.params, self.opts = spec, columns, params, opts
         self.total, self.divisor = Sum(), Sum()
         self.rows, self.width, self.shape, self.notes = 0, 1, None, []
         self.per_row = opts["format"] == "csv" or _stream_rows(opts)
-        self.out = sys.stdout
+        self.out = out
 
     def add(self, array: np.ndarray) -> None:
         pred, target, weight = self.columns.split(array)
@@ -253,15 +281,11 @@ class _Streamer:
         self.shape = (self.rows, *np.shape(pred)[1:]), (self.rows, *np.shape(target)[1:])
 
     def _write_rows(self, r) -> None:
-        from .render.machine import csv_header, csv_rows
-
         if self.opts["format"] == "csv":
-            if self.rows == 0:
-                self.out.write(csv_header(r))
-            self.out.write(csv_rows(r, self.rows))
+            header = csv_header(r) if self.rows == 0 else None
+            self.out.write(csv_lines(header, csv_rows(r, self.rows)))
         else:
-            values = np.asarray(r.elementwise).reshape(-1)
-            self.out.write("".join(f"{float(v)!r}\n" for v in values))
+            self.out.write(plain_values(r.elementwise))
 
     def value_divisor(self) -> float:
         reduction = self.opts["reduction"]
@@ -271,21 +295,12 @@ class _Streamer:
         divisor = self.value_divisor()
         return self.total.value / divisor if divisor else float("nan")
 
-    def finish(self, notes: list[str]) -> None:
-        from .run import check_expectation, write_notes
-
+    def finish(self, notes: list[str]) -> Streamed:
         value = self.value()
         if self.opts["dtype"] == "float32":
             value = float(np.float32(value))
-        failure = None
-        if self.opts["expect"] is not None:
-            try:
-                check_expectation(value, self.opts["expect"], self.opts["tol"])
-            except Exception as err:  # CheckFailed: print the result first, then fail
-                failure = err
-        if not self.per_row:
-            self._write_value(value)
-        self.out.flush()
+        if self.per_row:
+            self.out.flush()
         notes = self.notes + notes
         if self.rows * self.width > IN_MEMORY_VALUES:
             notes.append(f"streamed {self.rows:,} rows in bounded memory: the per-element "
@@ -299,30 +314,8 @@ class _Streamer:
         if self.per_row and self.opts["reduction"] in ("mean", "batchmean"):
             notes.append(f"the grad column is the gradient of the summed loss; for the "
                          f"{self.opts['reduction']}, divide it by {self.value_divisor():g}")
-        write_notes(notes, self.opts)
-        if failure is not None:
-            raise failure
-
-    def _write_value(self, value: float) -> None:
-        fmt = "json" if self.opts["json"] else self.opts["format"]
-        if fmt == "json":
-            import json
-
-            from .render.machine import number
-
-            obj = {"loss": self.spec.name, "reduction": self.opts["reduction"],
-                   "dtype": self.opts["dtype"], "value": number(value), "elementwise": None,
-                   "grad": None, "shape": {"pred": list(self.shape[0]),
-                                           "target": list(self.shape[1])},
-                   "params": _json_params(self.spec, self.params)}
-            self.out.write(json.dumps(obj) + "\n")
-        else:
-            self.out.write(f"{value!r}\n")
-
-
-def _json_params(spec, params: dict) -> dict:
-    """The parameters as JSON: defaults, then what was given (small tensors as lists)."""
-    out = spec.defaults()
-    for key, value in params.items():
-        out[key] = np.asarray(value).tolist() if isinstance(value, np.ndarray) else value
-    return out
+        values = self.spec.defaults()
+        values.update(self.params)
+        return Streamed(self.spec.name, self.opts["reduction"], self.opts["dtype"], value,
+                        self.rows, {"pred": list(self.shape[0]), "target": list(self.shape[1])},
+                        json_params(values), notes, self.per_row)

@@ -92,7 +92,7 @@ class Layout(NamedTuple):
 
 
 def _index_names(ndim: int) -> list[str]:
-    from .render.machine import index_names
+    from .report import index_names
 
     return index_names(ndim) if ndim else []
 
@@ -102,7 +102,7 @@ def layout(results: list[Result], pred, target) -> Layout:
     have its shape, then each loss and its gradient (a row of the class axis for ce-like
     losses); when the losses' per-element shapes differ, one row per prediction element
     with each loss's gradient."""
-    from .render.machine import grad_rows, grad_width
+    from .report import grad_rows, grad_width
 
     pred, target = np.asarray(pred), np.asarray(target)
     shapes = {np.shape(r.elementwise) for r in results}
