@@ -22,7 +22,7 @@ import numpy as np
 from .core import Result, compute, spec_for
 from .errors import CheckFailed, InvalidData, LosscalcError, UsageError
 from .inputs import from_nested
-from .registry import LossSpec
+from .registry import LossSpec, field_spelling
 
 REQUIRED = ("loss", "pred", "target")
 OPTIONAL = ("params", "reduction", "dtype", "expect", "tol", "id")
@@ -156,28 +156,9 @@ def verdict(value, expect, tol: float) -> bool:
 
 
 def solve(p: Problem, line: int) -> Answer:
-    try:
-        result = compute(p.spec, p.tensors, None, p.params, p.reduction, p.dtype)
-    except LosscalcError as err:
-        err.message = in_json_terms(p.spec, err.message)
-        raise
+    result = compute(p.spec, p.tensors, None, p.params, p.reduction, p.dtype)
     ok = None if p.expect is None else verdict(result.value, p.expect, p.tol)
     return Answer(p.id, line, result, ok)
-
-
-def in_json_terms(spec: LossSpec, message: str) -> str:
-    """A message of the core names command-line options; a problem line has fields: say
-    "target" and "params.margin" where the command line says --target and --margin."""
-    import re
-
-    fields = {option.lstrip("-"): t.name for t in spec.tensors for option in t.options}
-    fields.update({p.name.replace("_", "-"): f"params.{p.name}" for p in spec.params})
-
-    def field(match: re.Match) -> str:
-        name = match.group(1)
-        return f'"{fields[name]}"' if name in fields else match.group(0)
-
-    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)", field, message)
 
 
 def answer(text: str, line: int) -> Answer:
@@ -206,7 +187,8 @@ def problems(lines: Iterable[str]):
 
 
 def error_message(err: LosscalcError) -> str:
-    return err.message + (f" (hint: {err.hint})" if err.hint else "")
+    """An error as one line in a problem's words ("pred", "params.margin"), its hint after."""
+    return err.render(field_spelling) + (f" (hint: {err.hint})" if err.hint else "")
 
 
 def answer_json(a: Answer) -> str:

@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 from . import __version__
 from .commands.options import TENSOR_HELP, choice, option, output_options
 from .errors import CheckFailed, LosscalcError, UsageError
-from .registry import LossSpec, all_losses, resolve, suggest
+from .registry import LossSpec, all_losses, option_spelling, resolve, suggest
 
 # ---------------------------------------------------------------------------------------------
 # Generating one command per loss
@@ -298,10 +298,10 @@ def main(argv: list[str] | None = None) -> int:
             raise KeyboardInterrupt
         return rv if isinstance(rv, int) else 0
     except CheckFailed as err:
-        sys.stderr.write(f"losscalc: {err.message}\n")
+        sys.stderr.write(f"losscalc: {err.render(option_spelling)}\n")
         return err.exit_code
     except LosscalcError as err:
-        _error(err.message, err.hint)
+        _error(err.render(option_spelling), err.hint)
         return err.exit_code
     except click_errors.ClickException as err:
         message = err.format_message()

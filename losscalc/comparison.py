@@ -71,9 +71,9 @@ def compute_all(specs: list[LossSpec], pred, target, params: dict, reduction: st
             results.append(compute(spec, pred, target, params_for(spec, params), reduction,
                                    dtype))
         except InvalidData as err:
-            message = err.message.removeprefix(f"{spec.name}: ")
-            raise InvalidData(f"{spec.name} does not fit these tensors: {message}",
-                              err.hint) from None
+            message = err.template.removeprefix(f"{spec.name}: ")
+            raise InvalidData(f"{spec.name} does not fit these tensors: {message}", err.hint,
+                              loss=err.loss, subjects=err.subjects) from None
     return results
 
 

@@ -5,16 +5,61 @@ The core raises these; only the CLI edge turns them into a one-line message and 
 
 from __future__ import annotations
 
+from typing import Callable
+
 
 class LosscalcError(Exception):
-    """An error the user can fix: one line of message, an optional hint, an exit code."""
+    """An error the user can fix: one line of message, an optional hint, an exit code.
+
+    The core names a tensor or parameter by its registry name, never by how a door spells it:
+    the message is a template in which each of ``subjects`` appears as ``{name}`` (literal
+    braces doubled), and ``loss`` says whose tensors they are. Each door renders it in its own
+    vocabulary with ``render(spell)``: the command line as ``--logits``, a batch line as
+    ``"pred"``, a Python caller as ``logits=`` (the default).
+    """
 
     exit_code = 2
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, *, loss: str | None = None,
+                 subjects: tuple[str, ...] = ()) -> None:
         super().__init__(message)
-        self.message = message
+        self.template = message
         self.hint = hint
+        self.loss = loss
+        self.subjects = tuple(subjects)
+
+    def render(self, spell: Callable[[str | None, str], str] | None = None) -> str:
+        """The message, each subject spelled by ``spell(loss, name)`` (default: ``name=``)."""
+        if not self.subjects:
+            return self.template
+        spell = spell or keyword
+        return self.template.format_map({name: spell(self.loss, name) for name in self.subjects})
+
+    @property
+    def message(self) -> str:
+        return self.render()
+
+    def __str__(self) -> str:
+        return self.message
+
+    def prefixed(self, text: str) -> LosscalcError:
+        """A new error of the same kind whose message starts with ``text`` (a location)."""
+        if self.subjects:  # the text joins a template: its braces are literal
+            text = text.replace("{", "{{").replace("}", "}}")
+        err = type(self)(text + self.template, self.hint, loss=self.loss,
+                         subjects=self.subjects)
+        err.exit_code = self.exit_code
+        return err
+
+
+def ref(name: str) -> str:
+    """``name`` (a tensor or parameter of the registry) as a subject in a message template."""
+    return "{" + name + "}"
+
+
+def keyword(loss: str | None, name: str) -> str:
+    """A subject as a Python caller writes it: ``logits=``, ``delta=``."""
+    return f"{name}="
 
 
 class UsageError(LosscalcError):

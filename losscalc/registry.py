@@ -226,6 +226,37 @@ def suggest(name: str) -> str | None:
     return _ALIASES[match[0]] if match else None
 
 
+# ---------------------------------------------------------------------------------------------
+# How each door spells a tensor or parameter that an error names (LosscalcError.render)
+
+
+def _spec_of(loss: str | None) -> LossSpec | None:
+    return resolve(loss) if loss else None
+
+
+def option_spelling(loss: str | None, name: str) -> str:
+    """The command line's word: the tensor's option (``--logits``), ``--ignore-index``."""
+    spec = _spec_of(loss)
+    tensor = next((t for t in spec.tensors if t.name == name), None) if spec else None
+    return tensor.option if tensor else "--" + name.replace("_", "-")
+
+
+def field_spelling(loss: str | None, name: str) -> str:
+    """A batch line's or check file's word: ``"pred"``, ``"params.margin"``."""
+    spec = _spec_of(loss)
+    if spec and any(p.name == name for p in spec.params):
+        return f'"params.{name}"'
+    return f'"{name}"'
+
+
+def keyword_spelling(loss: str | None, name: str) -> str:
+    """A Python caller's word: ``logits=`` for a prediction the loss calls logits."""
+    spec = _spec_of(loss)
+    if spec and name == "pred" and spec.pred_alias:
+        return f"{spec.pred_alias.replace('-', '_')}="
+    return f"{name}="
+
+
 __all__ = [
     "Constraint",
     "LOSSES",
@@ -234,6 +265,9 @@ __all__ = [
     "Param",
     "Tensor",
     "all_losses",
+    "field_spelling",
+    "keyword_spelling",
+    "option_spelling",
     "at_least",
     "between",
     "greater_than",

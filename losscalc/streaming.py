@@ -269,8 +269,7 @@ class _Streamer:
         try:
             r = compute(self.spec, pred, target, params, "sum", self.opts["dtype"])
         except InvalidData as err:
-            raise InvalidData(f"rows {self.rows}–{self.rows + len(array) - 1}: {err.message}",
-                              err.hint) from None
+            raise err.prefixed(f"rows {self.rows}–{self.rows + len(array) - 1}: ") from None
         self.total.add(float(r.value))
         self.divisor.add(r.divisor)
         self.notes += [n for n in r.notes if n not in self.notes]

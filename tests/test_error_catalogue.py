@@ -58,6 +58,7 @@ DERIVED = {
 }
 # Messages assembled from pieces the AST cannot see as one string: skeleton → exit codes.
 EXTRA = {
+    "rows *–*: *": {3},  # streaming: a chunk's error, prefixed with its rows (err.prefixed)
     "* of * * could not be computed": {2, 3},  # batch.outcome(): the worst line's code
     "* of * * could not be computed; * expectation* failed": {2, 3},
 }
@@ -92,7 +93,9 @@ def variants(node) -> list[str]:
 
 
 def normal(text: str) -> str:
-    """Quotes dropped, runs of values merged into one WILD."""
+    """Quotes dropped, runs of values merged into one WILD; a subject of a message template
+    (``{pred}``, a tensor or parameter each door spells its own way) is a value too."""
+    text = re.sub(r"\{[a-z_][a-z0-9_]*\}", WILD, text)
     return re.sub(r"\*+", WILD, re.sub(r"['\"]", "", text))
 
 
@@ -115,7 +118,8 @@ def _edge_sites(tree, path: str) -> list[tuple[ast.Call, frozenset]]:
                  and _name(n.func) == "_error" and n.args]
         # `_error(err.message, …)` passes a LosscalcError on: its messages are found where
         # they are raised.
-        calls = [c for c in calls if ast.unparse(c.args[0]) != "err.message"]
+        calls = [c for c in calls
+                 if ast.unparse(c.args[0]) not in ("err.message", "err.render(option_spelling)")]
         assert not calls or len(returns) == 1, f"{path}:{handler.lineno}: which exit code?"
         out += [(call, frozenset(returns)) for call in calls]
     return out

@@ -15,7 +15,7 @@ from ..checks import (
     in_unit_interval,
     same_shape,
 )
-from ..errors import InvalidData
+from ..errors import InvalidData, ref
 from ..registry import Losses, Param, between, loss
 
 # PyTorch's BCE backward divides by max((1 − p)·p, EPSILON), a float constant 1e-12.
@@ -36,24 +36,24 @@ def _per_class(t, weight, x, axis, name):
     w = np.asarray(weight, dtype=t.dtype)
     if w.shape != (n_classes,):
         raise InvalidData(
-            f"{name}: --weight must hold one number per class ({n_classes}), "
-            f"got shape {fmt_shape(w.shape)}"
-        )
+            f"{name}: {ref('weight')} must hold one number per class ({n_classes}), "
+            f"got shape {fmt_shape(w.shape)}", loss=name, subjects=("weight",))
     return w.reshape((n_classes,) + (1,) * (x.ndim - axis - 1))
 
 
-def _index_targets(t, x, y, ignore_index, name, option):
+def _index_targets(t, x, y, ignore_index, name):
     """Check that y holds class indices for x (shape x without its class axis)."""
     axis = _class_axis(x)
     if x.ndim == 0:
-        raise InvalidData(f"{name}: {option} must have a class axis; got a single number")
+        raise InvalidData(f"{name}: {ref('pred')} must have a class axis; got a single number",
+                          loss=name, subjects=("pred",))
     expected = x.shape[:axis] + x.shape[axis + 1:]
     if y.shape != expected:
         probs = f" or class probabilities of shape {fmt_shape(x.shape)}" if name == "ce" else ""
         raise InvalidData(
-            f"{name}: --target has shape {fmt_shape(y.shape)}, but {option} of shape "
-            f"{fmt_shape(x.shape)} needs class indices of shape {fmt_shape(expected)}{probs}"
-        )
+            f"{name}: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of shape "
+            f"{fmt_shape(x.shape)} needs class indices of shape {fmt_shape(expected)}{probs}",
+            loss=name, subjects=("pred", "target"))
     return class_indices(y.value, x.shape[axis], ignore_index, name)
 
 
@@ -113,10 +113,12 @@ def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
     """
     axis = _class_axis(z)
     if z.ndim == 0:
-        raise InvalidData("ce: --logits must have a class axis; got a single number")
+        raise InvalidData(f"ce: {ref('pred')} must have a class axis; got a single number",
+                          loss="ce", subjects=("pred",))
     n_classes = z.shape[axis]
     if n_classes == 0:
-        raise InvalidData(f"ce: --logits of shape {fmt_shape(z.shape)} has no classes")
+        raise InvalidData(f"ce: {ref('pred')} of shape {fmt_shape(z.shape)} has no classes",
+                          loss="ce", subjects=("pred",))
     t.note(diagnose.probabilities_as_logits(z.value, axis))
     w = None if weight is None else _per_class(t, weight, z, axis, "ce")
     logp = t.let("ln p", T.log_softmax(t, z, axis))
@@ -129,7 +131,7 @@ def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
         terms = logp * q if w is None else logp * q * t.input(w, "w", batched=False)
         return Losses(t.let("ℓ", -T.total(terms, axis, over="c")), class_axis=axis)
 
-    labels = _index_targets(t, z, y, ignore_index, "ce", "--logits")
+    labels = _index_targets(t, z, y, ignore_index, "ce")
     nll, denominator = _negative_log_likelihood(t, logp, labels, w, ignore_index, "ce")
     if label_smoothing == 0:
         return Losses(nll, denominator, axis, _divides_by(denominator))
@@ -167,7 +169,7 @@ def nll(t, x, y, *, weight=None, ignore_index=-100):
     t.note(diagnose.not_log_probabilities(
         x.value, axis, "--log-probs", "for raw scores use ce; for probabilities take their log"))
     w = None if weight is None else _per_class(t, weight, x, axis, "nll")
-    labels = _index_targets(t, x, y, ignore_index, "nll", "--log-probs")
+    labels = _index_targets(t, x, y, ignore_index, "nll")
     nll_, denominator = _negative_log_likelihood(t, x, labels, w, ignore_index, "nll")
     return Losses(nll_, denominator, axis, _divides_by(denominator))
 
@@ -193,12 +195,12 @@ def bce(t, p, y, *, weight=None):
     wᵢ·(pᵢ − yᵢ) / max((1 − pᵢ)·pᵢ, ε), not the derivative of the clamped logs, with
     ε = float32(1e-12) = 9.999999960041972e-13 even in float64 (PyTorch's EPSILON constant).
     """
-    same_shape(p, y, "bce", ("--probs", "--target"))
+    same_shape(p, y, "bce", ("pred", "target"))
     outside = (p.value < 0) | (p.value > 1)
     hint = ("these look like logits: use bce-logits, which applies the sigmoid itself"
             if outside.any() else None)
-    in_unit_interval(p.value, "bce", "--probs", hint)
-    in_unit_interval(y.value, "bce", "--target")
+    in_unit_interval(p.value, "bce", "pred", hint)
+    in_unit_interval(y.value, "bce", "target")
     with np.errstate(divide="ignore"):
         ln_p = t.let("ln p", T.clamp_min(T.log(p), -100))
         ln_q = t.let("ln(1 − p)", T.clamp_min(T.log1p(-p), -100))
@@ -210,7 +212,7 @@ def bce(t, p, y, *, weight=None):
     w = None
     if weight is not None:
         w = np.asarray(weight, dtype=t.dtype)
-        broadcasts_to(w, y.shape, "bce", "--weight", "the target's shape")
+        broadcasts_to(w, y.shape, "bce", "weight", "the target's shape")
         terms = t.input(w, "w", batched=w.ndim == y.ndim) * terms
     pv, yv = p.value, y.value
 
@@ -246,7 +248,7 @@ def bce_logits(t, x, y, *, weight=None, pos_weight=None):
     pos_weight broadcasts over the last (class) axis. Gradient (PyTorch's formula):
     wᵢ·[(pw·yᵢ + 1 − yᵢ)·σ(xᵢ) − pw·yᵢ].
     """
-    same_shape(x, y, "bce-logits", ("--logits", "--target"))
+    same_shape(x, y, "bce-logits", ("pred", "target"))
     t.note(diagnose.targets_outside_unit(y.value) or diagnose.logits_as_probabilities(x.value))
     log_sig = t.let("ln σ(x)", T.log_sigmoid(x))
     pw = None
@@ -254,13 +256,13 @@ def bce_logits(t, x, y, *, weight=None, pos_weight=None):
         terms = (1 - y) * x - log_sig
     else:
         pw = np.asarray(pos_weight, dtype=t.dtype)
-        broadcasts_to(pw, y.shape, "bce-logits", "--pos-weight", "the target's shape")
+        broadcasts_to(pw, y.shape, "bce-logits", "pos_weight", "the target's shape")
         scale = t.let("L", 1 + (t.input(pw, "pw", batched=pw.ndim == y.ndim) - 1) * y)
         terms = (1 - y) * x - scale * log_sig
     w = None
     if weight is not None:
         w = np.asarray(weight, dtype=t.dtype)
-        broadcasts_to(w, y.shape, "bce-logits", "--weight", "the target's shape")
+        broadcasts_to(w, y.shape, "bce-logits", "weight", "the target's shape")
         terms = terms * t.input(w, "w", batched=w.ndim == y.ndim)
     xv, yv = x.value, y.value
 
@@ -296,15 +298,16 @@ def multilabel_soft_margin(t, x, y, *, weight=None):
     ℓₙ = −(1/C)·Σ_c w_c·[yₙc·ln σ(xₙc) + (1 − yₙc)·ln σ(−xₙc)], one value per sample; the
     weighted sum is divided by C, not by Σ w_c. Equals bce-logits' per-row mean.
     """
-    same_shape(x, y, "multilabel-soft-margin", ("--logits", "--target"))
+    same_shape(x, y, "multilabel-soft-margin", ("pred", "target"))
     if x.ndim not in (1, 2):
-        raise InvalidData("multilabel-soft-margin: --logits must be (C) or (N, C), got shape "
-                          + fmt_shape(x.shape))
+        raise InvalidData(f"multilabel-soft-margin: {ref('pred')} must be (C) or (N, C), got "
+                          f"shape {fmt_shape(x.shape)}", loss="multilabel-soft-margin",
+                          subjects=("pred",))
     axis = x.ndim - 1
     terms = -(y * T.log_sigmoid(x) + (1 - y) * T.log_sigmoid(-x))
     if weight is not None:
         w = np.asarray(weight, dtype=t.dtype)
-        broadcasts_to(w, y.shape, "multilabel-soft-margin", "--weight", "the target's shape")
+        broadcasts_to(w, y.shape, "multilabel-soft-margin", "weight", "the target's shape")
         terms = terms * t.input(w, "w", batched=w.ndim == y.ndim)
     per_class = t.let("ℓ_c", terms)
     n_classes = x.shape[axis]

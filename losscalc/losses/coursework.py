@@ -15,7 +15,7 @@ from ..checks import (
     non_negative,
     same_shape,
 )
-from ..errors import InvalidData
+from ..errors import InvalidData, ref
 from ..registry import Constraint, Losses, Param, at_least, between, greater_than, loss
 from .keras import one_hot_targets
 
@@ -49,8 +49,8 @@ def focal(t, x, y, *, alpha=0.25, gamma=2.0):
     default reduction here is mean (torchvision's default is 'none'). The gradient is
     autograd's through p_t as well as ce, as torch computes it.
     """
-    same_shape(x, y, "focal", ("--logits", "--target"))
-    in_unit_interval(y.value, "focal", "--target")
+    same_shape(x, y, "focal", ("pred", "target"))
+    in_unit_interval(y.value, "focal", "target")
     if x.value.size > 1 and x.value.min() >= 0 and x.value.max() <= 1:
         t.note("--logits are all in [0, 1]: focal applies the sigmoid itself; if these are "
                "probabilities, pass their logits ln(p / (1 − p))")
@@ -140,9 +140,9 @@ def contrastive(t, d, y, *, margin=1.0):
     dissimilar one (the paper writes Y = 0 for similar; most code, and this, use 1). One value
     per pair; ∂ℓ/∂d = y·d − (1 − y)·max(m − d, 0).
     """
-    same_shape(d, y, "contrastive", ("--distances", "--target"))
-    in_unit_interval(y.value, "contrastive", "--target")
-    non_negative(d.value, "contrastive", "--distances", "distances",
+    same_shape(d, y, "contrastive", ("pred", "target"))
+    in_unit_interval(y.value, "contrastive", "target")
+    non_negative(d.value, "contrastive", "pred", "distances",
                  "pass the distance between the two embeddings (e.g. ‖a − b‖), not a "
                  "similarity")
     m = t.const(margin, "m")
@@ -154,7 +154,7 @@ def contrastive(t, d, y, *, margin=1.0):
 def _rows(z, name):
     """Scores (C) or (N, C): the class axis last."""
     if z.ndim not in (1, 2):
-        raise InvalidData(f"{name}: --pred must be (C) or (N, C), got shape {fmt_shape(z.shape)}")
+        raise InvalidData(f"{name}: {ref('pred')} must be (C) or (N, C), got shape {fmt_shape(z.shape)}", loss=name, subjects=("pred",))
 
 
 def _sparsemax_threshold(z: np.ndarray) -> np.ndarray:
@@ -210,9 +210,9 @@ def _diagonal(z):
     z = np.asarray(z)
     if z.ndim != 2 or z.shape[0] != z.shape[1]:
         raise InvalidData(
-            f"info-nce: without --target the positives are the diagonal, which needs square "
+            f"info-nce: without {ref('target')} the positives are the diagonal, which needs square "
             f"logits (N, N); got shape {fmt_shape(z.shape)}",
-            "give --target with the positive's column for each row")
+            "give --target with the positive's column for each row", loss="info-nce", subjects=("target",))
     return np.arange(z.shape[0], dtype=float)
 
 
@@ -244,9 +244,9 @@ def info_nce(t, s, y, *, temperature=0.07):
     axis = s.ndim - 1
     if y.shape != s.shape[:-1]:
         raise InvalidData(
-            f"info-nce: --target has shape {fmt_shape(y.shape)}, but --pred of shape "
+            f"info-nce: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of shape "
             f"{fmt_shape(s.shape)} needs one positive column per row, shape "
-            f"{fmt_shape(s.shape[:-1])}")
+            f"{fmt_shape(s.shape[:-1])}", loss="info-nce", subjects=("target", "pred",))
     labels = class_indices(y.value, s.shape[-1], None, "info-nce")
     tau = t.const(temperature, "τ")
     logp = t.let("ln p", T.log_softmax(t, t.let("s/τ", s / tau), axis))

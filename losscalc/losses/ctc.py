@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import tape as T
 from ..checks import fmt_index, fmt_number, fmt_shape
-from ..errors import InvalidData
+from ..errors import InvalidData, ref
 from ..registry import Losses, Param, Tensor, loss
 
 NEG_INF = -np.inf
@@ -28,24 +28,25 @@ def _log_softmax(lp: np.ndarray) -> np.ndarray:
     return T.log_softmax(t, t.input(lp, "lp"), -1).value
 
 
-def _integers(values: np.ndarray, option: str, what: str) -> np.ndarray:
+def _integers(values: np.ndarray, name: str, what: str) -> np.ndarray:
     frac = values != np.round(values)
     if frac.any():
         at = np.unravel_index(int(np.argmax(frac)), frac.shape) if frac.ndim else ()
-        raise InvalidData(f"ctc: {option} holds {what}, which must be integers; got "
+        raise InvalidData(f"ctc: {ref(name)} holds {what}, which must be integers; got "
                           f"{fmt_number(values[at])}" + (f" at index {fmt_index(at)}"
-                                                         if values.ndim else ""))
+                                                         if values.ndim else ""),
+                          loss="ctc", subjects=(name,))
     return values.astype(np.int64)
 
 
-def _lengths(node, n: int, batched: bool, option: str, default, high: int | None, what: str):
+def _lengths(node, n: int, batched: bool, name: str, default, high: int | None, what: str):
     """Per-sequence lengths: the option's values (checked as PyTorch does) or ``default``."""
     if node is None:
         return np.broadcast_to(np.asarray(default, dtype=np.int64), (n,)).copy()
-    values = _integers(node.value, option, what)
+    values = _integers(node.value, name, what)
     if values.size != n or values.ndim > 1:
-        raise InvalidData(f"ctc: {option} must hold one length per sequence ({n}); got shape "
-                          f"{fmt_shape(values.shape)}")
+        raise InvalidData(f"ctc: {ref(name)} must hold one length per sequence ({n}); got "
+                          f"shape {fmt_shape(values.shape)}", loss="ctc", subjects=(name,))
     values = values.reshape(n)
     bounds = [("at least 0", values < 0)]
     if high is not None:
@@ -53,39 +54,40 @@ def _lengths(node, n: int, batched: bool, option: str, default, high: int | None
     for bound, bad in bounds:
         if bad.any():
             i = int(np.argmax(bad))
-            raise InvalidData(f"ctc: {option} must be {bound}; got {values[i]}"
-                              + (f" for sequence {i}" if batched else ""))
+            raise InvalidData(f"ctc: {ref(name)} must be {bound}; got {values[i]}"
+                              + (f" for sequence {i}" if batched else ""), loss="ctc",
+                              subjects=(name,))
     return values
 
 
 def _targets(y, n: int, batched: bool, lengths, blank: int, classes: int, t):
     """Each sequence's labels, from a padded (N, S) target or the concatenated (ΣL) form."""
-    labels = _integers(y.value, "--target", "class indices")
+    labels = _integers(y.value, "target", "class indices")
     if labels.ndim == 0:
         labels = labels.reshape(1)  # one label: `-t 1`
     if labels.ndim not in (1, 2):
-        raise InvalidData(f"ctc: --target must be (N, S) padded labels or all N sequences' "
-                          f"labels one after another (ΣL); got shape {fmt_shape(labels.shape)}")
+        raise InvalidData(f"ctc: {ref('target')} must be (N, S) padded labels or all N sequences' "
+                          f"labels one after another (ΣL); got shape {fmt_shape(labels.shape)}", loss="ctc", subjects=("target",))
     if labels.ndim == 1 and lengths is None and not batched:
         labels = labels.reshape(1, -1)  # one sequence: all of its labels
     if labels.ndim == 2:  # padded, one row per sequence ((1, S) for one)
         rows = labels
         if rows.shape[0] != n:
-            raise InvalidData(f"ctc: --target has {rows.shape[0]} rows of labels for {n} "
-                              "sequences")
-        lengths = _lengths(lengths, n, batched, "--target-lengths", rows.shape[1], rows.shape[1],
+            raise InvalidData(f"ctc: {ref('target')} has {rows.shape[0]} rows of labels for {n} "
+                              f"sequences", loss="ctc", subjects=("target",))
+        lengths = _lengths(lengths, n, batched, "target_lengths", rows.shape[1], rows.shape[1],
                            "target lengths")
         sequences = [rows[b, :lengths[b]] for b in range(n)]
     else:
         if lengths is None:
-            raise InvalidData("ctc: a 1-dimensional --target holds every sequence's labels one "
-                              "after another: give --target-lengths to split it",
-                              "or give --target as an (N, S) table padded to one length")
+            raise InvalidData(f"ctc: a 1-dimensional {ref('target')} holds every sequence's labels one "
+                              f"after another: give {ref('target_lengths')} to split it",
+                              "or give --target as an (N, S) table padded to one length", loss="ctc", subjects=("target", "target_lengths",))
         # (S) with --target-lengths: PyTorch reads it as the concatenated form, also unbatched
-        lengths = _lengths(lengths, n, batched, "--target-lengths", 0, None, "target lengths")
+        lengths = _lengths(lengths, n, batched, "target_lengths", 0, None, "target lengths")
         if lengths.sum() != labels.size:
-            raise InvalidData(f"ctc: --target-lengths add up to {lengths.sum()} but --target "
-                              f"holds {labels.size} labels")
+            raise InvalidData(f"ctc: {ref('target_lengths')} add up to {lengths.sum()} but {ref('target')} "
+                              f"holds {labels.size} labels", loss="ctc", subjects=("target_lengths", "target",))
         sequences = np.split(labels, np.cumsum(lengths)[:-1])
     for b, seq in enumerate(sequences):
         bad = (seq < 0) | (seq >= classes)
@@ -220,18 +222,18 @@ def ctc(t, lp, y, input_lengths, target_lengths, *, blank=0, zero_infinity=False
     be log_softmax outputs.
     """
     if lp.ndim not in (2, 3):
-        raise InvalidData(f"ctc: --log-probs must be (T, C) for one sequence or (T, N, C) for "
-                          f"N; got shape {fmt_shape(lp.shape)}")
+        raise InvalidData(f"ctc: {ref('pred')} must be (T, C) for one sequence or (T, N, C) for "
+                          f"N; got shape {fmt_shape(lp.shape)}", loss="ctc", subjects=("pred",))
     batched = lp.ndim == 3
     if batched:
         lp.attrs["batched"] = False  # its first axis is time, not the sequences
     steps, classes = lp.shape[0], lp.shape[-1]
     n = lp.shape[1] if batched else 1
     if not 0 <= blank < classes:
-        raise InvalidData(f"ctc: --blank {blank} is not a class: expected 0 to {classes - 1}")
+        raise InvalidData(f"ctc: {ref('blank')} {blank} is not a class: expected 0 to {classes - 1}", loss="ctc", subjects=("blank",))
     values = lp.value.reshape(steps, n, classes)
     sequences, label_counts = _targets(y, n, batched, target_lengths, blank, classes, t)
-    frames = _lengths(input_lengths, n, batched, "--input-lengths", steps, steps,
+    frames = _lengths(input_lengths, n, batched, "input_lengths", steps, steps,
                       "input lengths")
     _note_unnormalised(t, values, frames)
 

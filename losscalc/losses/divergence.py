@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import diagnose
 from .. import tape as T
 from ..checks import broadcast_pair, first_bad, fmt_index, fmt_number
-from ..errors import InvalidData
+from ..errors import InvalidData, ref
 from ..registry import REDUCTIONS, Losses, Param, loss
 
 
@@ -31,7 +31,7 @@ def kl(t, x, y, *, log_target=False):
     and is the true KL divergence per sample; 'mean' divides by every element (N·C), which
     PyTorch keeps only for compatibility. Gradient: −yᵢ (−e^yᵢ with --log-target).
     """
-    broadcast_pair(t, x, y, "kl", ("--log-probs", "--target"))
+    broadcast_pair(t, x, y, "kl", ("pred", "target"))
     axis = x.ndim - 1 if x.ndim else 0
     t.note(diagnose.not_log_probabilities(
         x.value, axis, "--log-probs", "kl expects ln q; take the log of probabilities first"))
@@ -42,8 +42,8 @@ def kl(t, x, y, *, log_target=False):
     if negative.any():
         at = first_bad(negative)
         raise InvalidData(
-            f"kl: --target must hold probabilities >= 0; got {fmt_number(y.value[at])} at "
+            f"kl: {ref('target')} must hold probabilities >= 0; got {fmt_number(y.value[at])} at "
             f"index {fmt_index(at)}",
             "if the target holds log-probabilities, add --log-target",
-        )
+        loss="kl", subjects=("target",))
     return Losses(t.let("ℓ", T.xlogy(y, y) - y * x))

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import tape as T
 from ..checks import broadcast_pair, fmt_shape
-from ..errors import InvalidData
+from ..errors import InvalidData, ref
 from ..registry import Losses, Param, Tensor, greater_than, loss
 from .margin import note_labels
 
@@ -19,13 +19,14 @@ from .margin import note_labels
 COSINE_EPS = float(np.float32(1e-12))
 
 
-def _broadcast_to(node, shape, loss_name, option, what):
+def _broadcast_to(node, shape, loss_name, name, what):
     """``node`` (a target) must broadcast with ``shape`` (the pairs), as torch.where does."""
     try:
         np.broadcast_shapes(node.shape, shape)
     except ValueError:
-        raise InvalidData(f"{loss_name}: {option} has shape {fmt_shape(node.shape)} but there "
-                          f"are {fmt_shape(shape)} {what}; give one per {what[:-1]}") from None
+        raise InvalidData(f"{loss_name}: {ref(name)} has shape {fmt_shape(node.shape)} but "
+                          f"there are {fmt_shape(shape)} {what}; give one per {what[:-1]}",
+                          loss=loss_name, subjects=(name,)) from None
 
 
 @loss(
@@ -55,23 +56,23 @@ def cosine_embedding(t, x1, x2, y, *, margin=0.0):
     takes (D).
     """
     if y.ndim > 1:
-        raise InvalidData(f"cosine-embedding: --target must be one label per pair, a scalar or "
-                          f"a vector; got shape {fmt_shape(y.shape)}")
+        raise InvalidData(f"cosine-embedding: {ref('target')} must be one label per pair, a scalar or "
+                          f"a vector; got shape {fmt_shape(y.shape)}", loss="cosine-embedding", subjects=("target",))
     want = y.ndim + 1
     if x1.ndim != want or x2.ndim != want:
         raise InvalidData(
-            f"cosine-embedding: a target of shape {fmt_shape(y.shape)} takes --x1 and --x2 of "
+            f"cosine-embedding: a target of shape {fmt_shape(y.shape)} takes {ref('x1')} and {ref('x2')} of "
             f"{want} dimension{'s' if want > 1 else ''}; got {fmt_shape(x1.shape)} and "
             f"{fmt_shape(x2.shape)}", "pairs of vectors: --x1 and --x2 of shape (N, D) with N "
-            "labels, or (D) with one")
-    broadcast_pair(t, x1, x2, "cosine-embedding", ("--x1", "--x2"))
+            "labels, or (D) with one", loss="cosine-embedding", subjects=("x1", "x2",))
+    broadcast_pair(t, x1, x2, "cosine-embedding", ("x1", "x2"))
     axis = y.ndim
     dot = t.let("dot", T.total(x1 * x2, axis, "d"))
     eps = t.const(COSINE_EPS, "ε")
     sq1 = t.let("s1", T.total(T.square(x1), axis, "d") + eps)
     sq2 = t.let("s2", T.total(T.square(x2), axis, "d") + eps)
     cos = t.let("cos", dot / T.sqrt(sq1 * sq2))
-    _broadcast_to(y, cos.shape, "cosine-embedding", "--target", "pairs")
+    _broadcast_to(y, cos.shape, "cosine-embedding", "target", "pairs")
     odd = note_labels(t, y, "cosine-embedding", "such a pair costs 0, as in PyTorch")
     dissimilar = T.clamp_min(cos - t.const(margin, "margin"), 0)
     if odd:
@@ -103,11 +104,11 @@ def margin_ranking(t, x1, x2, y, *, margin=0.0):
     """
     if not x1.ndim == x2.ndim == y.ndim:
         raise InvalidData(
-            f"margin-ranking: --x1, --x2 and --target must have the same number of dimensions; "
-            f"got shapes {fmt_shape(x1.shape)}, {fmt_shape(x2.shape)} and {fmt_shape(y.shape)}")
-    broadcast_pair(t, x1, x2, "margin-ranking", ("--x1", "--x2"))
+            f"margin-ranking: {ref('x1')}, {ref('x2')} and {ref('target')} must have the same number of dimensions; "
+            f"got shapes {fmt_shape(x1.shape)}, {fmt_shape(x2.shape)} and {fmt_shape(y.shape)}", loss="margin-ranking", subjects=("x1", "x2", "target",))
+    broadcast_pair(t, x1, x2, "margin-ranking", ("x1", "x2"))
     d = t.let("d", x1 - x2)
-    broadcast_pair(t, d, y, "margin-ranking", ("--x1", "--target"))
+    broadcast_pair(t, d, y, "margin-ranking", ("x1", "target"))
     note_labels(t, y, "margin-ranking", "used as given, as PyTorch does")
     return Losses(t.let("ℓ", T.clamp_min(-y * d + t.const(margin, "margin"), 0)))
 
@@ -147,14 +148,14 @@ def triplet(t, a, pos, neg, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
     """
     if not a.ndim == pos.ndim == neg.ndim:
         raise InvalidData(
-            f"triplet: --anchor, --positive and --negative must have the same number of "
+            f"triplet: {ref('anchor')}, {ref('positive')} and {ref('negative')} must have the same number of "
             f"dimensions; got shapes {fmt_shape(a.shape)}, {fmt_shape(pos.shape)} and "
-            f"{fmt_shape(neg.shape)}")
+            f"{fmt_shape(neg.shape)}", loss="triplet", subjects=("anchor", "positive", "negative",))
     if a.ndim == 0:
-        raise InvalidData("triplet: --anchor, --positive and --negative must be vectors (D) or "
-                          "rows of vectors (N, D); got scalars")
-    broadcast_pair(t, a, pos, "triplet", ("--anchor", "--positive"))
-    broadcast_pair(t, a, neg, "triplet", ("--anchor", "--negative"))
+        raise InvalidData(f"triplet: {ref('anchor')}, {ref('positive')} and {ref('negative')} must be vectors (D) or "
+                          f"rows of vectors (N, D); got scalars", loss="triplet", subjects=("anchor", "positive", "negative",))
+    broadcast_pair(t, a, pos, "triplet", ("anchor", "positive"))
+    broadcast_pair(t, a, neg, "triplet", ("anchor", "negative"))
     e = t.const(eps, "ε")
     d_pos = t.let("d⁺", T.norm(a - pos + e, p))
     d_neg = t.let("d⁻", T.norm(a - neg + e, p))

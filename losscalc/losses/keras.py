@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import tape as T
 from ..checks import class_indices, fmt_shape, non_negative, same_shape
-from ..errors import InvalidData
+from ..errors import InvalidData, ref
 from ..registry import Constraint, Losses, Param, at_least, loss
 
 EPSILON = 1e-7  # keras.backend.epsilon()
@@ -130,7 +130,7 @@ def poisson(t, x, y):
     ∂ℓ/∂xⱼ = (1 − yⱼ/(xⱼ + ε))/K.
     """
     _pair(t, x, y, "poisson")
-    non_negative(x.value, "poisson", "--pred", "rates",
+    non_negative(x.value, "poisson", "pred", "rates",
                  "if these are log-rates, take their exp first (torch's PoissonNLLLoss takes "
                  "log-rates)")
     eps = t.const(EPSILON, "ε")
@@ -199,15 +199,15 @@ def one_hot_targets(t, x, y, name, what="one-hot/probabilities"):
     shape (the shape tells which, as for ce; ``what`` None: indices only). Returns the target
     as a node of x's shape."""
     if x.ndim == 0:
-        raise InvalidData(f"{name}: --pred must have a class axis (last); got a single number")
+        raise InvalidData(f"{name}: {ref('pred')} must have a class axis (last); got a single number", loss=name, subjects=("pred",))
     if y.shape == x.shape and what:
         return y
     if y.shape != x.shape[:-1]:
         rows = f" or {what} of shape {fmt_shape(x.shape)}" if what else ""
         raise InvalidData(
-            f"{name}: --target has shape {fmt_shape(y.shape)}, but --pred of shape "
+            f"{name}: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of shape "
             f"{fmt_shape(x.shape)} needs class indices of shape {fmt_shape(x.shape[:-1])}"
-            + rows)
+            + rows, loss=name, subjects=("target", "pred",))
     labels = class_indices(y.value, x.shape[-1], None, name)
     onehot = (labels[..., None] == np.arange(x.shape[-1])).astype(t.dtype)
     t.remark("the class indices are read as one-hot rows (1 at the target class)")
@@ -270,8 +270,8 @@ def cosine_similarity(t, x, y):
     """
     same_shape(x, y, "cosine-similarity")
     if x.ndim == 0:
-        raise InvalidData("cosine-similarity: --pred must hold vectors (the last axis); "
-                          "got a single number")
+        raise InvalidData(f"cosine-similarity: {ref('pred')} must hold vectors (the last axis); "
+                          f"got a single number", loss="cosine-similarity", subjects=("pred",))
     axis = x.ndim - 1
     u = _unit(t, x, "prediction", "u", axis)
     v = _unit(t, y, "target", "v", axis)

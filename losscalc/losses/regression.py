@@ -12,7 +12,7 @@ import math
 from .. import diagnose
 from .. import tape as T
 from ..checks import broadcast_pair, fmt_shape, non_negative
-from ..errors import InvalidData
+from ..errors import InvalidData, ref
 from ..registry import Losses, Param, Tensor, at_least, greater_than, loss
 
 
@@ -149,7 +149,7 @@ def gaussian_nll(t, x, y, var, *, full=False, eps=1e-6):
     shape without the last axis (one variance per row), or the prediction's shape with a 1 in
     one axis; negative variances are refused (PyTorch raises).
     """
-    non_negative(var.value, "gaussian-nll", "--var", "variances")
+    non_negative(var.value, "gaussian-nll", "var", "variances")
     broadcast_pair(t, x, y, "gaussian-nll")
     var = _variance_shape(x, var)
     v = t.let("v", T.fused(T.clamp_min(var, eps), [var], lambda g: (g,)))
@@ -173,7 +173,7 @@ def _variance_shape(x, var):
     if var.ndim == x.ndim and sum(v for n, v in zip(x.shape, var.shape) if n != v) == 1:
         return var
     raise InvalidData(
-        f"gaussian-nll: --var has shape {fmt_shape(var.shape)}, which does not fit the "
+        f"gaussian-nll: {ref('var')} has shape {fmt_shape(var.shape)}, which does not fit the "
         f"prediction's {fmt_shape(x.shape)}",
         f"give one variance per element {fmt_shape(x.shape)}, or one per row "
-        f"{fmt_shape(x.shape[:-1])}")
+        f"{fmt_shape(x.shape[:-1])}", loss="gaussian-nll", subjects=("var",))

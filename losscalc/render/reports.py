@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..batch import error_message as error_line
+from ..registry import field_spelling
 from ..report import (
     Grid,
     Report,
@@ -186,7 +187,7 @@ def _short(value) -> str:
 def _grade_json(g) -> dict:
     document = {"line": g.line, "id": g.id, "loss": g.loss, "expect": g.expect}
     if g.error is not None:
-        return {**document, "error": g.error.message, "hint": g.error.hint,
+        return {**document, "error": g.error.render(field_spelling), "hint": g.error.hint,
                 "exit_code": g.error.exit_code}
     return {**document, "value": nested(g.value), "difference": number(g.difference),
             "ok": bool(g.ok)}
