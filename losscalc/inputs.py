@@ -340,8 +340,7 @@ def parse_range(text: str, option: str = "--range") -> tuple[float, float]:
         raise UsageError(f"{option}: expected two finite numbers A:B such as -3:3, got "
                          f"{text!r}")
     if start == end:
-        raise UsageError(f"{option}: A and B must differ, such as -3:3; got {text!r}",
-                         "for one point give the tensor itself (--x A)")
+        raise UsageError(f"{option}: A and B must differ, such as -3:3; got {text!r}")
     return start, end
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Callable, NamedTuple, Optional
 import typer
 
 from ..errors import CheckFailed, UsageError
-from ..inputs import parse_tensor
+from ..inputs import read_tensor
 from ..run import check_expectation, output_format, write_notes
 from .options import output_options
 
@@ -46,7 +46,8 @@ def command(fn: Callable, options: dict, name: str, help: str) -> typer.Typer:
 
 
 def tensor(text: str | None, option: str):
-    return None if text is None else parse_tensor(text, option)
+    """An option's tensor (None when not given), by the one tensor reader."""
+    return None if text is None else read_tensor(text, option, text=True)
 
 
 def one_stdin(opts: dict, names: list[str]) -> None:
