@@ -22,7 +22,6 @@ from .checks import first_bad, fmt_index
 from .errors import InputOutputError, InvalidData, UsageError
 
 
-
 def shown(value) -> str:
     """A value as an error message quotes it: text as typed, a JSON value as JSON spells it
     (true, null), so the same bad value reads the same from every door."""

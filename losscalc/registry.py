@@ -8,6 +8,7 @@ reference and a worked example once. Only NumPy (through the tape) is imported h
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from typing import Any, Callable, NamedTuple
 
@@ -113,7 +114,7 @@ _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
 
 def _is_number(value: Any) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and value == value)  # NaN is not a number a parameter can take
+            and not math.isnan(value))  # NaN is not a number a parameter can take
 
 
 def _float_text(text: str, choices=()) -> Any:
@@ -121,7 +122,7 @@ def _float_text(text: str, choices=()) -> Any:
         value = float(text)
     except ValueError:
         return _BAD
-    return value if value == value else _BAD
+    return _BAD if math.isnan(value) else value
 
 
 def _int_text(text: str, choices=()) -> Any:
