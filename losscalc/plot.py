@@ -251,7 +251,8 @@ def loss_curves(names, x, target=0.0, params: dict | None = None,
 
     ``target`` is one number, or with ``sample`` (one sample's whole prediction, a vector whose
     entry ``vary`` follows x) the target of that sample in the loss's own form. ``params`` are
-    --param values as text, by name; each loss takes those it has.
+    parameter values (text or values), by name, read by each loss's Param; each loss takes
+    those it has.
     """
     specs = [n if isinstance(n, LossSpec) else _loss(n) for n in names]
     for spec in specs:
