@@ -81,12 +81,12 @@ def activation(name: str, **entry) -> Callable[[Callable], Callable]:
 SLOPE = Param("slope", "float", 0.01, "leaky-relu: the slope for x ≤ 0 (PyTorch's "
               "negative_slope)")
 ALPHA = Param("alpha", "float", 1.0, "elu: the value α·(e^x − 1) tends to for x → −∞")
-APPROXIMATE = Param("approximate", "choice", "none", "gelu: none (exact, with erf) or tanh")
+APPROXIMATE = Param("approximate", "choice", "none", "gelu: none (exact, with erf) or tanh",
+                    choices=("none", "tanh"))
 BETA = Param("beta", "float", 1.0, "softplus: the sharpness β (not 0)")
 THRESHOLD = Param("threshold", "float", 20.0, "softplus: above β·x > threshold the value is x")
 DIM = Param("dim", "int", -1, "softmax, log-softmax, hardmax: the axis of each distribution "
             "(-1: the last)")
-CHOICES = {"approximate": ("none", "tanh")}
 
 
 def _x(x: T.Node) -> str:
@@ -359,9 +359,9 @@ def prepare_params(spec: Activation, params: dict | None) -> dict:
         values[key] = value
     for p in spec.params:
         value = values[p.name]
-        if p.kind == "choice" and value not in CHOICES[p.name]:
+        if p.kind == "choice" and value not in p.choices:
             raise UsageError(f"The '{p.name}' parameter of {spec.name} must be one of "
-                             f"{', '.join(CHOICES[p.name])}. Got {value!r} instead.")
+                             f"{', '.join(p.choices)}. Got {value!r} instead.")
         if p.kind == "float" and not np.isfinite(value):
             raise UsageError(f"The '{p.name}' parameter of {spec.name} must be a finite "
                              f"number. Got {value} instead.")
@@ -464,7 +464,7 @@ def linspace(start: float, end: float, num: int, dtype: str = "float64") -> np.n
     """torch.linspace(start, end, num): the first half counted up from start, the second
     half down from end, in the computation's dtype (so both ends are exact)."""
     if num < 1:
-        raise UsageError(f"--num must be at least 1, got {num}")
+        raise UsageError(f"--points must be at least 1, got {num}")
     kind = np.dtype(dtype).type
     start_, end_ = kind(start), kind(end)
     if num == 1:

@@ -21,7 +21,7 @@ import numpy as np
 
 from .core import Result, compute, spec_for
 from .errors import CheckFailed, InvalidData, LosscalcError, UsageError
-from .inputs import from_nested
+from .inputs import read_tensor
 from .registry import LossSpec, field_spelling
 
 REQUIRED = ("loss", "pred", "target")
@@ -78,25 +78,12 @@ def _is_number(value) -> bool:
 
 
 def coerce_param(spec: LossSpec, name: str, value, where: str = "params"):
-    """A parameter's value as the loss takes it; a value of the wrong kind is a usage error,
-    as a malformed option is on the command line. Unknown names are left to compute()."""
+    """A parameter's JSON value as the loss takes it, read by its Param (a value of the wrong
+    kind is a usage error, as on the command line). Unknown names are left to compute()."""
     param = next((p for p in spec.params if p.name == name), None)
-    if param is None or value is None:
+    if param is None:
         return value
-    label = f"{where}.{name}"
-    if param.kind == "tensor":
-        return from_nested(value, label)
-    if param.kind == "bool":
-        if not isinstance(value, bool):
-            raise UsageError(f"{label} must be true or false, got {value!r}")
-        return value
-    if not _is_number(value) or (isinstance(value, float) and math.isnan(value)):
-        raise UsageError(f"{label} must be a number, got {value!r}")
-    if param.kind == "int":
-        if not float(value).is_integer():
-            raise UsageError(f"{label} must be an integer, got {value!r}")
-        return int(value)
-    return float(value)
+    return param.read(value, f"{where}.{name}", text=False)
 
 
 def problem(obj) -> Problem:
@@ -134,7 +121,8 @@ def problem(obj) -> Problem:
     return Problem(
         id=obj.get("id"),
         spec=spec,
-        tensors={name: from_nested(obj[name], name) for name in names if name in obj},
+        tensors={name: read_tensor(obj[name], name, text=False) for name in names
+                 if name in obj},
         params={k: coerce_param(spec, k, v) for k, v in params.items()},
         reduction=obj.get("reduction", "mean"),
         dtype=obj.get("dtype", "float64"),

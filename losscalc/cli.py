@@ -37,7 +37,9 @@ def _tensor_options(spec: LossSpec) -> dict:
             for t in tensors}
 
 
-_PARAM_TYPES = {"float": float, "int": int, "bool": bool, "tensor": Optional[str]}
+# Numbers are declared as text and read by Param.read (run.run_loss), so `--delta x` gets the
+# message every door gives; --help still shows NUMBER or INTEGER and the default.
+_PARAM_TYPES = {"float": str, "int": str, "bool": bool, "tensor": Optional[str]}
 _METAVARS = {"float": "NUMBER", "int": "INTEGER", "tensor": "TENSOR"}
 
 

@@ -55,8 +55,14 @@ def _param_names() -> set[str]:
     return {p.name for spec in all_losses().values() for p in spec.params}
 
 
+def _where(column: str) -> str:
+    """A cell's place in an error message: column "delta"."""
+    return f'column "{column}"'
+
+
 def _cell_value(text: str):
-    """A parameter or tol cell: a JSON number or true/false, else the text (rejected later)."""
+    """A tol cell, or a parameter the row's loss does not take: a JSON number or true/false,
+    else the text (the problem reader rejects it, as it would in a batch line)."""
     try:
         return json.loads(text.lower() if text.lower() in ("true", "false") else text,
                           parse_constant=lambda c: text)
@@ -65,9 +71,10 @@ def _cell_value(text: str):
 
 
 def _tensor_cell(text: str, column: str):
-    from .inputs import parse_literal
+    """A tensor cell, read as the command line reads a tensor option's text."""
+    from .inputs import read_tensor
 
-    return parse_literal(text, column).tolist()
+    return read_tensor(text, _where(column), text=True)
 
 
 def csv_problems(text: str, tab: bool = False) -> Iterator[tuple[int, Any]]:
@@ -114,7 +121,7 @@ def _csv_object(cells: dict, params: set[str]) -> dict:
 
         obj["loss"] = given["loss"]
         spec = spec_for(given["loss"])
-    kinds = {p.name: p.kind for p in spec.params} if spec else {}
+    takes = {p.name: p for p in spec.params} if spec else {}
     for key, text in given.items():
         if key in ("pred", "target"):
             obj[key] = _tensor_cell(text, key)
@@ -123,7 +130,8 @@ def _csv_object(cells: dict, params: set[str]) -> dict:
         elif key == "tol":
             obj[key] = _cell_value(text)
         elif key in params:
-            value = (_tensor_cell(text, key) if kinds.get(key) == "tensor"
+            param = takes.get(key)
+            value = (param.read(text, _where(key), text=True) if param is not None
                      else _cell_value(text))
             obj.setdefault("params", {})[key] = value
     return obj

@@ -1,9 +1,12 @@
-"""Tensor values from the command line: literals, @files and standard input (SPEC §1).
+"""Tensor values, whatever the door: text (an option, a CSV cell) or a JSON value (a batch
+line). ``read_tensor`` is the one entry point; ``parse_range`` reads a sweep range `A:B`.
 
-A value is a number (`1`), numbers separated by commas and/or whitespace (`1,2,3`), rows
-separated by `;` (`1,2; 3,4`), JSON nested lists, `@PATH` (.npy, .npz:KEY, .json, .csv/.tsv/.txt,
-.csv:COLUMN) or `-` for standard input. Everything becomes a float64 array; the caller casts.
-Errors name the option and the 0-based index of the bad entry.
+Text is a number (`1`), numbers separated by commas and/or whitespace (`1,2,3`), rows
+separated by `;` (`1,2; 3,4`), JSON nested lists, `@PATH` (.npy, .npz:KEY, .json,
+.csv/.tsv/.txt, .csv:COLUMN) or `-` for standard input. A JSON value is a number or nested
+lists of numbers. Everything becomes a float64 array; the caller casts. Errors name where the
+value came from (``where``: `--pred`, `pred`, `column "pred"`) and the 0-based index of the bad
+entry, in the same words for text and JSON.
 """
 
 from __future__ import annotations
@@ -19,11 +22,37 @@ from .checks import first_bad, fmt_index
 from .errors import InputOutputError, InvalidData, UsageError
 
 
-def _number(token: str, option: str, where: str) -> float:
+def shown(value) -> str:
+    """A value as an error message quotes it: text as typed, a JSON value as JSON spells it
+    (true, null), so the same bad value reads the same from every door."""
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, (bool, type(None), dict, list)):
+        import json
+
+        return repr(json.dumps(value))
+    return repr(str(value))
+
+
+def not_a_number(where: str, value, index=()) -> InvalidData:
+    at = f" at index {fmt_index(index)}" if index else ""
+    return InvalidData(f"{where}: expected a number{at}, got {shown(value)}")
+
+
+def ragged(where: str, row, count: int, first_row, first_count: int) -> InvalidData:
+    """Rows of different lengths; a row is its index (`1`) or its path (`[0, 1]`)."""
+    def name(r):
+        return fmt_index(r) if len(r) > 1 else str(r[0])
+
+    return InvalidData(f"{where}: row {name(row)} has {count} numbers but row "
+                       f"{name(first_row)} has {first_count}; every row needs the same count")
+
+
+def _number(token: str, option: str, index) -> float:
     try:
         return float(token)
     except ValueError:
-        raise InvalidData(f"{option}: cannot read {token!r} as a number{where}") from None
+        raise not_a_number(option, token, index) from None
 
 
 def _rows(text: str) -> list[str]:
@@ -56,17 +85,15 @@ def parse_literal(text: str, option: str) -> np.ndarray:
             fields = _split_row(row)
         except ValueError as err:
             raise InvalidData(f"{option}: {err} of row {r}") from None
-        where = (lambda c: f" (row {r}, column {c})") if len(rows) > 1 else (
-            lambda c: f" (index {c})")
-        grid.append([_number(f, option, where(c)) for c, f in enumerate(fields)])
+        one = not re.search(r"[;\n]", text)
+        scalar = one and not re.search(r"[,\s]", text)
+        grid.append([_number(f, option, () if scalar else (c,) if one else (r, c))
+                     for c, f in enumerate(fields)])
     widths = {len(row) for row in grid}
     if len(widths) > 1:
         first = len(grid[0])
         bad = next(i for i, row in enumerate(grid) if len(row) != first)
-        raise InvalidData(
-            f"{option}: row {bad} has {len(grid[bad])} numbers but row 0 has {first}; "
-            "every row needs the same count"
-        )
+        raise ragged(option, (bad,), len(grid[bad]), (0,), first)
     if not re.search(r"[;\n]", text):  # one row: a vector, or a scalar when no separator
         grid = grid[0] if re.search(r"[,\s]", text) else grid[0][0]
     return finite_or_inf(np.array(grid, dtype=float), option)
@@ -92,19 +119,21 @@ def from_nested(data, option: str) -> np.ndarray:
         raise InvalidData(f"{option}: expected numbers or nested lists, got a JSON object")
     try:
         bad = _first_non_number(data)
+        if bad is not None:
+            raise not_a_number(option, *bad)
+        _shape(data, option)
     except RecursionError:
         raise InvalidData(f"{option}: the JSON is nested too deeply") from None
-    if bad:
-        raise InvalidData(f"{option}: expected numbers, got {bad}")
     try:
         array = np.array(data, dtype=float)
     except (ValueError, TypeError):
-        raise InvalidData(f"{option}: the nested lists have rows of different lengths "
-                          "(or more levels than NumPy's 64 dimensions)") from None
+        raise InvalidData(f"{option}: the nested lists have more levels than NumPy's 64 "
+                          "dimensions") from None
     return finite_or_inf(array, option)
 
 
 def _first_non_number(data, path=()):
+    """(the first value that is not a number, its index), or None."""
     if isinstance(data, list):
         for i, item in enumerate(data):
             found = _first_non_number(item, path + (i,))
@@ -113,7 +142,22 @@ def _first_non_number(data, path=()):
         return None
     if isinstance(data, (int, float)) and not isinstance(data, bool):
         return None
-    return f"{data!r} at index {fmt_index(path)}"
+    return data, path
+
+
+def _shape(data, option: str, path=()) -> tuple:
+    """The shape of nested lists of numbers; rows of different lengths are an error that
+    names the first such row, as the text form's does."""
+    if not isinstance(data, list):
+        return ()
+    shapes = [_shape(item, option, path + (i,)) for i, item in enumerate(data)]
+    for i, shape in enumerate(shapes):
+        if shape != shapes[0]:
+            if not shape or not shapes[0]:
+                raise InvalidData(f"{option}: index {fmt_index(path + (i,))} mixes numbers "
+                                  "and rows; every row needs the same count")
+            raise ragged(option, path + (i,), len(data[i]), path + (0,), len(data[0]))
+    return (len(data),) + (shapes[0] if shapes else ())
 
 
 def finite_or_inf(array: np.ndarray, option: str) -> np.ndarray:
@@ -265,6 +309,38 @@ def is_number(text: str) -> bool:
         return False
 
 
+
+
+def read_tensor(value, where: str, *, text: bool | None = None, stdin=None) -> np.ndarray:
+    """The one way to read a tensor, whatever the door: ``value`` is text (every form
+    `parse_tensor` takes) or an already-parsed JSON value (a number or nested lists, as in a
+    batch line). ``text`` says which; by default a str is text. A JSON door passes
+    ``text=False``, so a string there is a value that is not a number (not a file to open).
+    ``where`` names the place in the caller's words; errors are the same for both forms."""
+    if isinstance(value, np.ndarray):
+        return finite_or_inf(np.asarray(value, dtype=float), where)
+    if isinstance(value, str) if text is None else text:
+        return parse_tensor(value, where, stdin)
+    return from_nested(value, where)
+
+
+def parse_range(text: str, option: str = "--range") -> tuple[float, float]:
+    """`-3:3` → (-3.0, 3.0), the ends of a sweep, as torch.linspace(A, B, N) takes them: two
+    finite numbers, A above B for a descending sweep (torch.linspace accepts it); A = B is
+    refused, as it is no interval to sweep (one point is --x A)."""
+    parts = text.split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        start, end = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise UsageError(f"{option}: expected A:B such as -3:3, got {text!r}") from None
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise UsageError(f"{option}: expected two finite numbers A:B such as -3:3, got "
+                         f"{text!r}")
+    if start == end:
+        raise UsageError(f"{option}: A and B must differ, such as -3:3; got {text!r}")
+    return start, end
 
 
 def parse_tensor(text: str, option: str, stdin=None) -> np.ndarray:

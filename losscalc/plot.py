@@ -29,7 +29,8 @@ import numpy as np
 from . import activations as A
 from .core import compute
 from .errors import InvalidData, UsageError
-from .registry import LossSpec, Param, all_losses, normalize
+from .inputs import parse_range
+from .registry import LossSpec, all_losses, normalize
 from .registry import resolve as resolve_loss
 
 POINTS = 201  # the grid's default size: odd, so a symmetric range has its midpoint (0) on it
@@ -55,32 +56,17 @@ class Plot(NamedTuple):
 # Options
 
 
-def parse_range(text: str) -> tuple[float, float]:
-    """`-3:3` → (-3.0, 3.0): two finite numbers, the first below the second."""
-    parts = text.split(":")
-    try:
-        if len(parts) != 2:
-            raise ValueError
-        low, high = float(parts[0]), float(parts[1])
-    except ValueError:
-        raise UsageError(f"--range: expected LOW:HIGH such as -3:3, got {text!r}") from None
-    if not (np.isfinite(low) and np.isfinite(high)):
-        raise UsageError(f"--range: expected two finite numbers LOW:HIGH such as -3:3, got "
-                         f"{text!r}")
-    if not low < high:
-        raise UsageError(f"--range: LOW must be below HIGH, such as -3:3; got {text!r}")
-    return low, high
-
-
 def grid(low: float, high: float, points: int = POINTS) -> np.ndarray:
+    """``points`` evenly spaced from ``low`` to ``high`` (descending when low > high, as
+    --range A:B is read for act too)."""
     if points < 2:
         raise UsageError(f"--points must be at least 2, got {points}")
     return np.linspace(low, high, points)
 
 
 def parse_params(items: list[str] | None) -> dict[str, str]:
-    """`["delta=2", "pos-weight=3"]` → {"delta": "2", "pos_weight": "3"} (values as text: each
-    curve converts them to the kind its parameter has)."""
+    """`["delta=2", "pos-weight=3"]` → {"delta": "2", "pos_weight": "3"}: the former spelling
+    --param NAME=VALUE (values as text: each curve's Param reads them)."""
     out: dict[str, str] = {}
     for item in items or ():
         name, sep, value = item.partition("=")
@@ -143,40 +129,20 @@ def resolve_names(text: str) -> tuple[str, list]:
     return found[0][0], [spec for _, spec in found]
 
 
-def _typed(param: Param, text: str, owner: str):
-    """A --param value as its parameter's kind; the range checks are the core's."""
-    option = f"--param {param.name}"
-    if param.kind == "tensor":
-        from .inputs import parse_tensor
-
-        return parse_tensor(text, option)
-    if param.kind == "bool":
-        value = text.lower()
-        if value not in ("true", "false", "1", "0", "yes", "no"):
-            raise UsageError(f"{option}: {owner} takes true or false, got {text!r}")
-        return value in ("true", "1", "yes")
-    if param.kind == "choice":
-        return text
-    try:
-        return int(text) if param.kind == "int" else float(text)
-    except ValueError:
-        kind = "an integer" if param.kind == "int" else "a number"
-        raise UsageError(f"{option}: {owner} takes {kind}, got {text!r}") from None
-
-
-def params_for(specs: list, given: dict[str, str]) -> list[dict]:
-    """Each spec's parameters among ``given``, typed; a parameter none of them takes is a usage
-    error that lists what they do take."""
+def params_for(specs: list, given: dict) -> list[dict]:
+    """Each spec's parameters among ``given`` (text or values), read by its Param; a parameter
+    none of them takes is a usage error that lists what they do take."""
     for name in given:
         if not any(name in {p.name for p in s.params} for s in specs):
             takes = sorted({p.name for s in specs for p in s.params})
             names = ", ".join(s.name for s in specs)
-            raise UsageError(f"--param {name}: " + (f"none of {names} takes it" if len(specs) > 1
-                                                    else f"{names} has no such parameter"),
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"{option}: " + (f"none of {names} takes it" if len(specs) > 1
+                                              else f"{names} has no such parameter"),
                              f"{'it takes' if len(specs) == 1 else 'they take'} "
                              f"{', '.join(takes)}" if takes else
                              f"{names} {'takes' if len(specs) == 1 else 'take'} no parameters")
-    return [{p.name: _typed(p, given[p.name], s.name) for p in s.params if p.name in given}
+    return [{p.name: p.read(given[p.name], p.option) for p in s.params if p.name in given}
             for s in specs]
 
 
@@ -279,13 +245,14 @@ def _check_alone(spec: LossSpec, loss: np.ndarray, pred_row, target_row, params)
                           "batch, so it has no curve of one prediction")
 
 
-def loss_curves(names, x, target=0.0, params: dict[str, str] | None = None,
+def loss_curves(names, x, target=0.0, params: dict | None = None,
                 sample=None, vary: int | None = None) -> Plot:
     """The curve and derivative of each loss over the grid ``x``.
 
     ``target`` is one number, or with ``sample`` (one sample's whole prediction, a vector whose
     entry ``vary`` follows x) the target of that sample in the loss's own form. ``params`` are
-    --param values as text, by name; each loss takes those it has.
+    parameter values (text or values), by name, read by each loss's Param; each loss takes
+    those it has.
     """
     specs = [n if isinstance(n, LossSpec) else _loss(n) for n in names]
     for spec in specs:
@@ -369,7 +336,7 @@ def _fmt(a: np.ndarray) -> str:
 # Activations
 
 
-def activation_curves(names, x, params: dict[str, str] | None = None) -> Plot:
+def activation_curves(names, x, params: dict | None = None) -> Plot:
     """The curve and derivative f′ of each elementwise activation over the grid ``x``."""
     specs = [n if isinstance(n, A.Activation) else A.resolve(n) for n in names]
     for spec in specs:

@@ -8,6 +8,7 @@ reference and a worked example once. Only NumPy (through the tape) is imported h
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from typing import Any, Callable, NamedTuple
 
@@ -38,9 +39,11 @@ def between(low: float, high: float) -> Constraint:
 
 
 class Param(NamedTuple):
-    """A loss parameter: its name (snake_case; the option is --kebab-case), kind and default.
+    """A parameter of a loss or an activation: its name (snake_case; the option is
+    --kebab-case), kind and default.
 
-    ``kind`` is "float", "int", "bool" or "tensor" (a tensor literal such as class weights).
+    ``kind`` is "float", "int", "bool", "tensor" (a tensor literal such as class weights) or
+    "choice" (one of ``choices``, such as gelu's approximate).
     """
 
     name: str
@@ -48,12 +51,51 @@ class Param(NamedTuple):
     default: Any
     help: str
     constraint: Constraint | None = None
+    choices: tuple[str, ...] = ()
 
     @property
     def option(self) -> str:
         """The option's name; a bool is a pair of flags, --name/--no-name."""
         flag = self.name.replace("_", "-")
         return f"--{flag} / --no-{flag}" if self.kind == "bool" else f"--{flag}"
+
+    @property
+    def metavar(self) -> str | None:
+        """What --help shows for the value: NUMBER, INTEGER, TENSOR, [none|tanh]."""
+        if self.kind == "choice":
+            return "[" + "|".join(self.choices) + "]"
+        return {"float": "NUMBER", "int": "INTEGER", "tensor": "TENSOR"}.get(self.kind)
+
+    def read(self, value: Any, where: str, *, text: bool | None = None) -> Any:
+        """The one parameter reader, for every door: ``value`` as the loss or activation
+        takes it (float, int, bool, a tensor array or a choice).
+
+        ``value`` is text (an option's value, a CSV cell, `--param k=v`'s v) or a JSON value
+        (a batch line's); ``text`` says which, and by default a str is text. A JSON door
+        passes ``text=False``: its strings are not numbers. ``where`` names the place in the
+        door's words (`--delta`, `params.delta`, `column "delta"`); the message is otherwise
+        the same from every door. Constraints (> 0 …) are ``check``'s, not the reader's.
+        """
+        if value is None:
+            return None
+        is_text = isinstance(value, str) if text is None else text
+        if self.kind == "tensor":
+            from .inputs import read_tensor
+
+            return read_tensor(value, where, text=is_text)
+        read = _TEXT_READERS if is_text and isinstance(value, str) else _VALUE_READERS
+        result = read[self.kind](value.strip() if isinstance(value, str) else value,
+                                 self.choices)
+        if result is _BAD:
+            from .inputs import shown
+
+            raise UsageError(f"{where} must be {self._expected}, got {shown(value)}")
+        return result
+
+    @property
+    def _expected(self) -> str:
+        return {"float": "a number", "int": "an integer", "bool": "true or false",
+                "choice": "one of " + ", ".join(self.choices)}[self.kind]
 
     def check(self, loss: str, value: Any) -> None:
         if value is None or self.constraint is None or self.constraint.test(value):
@@ -62,6 +104,58 @@ class Param(NamedTuple):
             f"The '{self.name}' parameter of {loss} must be {self.constraint.text}. "
             f"Got {value:g} instead."
         )
+
+
+# The readers of each kind: (value, choices) → the value, or _BAD. Text is read as typed; a
+# JSON value must already be of the kind (a number is not true, a string is not a number).
+_BAD = object()
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and not math.isnan(value))  # NaN is not a number a parameter can take
+
+
+def _float_text(text: str, choices=()) -> Any:
+    try:
+        value = float(text)
+    except ValueError:
+        return _BAD
+    return _BAD if math.isnan(value) else value
+
+
+def _int_text(text: str, choices=()) -> Any:
+    try:
+        return int(text)
+    except ValueError:
+        value = _float_text(text)
+        return _int_value(value) if value is not _BAD else _BAD
+
+
+def _int_value(value: Any, choices=()) -> Any:
+    if not _is_number(value) or not float(value).is_integer():
+        return _BAD
+    return int(value)
+
+
+def _bool_text(text: str, choices=()) -> Any:
+    word = text.lower()
+    return True if word in _TRUE else False if word in _FALSE else _BAD
+
+
+_TEXT_READERS = {
+    "float": _float_text,
+    "int": _int_text,
+    "bool": _bool_text,
+    "choice": lambda text, choices: text if text in choices else _BAD,
+}
+_VALUE_READERS = {
+    "float": lambda v, choices: float(v) if _is_number(v) else _BAD,
+    "int": _int_value,
+    "bool": lambda v, choices: v if isinstance(v, bool) else _BAD,
+    "choice": lambda v, choices: v if isinstance(v, str) and v in choices else _BAD,
+}
 
 
 class Tensor(NamedTuple):

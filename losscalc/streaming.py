@@ -18,7 +18,7 @@ import numpy as np
 from .core import compute
 from .csvsource import Table, read_chunks
 from .errors import InvalidData, LosscalcError, UsageError
-from .inputs import parse_tensor
+from .inputs import read_tensor
 from .report import csv_header, csv_lines, csv_rows, json_params, plain_values
 
 IN_MEMORY_VALUES = 1 << 19  # numbers gathered before switching to streaming (4 MiB)
@@ -185,7 +185,7 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
     params = {p.name: opts[p.name] for p in spec.params if p.kind != "tensor"}
     for p in spec.params:
         if p.kind == "tensor" and opts.get(p.name) is not None:
-            params[p.name] = parse_tensor(opts[p.name], p.option)
+            params[p.name] = read_tensor(opts[p.name], p.option)
     progress = _Progress(table, opts["quiet"])
     chunks, rows, values, skipped = [], 0, 0, 0
     streamer, pools = None, None

@@ -107,11 +107,11 @@ def test_tsv(cli, tmp_path):
 @pytest.mark.parametrize("row,code,message", [
     ('q,mse,"1,2,3","1,2,5",,,', 2, "no expected answer"),
     ('q,msx,"1,2,3","1,2,5",1,,', 2, "unknown loss 'msx'"),
-    ('q,mse,"1,2,x","1,2,5",1,,', 3, "pred: cannot read 'x' as a number"),
+    ('q,mse,"1,2,x","1,2,5",1,,', 3, 'column "pred": expected a number at index [2], got \'x\''),
     ('q,mse,"1,2,3","1,2",1,,', 3, "shape"),
     ('q,mse,"1,2,3","1,2,5",1,avg,', 2, "mse has no reduction 'avg'"),
     ('q,mse,"1,2,3","1,2,5",1,,2', 2, "mse has no parameter 'delta'"),
-    ('q,huber,"1,2,3","1,2,5",1,,big', 2, "params.delta must be a number"),
+    ('q,huber,"1,2,3","1,2,5",1,,big', 2, 'column "delta" must be a number, got \'big\''),
     ('q,mse,"1,2,3","1,2,5",abc,,', 2, "--expect"),
     ('q,mse,"1,2,3"', 3, "the row has 3 cells but the header 7"),
 ])

@@ -571,9 +571,10 @@ def test_negative_digits_is_a_usage_error(cli):
 
 
 @pytest.mark.parametrize("args, fragments", [
-    (("mse", "-p", "1,x,3", "-t", "1,2,3"), ["--pred", "'x'", "index 1"]),
-    (("mse", "-p", "1,2; 3,x", "-t", "1,2; 3,4"), ["--pred", "'x'", "row 1", "column 1"]),
-    (("mse", "-p", "1,2", "-t", "1,2e"), ["--target", "'2e'", "index 1"]),
+    # the index as NumPy prints it, in the words a JSON value's error uses (test_readers.py)
+    (("mse", "-p", "1,x,3", "-t", "1,2,3"), ["--pred", "'x'", "index [1]"]),
+    (("mse", "-p", "1,2; 3,x", "-t", "1,2; 3,4"), ["--pred", "'x'", "index [1, 1]"]),
+    (("mse", "-p", "1,2", "-t", "1,2e"), ["--target", "'2e'", "index [1]"]),
     (("mse", "-p", "1,nan,3", "-t", "1,2,3"), ["--pred", "NaN"]),
     (("mse", "-p", "1,2", "-t", "[1, NaN]"), ["--target", "NaN"]),
     (("mse", "-p", "1,2,3", "-t", "1,2"), ["(3,)", "(2,)"]),

@@ -183,7 +183,7 @@ def test_every_registry_parameter_is_an_option(cli):
      "ce does not fit these tensors: class index 5 at --target index [1] is out of range"),
     (["l1,bce", "-p", "0.5,2", "-t", "1,0"], 3, "bce does not fit these tensors: --probs "
                                                  "must lie in [0, 1]"),
-    (["l1,mse", "-p", "1,x", "-t", "1,2"], 3, "--pred: cannot read 'x' as a number"),
+    (["l1,mse", "-p", "1,x", "-t", "1,2"], 3, "--pred: expected a number at index [1], got 'x'"),
     (["l1,mse", "-p", "@missing.npy", "-t", "1"], 4, "cannot read 'missing.npy'"),
 ])
 def test_errors_are_one_line_with_their_exit_code(cli, args, code, message):

@@ -221,7 +221,7 @@ def test_the_same_plot_makes_the_same_file(cli, tmp_path):
 # Errors
 
 
-@pytest.mark.parametrize("text", ["3:-3", "1:1", "abc", "-3", "1:2:3", "a:b", "-inf:0"])
+@pytest.mark.parametrize("text", ["1:1", "abc", "-3", "1:2:3", "a:b", "-inf:0"])
 def test_bad_range_is_a_usage_error(cli, text):
     code, out, err = cli("plot", "mse", "--range", text)
     assert (code, out) == (2, "")
@@ -232,7 +232,9 @@ def test_bad_range_is_a_usage_error(cli, text):
 def test_parse_range():
     assert parse_range("-3:3") == (-3.0, 3.0)
     assert parse_range("0.01:0.99") == (0.01, 0.99)
-    with pytest.raises(UsageError, match="expected LOW:HIGH such as -3:3, got 'x'"):
+    # A > B counts down, as torch.linspace(A, B, N) and `losscalc act --range` do
+    assert parse_range("3:-3") == (3.0, -3.0)
+    with pytest.raises(UsageError, match="expected A:B such as -3:3, got 'x'"):
         parse_range("x")
 
 
@@ -266,7 +268,9 @@ def test_outside_the_domain_is_invalid_data(cli):
 
 def test_parameter_errors(cli):
     code, _, err = cli("plot", "huber,mse", "--param", "beta=2")
-    assert code == 2 and "--param beta: none of huber, mse takes it" in err
+    assert code == 2 and "--beta: none of huber, mse takes it" in err
+    code, _, err = cli("plot", "huber,mse", "--beta", "2")
+    assert code == 2 and "--beta: none of huber, mse takes it" in err
     code, _, err = cli("plot", "huber", "--param", "delta=-1")
     assert code == 2 and "delta" in err  # the core's check
     code, _, err = cli("plot", "huber", "--param", "delta")

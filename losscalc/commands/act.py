@@ -10,25 +10,18 @@ import typer
 
 from .. import activations as A
 from ..errors import UsageError
+from ..inputs import parse_range
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
-from .options import TENSOR_HELP, choice
+from .options import TENSOR_HELP, param_option, read_params
 
 _PARAMS = {p.name: p for spec in A.ACTIVATIONS.values() for p in spec.params}
-_TYPES = {"float": (Optional[float], "NUMBER"), "int": (Optional[int], "INTEGER")}
+POINTS = 100  # --range's inputs when --points is not given
 
 
 def _param_options() -> dict:
     """One option per activation parameter of the registry (None: not given)."""
-    out = {}
-    for p in _PARAMS.values():
-        if p.kind == "choice":
-            annotation, metavar = Optional[choice(p.name, A.CHOICES[p.name])], None
-        else:
-            annotation, metavar = _TYPES[p.kind]
-        out[p.name] = (annotation, None, typer.Option(
-            p.option, metavar=metavar,
-            help=f"{p.help[:1].upper()}{p.help[1:]} [default: {p.default}]."))
-    return out
+    return {p.name: param_option(p, f"{p.help[:1].upper()}{p.help[1:]} "
+                                    f"[default: {p.default}].") for p in _PARAMS.values()}
 
 
 OPTIONS = {
@@ -38,10 +31,13 @@ OPTIONS = {
     "x": (Optional[str], None, typer.Option("--x", "-x", metavar="TENSOR",
                                             help=f"The inputs. {TENSOR_HELP}")),
     "range": (Optional[str], None, typer.Option(
-        "--range", metavar="A:B", help="Inputs linspace(A, B, --num), as torch.linspace.")),
-    "num": (Optional[int], None, typer.Option("--num", min=1, metavar="K",
-                                              help="How many inputs --range makes "
-                                                   "(default 100).")),
+        "--range", metavar="A:B", help="Inputs linspace(A, B, --points), as torch.linspace "
+                                       "(A > B counts down).")),
+    "points": (Optional[int], None, typer.Option(
+        "--points", min=1, metavar="N", help=f"How many inputs --range makes [default: "
+                                             f"{POINTS}].")),
+    "num": (Optional[int], None, typer.Option("--num", min=1, hidden=True,
+                                              help="Same as --points (its former name).")),
     "upstream": (Optional[str], None, typer.Option(
         "--upstream", "-u", metavar="TENSOR",
         help="The upstream gradient u (x's shape): x.grad is then the vector-Jacobian "
@@ -76,31 +72,32 @@ null beyond {A.JACOBIAN_MAX} classes), "shape": {{"x"}}, "params"}}.
 \b
 Examples:
   losscalc act sigmoid --x -2,0,2 --explain
-  losscalc act tanh --range -10:10 --num 100 --json
+  losscalc act tanh --range -10:10 --points 100 --json
   losscalc act softmax --x '-1,2,-3,4; -2,3,-3,9' --upstream '1,0,0,0; 0,1,0,0'
 
 Aliases: {aliases}."""
 
 
+def _points(opts: dict) -> int | None:
+    """--points, or its hidden former name --num."""
+    if opts["points"] is not None and opts["num"] is not None:
+        raise UsageError("give --points once (--num is its former name)")
+    return opts["num"] if opts["points"] is None else opts["points"]
+
+
 def _inputs(opts: dict) -> np.ndarray:
     if opts["x"] is not None and opts["range"] is not None:
         raise UsageError("give --x or --range, not both")
+    points = _points(opts)
     if opts["range"] is None:
-        if opts["num"] is not None:
-            raise UsageError("--num goes with --range A:B")
+        if points is not None:
+            raise UsageError("--points goes with --range A:B")
         if opts["x"] is None:
             raise UsageError("act needs --x (or --range A:B)",
                              f"for example: {A.resolve(opts['name']).example}")
         return tensor(opts["x"], "--x")
-    parts = opts["range"].split(":")
-    try:
-        start, end = (float(v) for v in parts)
-    except ValueError:
-        raise UsageError(f"--range takes A:B, two numbers such as -10:10; got "
-                         f"{opts['range']!r}") from None
-    if not (np.isfinite(start) and np.isfinite(end)):
-        raise UsageError("--range needs finite numbers")
-    return A.linspace(start, end, 100 if opts["num"] is None else opts["num"], opts["dtype"])
+    start, end = parse_range(opts["range"])
+    return A.linspace(start, end, POINTS if points is None else points, opts["dtype"])
 
 
 def run(opts: dict) -> None:
@@ -108,7 +105,7 @@ def run(opts: dict) -> None:
     one_stdin(opts, ["x", "upstream"])
     x = _inputs(opts)
     upstream = tensor(opts["upstream"], "--upstream")
-    params = {name: opts[name] for name in _PARAMS}
+    params = read_params(_PARAMS.values(), opts)
     result = A.compute_act(spec, x, params, opts["dtype"], upstream)
     emit(report(result, spec), opts)
 

@@ -15,8 +15,13 @@ Activation = choice("BackpropActivation", B.ACTIVATIONS)
 Loss = choice("BackpropLoss", tuple(B.LOSSES))
 
 
+# The short forms act and plot give the same tensors: -x the inputs, -t the target.
+SHORT = {"x": "-x", "target": "-t"}
+
+
 def _tensor_option(key: str, what: str):
-    return (Optional[str], None, typer.Option(f"--{key}", metavar="TENSOR",
+    names = (f"--{key}", SHORT[key]) if key in SHORT else (f"--{key}",)
+    return (Optional[str], None, typer.Option(*names, metavar="TENSOR",
                                               help=f"{what} [default: {B.TUTORIAL[key]}]."))
 
 

@@ -12,7 +12,7 @@ from typing import Annotated, Callable
 import typer
 
 from ..errors import UsageError
-from ..inputs import parse_tensor
+from ..inputs import read_tensor
 from ..render.emit import emit  # noqa: F401  (the command modules' emitter)
 from ..report import Report, nested  # noqa: F401
 from .options import output_options
@@ -43,7 +43,8 @@ def command(fn: Callable, options: dict, name: str, help: str) -> typer.Typer:
 
 
 def tensor(text: str | None, option: str):
-    return None if text is None else parse_tensor(text, option)
+    """An option's tensor (None when not given), by the one tensor reader."""
+    return None if text is None else read_tensor(text, option, text=True)
 
 
 def one_stdin(opts: dict, names: list[str]) -> None:

@@ -11,13 +11,11 @@ from .. import comparison
 from ..errors import UsageError
 from ..registry import REDUCTIONS, all_losses
 from .common import command, one_stdin, tensor
-from .options import TENSOR_HELP, choice, output_options
+from .options import TENSOR_HELP, choice, output_options, param_option
 
 FORMATS = ("table", "plain", "json", "csv")
 # The shared output options compare takes (it has no explanation and no single value to expect).
 SHARED = ("dtype", "format", "json", "digits", "all", "no_color", "quiet")
-_TYPES = {"float": (Optional[float], "NUMBER"), "int": (Optional[int], "INTEGER"),
-          "tensor": (Optional[str], "TENSOR")}
 
 
 def _specs():
@@ -71,14 +69,15 @@ def _param_options(taken: set[str]) -> dict:
             if p.name in taken or p.name in params:
                 continue
             users = ", ".join(s.name for s in _specs() if p.name in {q.name for q in s.params})
-            helptext = f"{p.help[:1].upper()}{p.help[1:]} ({users})."
-            if p.kind == "bool":
-                params[p.name] = (Optional[bool], None, typer.Option(p.option, help=helptext))
-            else:
-                annotation, metavar = _TYPES.get(p.kind, (Optional[str], None))
-                params[p.name] = (annotation, None, typer.Option(p.option, metavar=metavar,
-                                                                 help=helptext))
+            params[p.name] = param_option(p, f"{p.help[:1].upper()}{p.help[1:]} ({users}).")
     return params
+
+
+def _read_params(specs, given: dict) -> dict:
+    """Each parameter given, read by the Param of the first listed loss that takes it (its
+    kind: a number, an integer, a tensor …); the losses check their own constraints."""
+    params = {p.name: p for s in reversed(specs) for p in s.params}
+    return {name: params[name].read(text, params[name].option) for name, text in given.items()}
 
 
 def options() -> dict:
@@ -137,8 +136,7 @@ def run(opts: dict) -> None:
                                   *(given.keys() & tensor_params)])
     option = f"--{alias or 'pred'}"
     pred, target = tensor(text, option), tensor(opts["target"], "--target")
-    for name in given.keys() & tensor_params:
-        given[name] = tensor(given[name], "--" + name.replace("_", "-"))
+    given = _read_params(specs, given)
     results = comparison.compute_all(specs, pred, target, given, opts["reduction"], opts["dtype"])
     from ..render.emit import emit
     from ..render.reports import compare_report

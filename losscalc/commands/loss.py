@@ -9,7 +9,7 @@ import sys
 
 from ..core import check_gradient, compute
 from ..errors import CheckFailed, UsageError
-from ..inputs import parse_tensor
+from ..inputs import read_tensor
 from ..registry import LossSpec
 
 
@@ -25,7 +25,7 @@ def _read_tensors(spec: LossSpec, opts: dict) -> tuple[dict, dict]:
             also = " (or --pred)" if t.name == "pred" and spec.pred_alias else ""
             raise UsageError(f"{spec.name} needs {t.option}{also}",
                              f"for example: {spec.example}")
-    values = {name: parse_tensor(text, options[name]) for name, text in texts.items()}
+    values = {name: read_tensor(text, options[name]) for name, text in texts.items()}
     inputs = {t.name: values.pop(t.name) for t in spec.tensors if t.name in values}
     params = {p.name: opts[p.name] for p in spec.params if p.kind != "tensor"}
     params.update(values)
@@ -62,6 +62,8 @@ def _reads_table(spec: LossSpec, opts: dict) -> bool:
 
 def run_loss(spec: LossSpec, opts: dict) -> None:
     """The loss command: its tensors from the options, or a table (streamed when large)."""
+    opts = {**opts, **{p.name: p.read(opts[p.name], p.option) for p in spec.params
+                       if p.kind in ("float", "int")}}  # declared as text: see cli.py
     if spec.single_prediction and _reads_table(spec, opts):
         _run_table(spec, opts)
         return

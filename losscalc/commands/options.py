@@ -30,6 +30,23 @@ def option(annotation, default, *names: str, help: str, metavar: str | None = No
     return annotation, default, typer.Option(*names, help=help, metavar=metavar, **limits)
 
 
+def param_option(param, help: str) -> tuple:
+    """A parameter as an option of its own, read as text by ``Param.read`` (so a bad value
+    gets the same message as from every other door); None when not given. A bool is a pair
+    of flags, a choice completes its values."""
+    if param.kind == "bool":
+        return Optional[bool], None, typer.Option(param.option, help=help)
+    complete = (lambda: list(param.choices)) if param.choices else None
+    return Optional[str], None, typer.Option(param.option, metavar=param.metavar, help=help,
+                                             autocompletion=complete)
+
+
+def read_params(params, opts: dict) -> dict:
+    """The values of the parameter options given (by name), each read by its Param."""
+    return {p.name: p.read(opts[p.name], p.option) for p in params
+            if opts.get(p.name) is not None}
+
+
 def output_options(formats: tuple[str, ...] = FORMATS) -> dict:
     """The options of every command that prints a result."""
     dtype = choice("Dtype", DTYPES)

@@ -12,9 +12,12 @@ from typing import Optional
 import numpy as np
 import typer
 
+from .. import activations as A
 from .. import plot as P
 from ..errors import InputOutputError, UsageError
+from ..registry import all_losses
 from .common import OUTPUT_OPTIONS, command, tensor
+from .options import param_option
 
 EXTRA_HINT = "pip install 'losscalc[plot]'"
 IMAGE_SIZE = (800, 600)  # pixels, for --out
@@ -30,14 +33,14 @@ OPTIONS = {
         "--target", "-t", metavar="TENSOR",
         help="The fixed target (losses) [default: 0]: one number, or with --pred one "
              "sample's target as the loss takes it.")),
-    "range": (str, "-3:3", typer.Option("--range", metavar="LOW:HIGH",
-                                        help="The interval of x.")),
+    "range": (str, "-3:3", typer.Option("--range", metavar="A:B",
+                                        help="The interval of x, from A to B.")),
     "points": (int, P.POINTS, typer.Option("--points", min=2, max=100_000, metavar="N",
                                            help="How many points of x (evenly spaced).")),
     "param": (Optional[list[str]], None, typer.Option(
-        "--param", metavar="NAME=VALUE",
-        help="A parameter of the listed curves that take it, such as delta=2 or slope=0.1 "
-             "(repeatable).")),
+        "--param", metavar="NAME=VALUE", hidden=True,
+        help="A parameter as NAME=VALUE, such as delta=2 (the former spelling of --delta 2; "
+             "repeatable).")),
     "pred": (Optional[str], None, typer.Option(
         "--pred", "-p", metavar="TENSOR",
         help="For a loss of a vector (ce, nll …): one sample's whole prediction; --range "
@@ -59,6 +62,23 @@ OPTIONS = {
     **{name: OUTPUT_OPTIONS[name] for name in ("no_color", "quiet")},
 }
 
+
+def _param_options(taken) -> dict:
+    """One option per parameter of a loss or an activation (--delta 2, --slope 0.1), as
+    `losscalc LOSS` and `losscalc act` spell them; each goes to the listed curves that take
+    it."""
+    owners: dict = {}
+    for spec in [*all_losses().values(), *A.ACTIVATIONS.values()]:
+        for p in spec.params:
+            if p.name not in taken:
+                owners.setdefault(p.name, (p, []))[1].append(spec.name)
+    return {name: param_option(p, f"{p.help[:1].upper()}{p.help[1:]} ({', '.join(users)}).")
+            for name, (p, users) in owners.items()}
+
+
+PARAMS = _param_options(set(OPTIONS))
+OPTIONS.update(PARAMS)
+
 HELP = f"""Curves and their derivatives: losses of one prediction, or activations.
 
 A loss is drawn as a function of the prediction x for a fixed --target (the loss of one
@@ -77,14 +97,14 @@ pixels. Both need the extra: {EXTRA_HINT}.
 Examples:
   losscalc plot huber,mse,l1 --target 0 --range -3:3
   losscalc plot sigmoid,tanh --range -6:6 --out act.png
-  losscalc plot huber --param delta=0.5 --range -2:2
+  losscalc plot huber --delta 0.5 --range -2:2
   losscalc plot ce --pred 0,0,0 --target 1 --range -5:5"""
 
 
 def run(opts: dict) -> None:
     kind, specs = P.resolve_names(opts["names"])
     x = P.grid(*P.parse_range(opts["range"]), opts["points"])
-    params = P.parse_params(opts["param"])
+    params = _params(opts)
     fmt = _image_format(opts["out"])
     size = _size(opts, fmt is not None)
     if kind == "loss":
@@ -113,6 +133,18 @@ app = command(run, OPTIONS, "plot", HELP)
 
 # ---------------------------------------------------------------------------------------------
 # Options
+
+
+def _params(opts: dict) -> dict:
+    """The parameters given, by name: their own options and the former --param NAME=VALUE
+    (each once); each curve's Param reads them."""
+    given = {name: opts[name] for name in PARAMS if opts[name] is not None}
+    for name, text in P.parse_params(opts["param"]).items():
+        if name in given:
+            option = "--" + name.replace("_", "-")
+            raise UsageError(f"{option} is given twice (once as --param {name}=…)")
+        given[name] = text
+    return given
 
 
 def _image_format(out: str | None) -> str | None:
