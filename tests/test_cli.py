@@ -1,6 +1,6 @@
 """The command line against docs/contract.md: output forms (§6, §7), names and help (§1, §2),
-errors and exit codes (§9), --expect / --check-grad / --quiet, tensor inputs from files and stdin, and the real
-entry points (`python -m losscalc`, the `losscalc` console script) run as subprocesses.
+errors and exit codes (§9), --expect / --check-grad / --quiet, tensor inputs from files and
+stdin, and the real entry points (`python -m losscalc`, the `losscalc` console script) run as subprocesses.
 
 Every expected number is either derived by hand in the comment next to it or taken from the
 PyTorch values in tests/data/seed-examples.json (torch_float64 / torch_float32).
@@ -87,7 +87,8 @@ def _strict_json(text: str):
 
 
 def assert_error(result, code: int, *fragments: str, hint: str | None = None):
-    """docs/contract.md §9: exit code, stdout empty, one line `losscalc: error: …` and maybe `hint: …`."""
+    """docs/contract.md §9: exit code, stdout empty, one line `losscalc: error: …` and maybe
+    `hint: …`."""
     rc, out, err = result
     assert rc == code, f"exit {rc}, stderr: {err}"
     assert out == "", "nothing may be written to stdout on error"

@@ -1,5 +1,5 @@
-"""`losscalc list` covers every command (docs/contract.md §11): the losses, the activations of `act`, the
-measures of `info` and the other commands — and for scripts (`--json`, piped) it stays the
+"""`losscalc list` covers every command (docs/contract.md §11): the losses, the activations
+of `act`, the measures of `info` and the other commands — and for scripts (`--json`, piped) it stays the
 list of losses unless `--kind` asks for more, so counting its entries counts the losses."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The registry as a whole: nothing registered without a test, aliases as docs/contract.md lists them,
-and every entry complete (formula, reference, example, docstring)."""
+"""The registry as a whole: nothing registered without a test, aliases as docs/contract.md
+lists them, and every entry complete (formula, reference, example, docstring)."""
 
 from __future__ import annotations
 
