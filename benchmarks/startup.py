@@ -1,6 +1,6 @@
 """Start-up benchmark: a one-shot losscalc call against `python -c "import numpy"`.
 
-A one-shot call is mostly import time (DESIGN.md, "Start-up"), so this measures whole
+A one-shot call is mostly import time (docs/design.md, "Start-up"), so this measures whole
 processes: wall time by time.perf_counter around subprocess.run, stdout and stderr piped (so
 losscalc prints plain output). The two commands run alternately, so drift in the machine's load
 hits both alike, and both use this interpreter (sys.executable): losscalc as the console script

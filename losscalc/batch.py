@@ -3,7 +3,7 @@ batch`), and the grading of expected answers that `losscalc check` builds on.
 
 A problem is ``{"loss", "pred", "target"}`` plus the optional ``"params"``, ``"reduction"``,
 ``"dtype"``, ``"expect"``, ``"tol"`` and ``"id"``; a loss of several tensors takes them by
-their names instead (``"x1"``, ``"x2"``, ``"anchor"``, ``"var"``, ``"input_lengths"`` …). Its answer is SPEC §2's JSON object with
+their names instead (``"x1"``, ``"x2"``, ``"anchor"``, ``"var"``, ``"input_lengths"`` …). Its answer is the JSON object (docs/contract.md, section 7) with
 ``"id"`` first and, when ``"expect"`` was given, ``"ok"`` last; a line that cannot be computed
 answers ``{"id", "line", "error", "exit_code"}`` instead and the next line is read. The exit
 code at the end is the largest seen (0 < 1 expectation failed < 2 usage < 3 invalid data).
@@ -27,7 +27,7 @@ from .registry import LossSpec, field_spelling
 REQUIRED = ("loss", "pred", "target")
 OPTIONAL = ("params", "reduction", "dtype", "expect", "tol", "id")
 FIELDS = REQUIRED + OPTIONAL
-DEFAULT_TOL = 1e-6  # as --expect's --tol (SPEC §1)
+DEFAULT_TOL = 1e-6  # as --expect's --tol (docs/contract.md, section 5)
 
 
 class Problem(NamedTuple):
@@ -87,7 +87,7 @@ def coerce_param(spec: LossSpec, name: str, value, where: str = "params"):
 
 
 def problem(obj) -> Problem:
-    """Read one problem object (SPEC §1's semantics: the same checks as the command line)."""
+    """Read one problem object (docs/contract.md, section 10: the same checks as the command line)."""
     if not isinstance(obj, dict):
         raise InvalidData(f"expected a JSON object such as {{\"loss\": \"mse\", \"pred\": "
                           f"[1, 2], \"target\": [1, 3]}}, got {type(obj).__name__}")
@@ -180,7 +180,7 @@ def error_message(err: LosscalcError) -> str:
 
 
 def answer_json(a: Answer) -> str:
-    """The output line: SPEC §2's object with "id" first and "ok" last, or the error object."""
+    """The output line: the JSON object with "id" first and "ok" last, or the error object."""
     if a.error is not None:
         obj = {"id": a.id, "line": a.line, "error": error_message(a.error),
                "exit_code": a.error.exit_code}

@@ -2,7 +2,7 @@
 
 Only the command that was asked for is built (a lazy group), rich is imported only to print
 a table, and every LosscalcError or click usage error becomes one line on stderr with the exit
-code of SPEC §4 at this edge — never a traceback.
+code of docs/contract.md#9-errors-and-exit-codes at this edge — never a traceback.
 """
 
 from __future__ import annotations
@@ -289,7 +289,7 @@ def _error(message: str, hint: str | None = None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; return the exit code (SPEC §4)."""
+    """Run the CLI; return the exit code (docs/contract.md, section 9)."""
     argv = sys.argv[1:] if argv is None else argv
     if "_LOSSCALC_COMPLETE" in os.environ:
         _plain_completion_help()

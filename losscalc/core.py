@@ -20,7 +20,7 @@ from .registry import LossSpec, resolve, suggest
 
 
 class Result(NamedTuple):
-    """Everything one computation produced (SPEC §2's JSON object, as arrays)."""
+    """Everything one computation produced (the JSON object of docs/contract.md, section 7, as arrays)."""
 
     loss: str
     reduction: str

@@ -1,4 +1,4 @@
-"""The errors losscalc reports, each with its exit code (SPEC §4).
+"""The errors losscalc reports, each with its exit code (docs/contract.md, section 9).
 
 The core raises these; only the CLI edge turns them into a one-line message and an exit code.
 """

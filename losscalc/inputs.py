@@ -161,7 +161,7 @@ def _shape(data, option: str, path=()) -> tuple:
 
 
 def finite_or_inf(array: np.ndarray, option: str) -> np.ndarray:
-    """NaN is never a valid input (SPEC §1); ±inf is allowed."""
+    """NaN is never a valid input (docs/contract.md, section 3); ±inf is allowed."""
     nan = np.isnan(array)
     if nan.any():
         at = first_bad(nan)

@@ -14,10 +14,10 @@
   ½Σ(t − o)², trained with torch.optim.SGD: the forward values, the loss, every parameter's
   gradient and the parameters after each step.
 
-The output is deterministic (fixed seed). To regenerate it (torch 2.13.0, outside the
-project's own venv, e.g. /work/torchenv):
+The output is deterministic (fixed seed). To regenerate it, with an interpreter that has
+torch 2.13.0 (not the project's own venv):
 
-    /work/torchenv/bin/python scripts/make_golden_act.py [--out tests/data/golden_act.json]
+    python scripts/make_golden_act.py [--out tests/data/golden_act.json]
 """
 
 import argparse

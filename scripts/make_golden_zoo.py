@@ -1,9 +1,9 @@
 """Generate tests/data/golden_zoo.json: reference values for the losses PyTorch lacks.
 
-Keras 3 on the torch/jax backends computes float64 partly in float32 (shared ZOO.md), so the
+Keras 3 on the torch/jax backends computes float64 partly in float32 (docs/zoo.md), so the
 values here are not taken from Keras: every loss is written again below from its reference
-formula (ZOO.md's table) with mpmath at 50 significant digits, independently of losscalc, and
-the gradient is the central difference of that high-precision value (h = 1e-25), which is
+formula (docs/zoo.md's table) with mpmath at 50 significant digits, independently of losscalc,
+and the gradient is the central difference of that high-precision value (h = 1e-25), which is
 exact to far below float64's rounding. float32 cases round the inputs and the constants (ε,
 q, …) to float32 first and the results to float32 at the end, as the computation in float32
 would see them. Focal loss comes from torch (autograd) with torchvision's
@@ -13,7 +13,7 @@ Same schema as tests/data/golden.json (id, loss, inputs {pred, target}, params, 
 dtype, value, elementwise, grad {pred}). The output is deterministic (fixed seed). Run with an
 interpreter that has torch and mpmath (not the project's venv):
 
-    /work/torchenv/bin/python scripts/make_golden_zoo.py [--out tests/data/golden_zoo.json]
+    python scripts/make_golden_zoo.py [--out tests/data/golden_zoo.json]
 """
 
 import argparse
@@ -82,7 +82,7 @@ def one_hot(x, y):
     return np.asarray((idx[..., None] == np.arange(x.shape[-1])), dtype=object) * mp.mpf(1)
 
 
-# --- the references (ZOO.md's formulas), elementwise as ZOO.md defines it ----------------------
+# --- the references (docs/zoo.md's formulas), elementwise as docs/zoo.md defines it ------------
 
 def log_cosh(x, y, p, dt):
     return keras_mean(LOG(COSH(x - y)))
@@ -399,7 +399,7 @@ def main():
                 })
     Path(args.out).write_text(json.dumps({
         "generator": "scripts/make_golden_zoo.py",
-        "reference": "formulas of shared ZOO.md in mpmath (50 digits); focal: torch "
+        "reference": "formulas of docs/zoo.md in mpmath (50 digits); focal: torch "
                      "autograd of torchvision's sigmoid_focal_loss",
         "cases": out,
     }, indent=1) + "\n")

@@ -1,14 +1,19 @@
-"""Refresh README.md: the loss table (between the `<!-- losses` markers) is generated from
-the registry; the command reference (between the `<!-- commands` markers) holds the `--help`
-of the app, of every command that is not a loss (read from the app, so a new command in
-cli.SUBCOMMANDS appears without touching this script) and of one loss, `ce`; and in the
-example outputs every ```console block line starting with `$ losscalc …` is run (in-process,
-stdout not a terminal, 80 columns, no colour) and the lines after it, up to the next `$ ` line
-or the end of the block, are replaced by what it prints (stdout, then stderr).
-tests/test_readme.py fails when the README is stale.
+"""Refresh the generated parts of README.md and of the pages under docs/.
 
-    python scripts/update_readme.py          # rewrite README.md
-    python scripts/update_readme.py --check  # exit 1 if it would change
+* The loss table (between the `<!-- losses` markers, in README.md) is generated from the
+  registry.
+* The command reference (between the `<!-- commands` markers, in docs/commands.md) holds the
+  `--help` of the app, of every command that is not a loss (read from the app, so a new
+  command in cli.SUBCOMMANDS appears without touching this script) and of one loss, `ce`.
+* In every page (README.md, CONTRIBUTING.md, docs/*.md), every ```console block line starting
+  with `$ losscalc …` is run (in-process, stdout not a terminal, 80 columns, no colour) and
+  the lines after it, up to the next `$ ` line or the end of the block, are replaced by what
+  it prints (stdout, then stderr).
+
+tests/test_readme.py fails when a page is stale.
+
+    python scripts/update_readme.py          # rewrite the pages
+    python scripts/update_readme.py --check  # exit 1 if one would change (and name it)
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ import shlex
 import sys
 from pathlib import Path
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+COMMAND_REFERENCE = ROOT / "docs" / "commands.md"
 BLOCK = re.compile(r"```console\n(.*?)```", re.S)
 TABLE = re.compile(r"(<!-- losses:[^\n]*-->\n).*?(<!-- /losses -->)", re.S)
 COMMANDS = re.compile(r"(<!-- commands:[^\n]*-->\n).*?(<!-- /commands -->)", re.S)
@@ -77,7 +84,7 @@ def run(command: str) -> str:
     # terminal: the same text everywhere.
     os.environ.pop("FORCE_COLOR", None)
     os.environ.update(COLUMNS="80", NO_COLOR="1")
-    os.chdir(README.parent)  # the examples name files relative to the project's root
+    os.chdir(ROOT)  # the examples name files relative to the project's root
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             main(args)
@@ -108,13 +115,26 @@ def refresh(text: str) -> str:
     return BLOCK.sub(block, text)
 
 
+def pages() -> list[Path]:
+    """Every page whose examples are kept current: the README, CONTRIBUTING.md and docs/."""
+    return [README, ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def main() -> int:
-    current = README.read_text()
-    fresh = refresh(current)
-    if "--check" in sys.argv:
-        return int(fresh != current)
-    README.write_text(fresh)
-    return 0
+    stale = []
+    for page in pages():
+        if not page.exists():
+            continue
+        current = page.read_text()
+        fresh = refresh(current)
+        if fresh == current:
+            continue
+        stale.append(page)
+        if "--check" not in sys.argv:
+            page.write_text(fresh)
+    for page in stale:
+        print(f"{'stale' if '--check' in sys.argv else 'updated'}: {page.relative_to(ROOT)}")
+    return int(bool(stale) and "--check" in sys.argv)
 
 
 if __name__ == "__main__":

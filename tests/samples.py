@@ -113,7 +113,7 @@ def kl(rng):
     return logq, y, params, ("mean", "sum", "none", "batchmean")
 
 
-# --- the losses PyTorch lacks (shared ZOO.md) ---------------------------------------------------
+# --- the losses PyTorch lacks (docs/zoo.md) ----------------------------------------------------
 
 ALL = ("mean", "sum", "none")
 

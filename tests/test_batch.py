@@ -185,7 +185,7 @@ def test_unknown_loss_error_suggests_a_name(cli):
 
 
 def test_infinity_is_allowed_in_tensors(cli):
-    # |inf − 1| = inf: the value is written as the string "inf" (SPEC §2)
+    # |inf − 1| = inf: the value is written as the string "inf" (docs/contract.md §7)
     code, out, _ = cli("batch", stdin='{"loss": "l1", "pred": [Infinity], "target": [1]}\n')
     assert code == 0 and answers(out)[0]["value"] == "inf"
 

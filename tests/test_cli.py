@@ -1,6 +1,6 @@
-"""The command line against SPEC.md: output forms (§2), names and help (§1), errors and exit
-codes (§4), --expect / --check-grad / --quiet, tensor inputs from files and stdin, and the real
-entry points (`python -m losscalc`, the `losscalc` console script) run as subprocesses.
+"""The command line against docs/contract.md: output forms (§6, §7), names and help (§1, §2),
+errors and exit codes (§9), --expect / --check-grad / --quiet, tensor inputs from files and
+stdin, and the real entry points (`python -m losscalc`, the `losscalc` console script) run as subprocesses.
 
 Every expected number is either derived by hand in the comment next to it or taken from the
 PyTorch values in tests/data/seed-examples.json (torch_float64 / torch_float32).
@@ -26,8 +26,8 @@ from losscalc.registry import all_losses
 
 SEEDS = {e["id"]: e for e in load("seed-examples.json")}
 
-# SPEC §1's table: canonical name → (aliases, PyTorch class).
-SPEC_LOSSES = {
+# docs/contract.md §2's table: canonical name → (aliases, PyTorch class).
+CONTRACT_LOSSES = {
     "l1": (["mae", "l1loss"], "L1Loss"),
     "mse": (["l2", "mseloss"], "MSELoss"),
     "smooth-l1": (["smoothl1loss"], "SmoothL1Loss"),
@@ -78,7 +78,8 @@ CE_GRAD = [[(p - (c == y)) / 2 for c, p in enumerate(_softmax(r))]
 
 
 def _strict_json(text: str):
-    """json.loads that refuses NaN / Infinity tokens (SPEC: non-finite numbers are strings)."""
+    """json.loads that refuses NaN / Infinity tokens (docs/contract.md §7: non-finite numbers are
+    strings)."""
     def refuse(token):
         raise ValueError(f"non-standard JSON token {token}")
 
@@ -86,7 +87,8 @@ def _strict_json(text: str):
 
 
 def assert_error(result, code: int, *fragments: str, hint: str | None = None):
-    """SPEC §4: exit code, stdout empty, one line `losscalc: error: …` and maybe `hint: …`."""
+    """docs/contract.md §9: exit code, stdout empty, one line `losscalc: error: …` and maybe
+    `hint: …`."""
     rc, out, err = result
     assert rc == code, f"exit {rc}, stderr: {err}"
     assert out == "", "nothing may be written to stdout on error"
@@ -436,7 +438,7 @@ def _spellings(name):
 
 
 ALIAS_CASES = sorted(
-    {(s, canonical) for canonical, (aliases, _) in SPEC_LOSSES.items()
+    {(s, canonical) for canonical, (aliases, _) in CONTRACT_LOSSES.items()
      for alias in [canonical, *aliases] for s in _spellings(alias)}
     | {(s, c) for s, c in [
         ("CrossEntropyLoss", "ce"), ("cross_entropy", "ce"), ("MAE", "l1"), ("L1Loss", "l1"),
@@ -458,7 +460,7 @@ def test_every_alias_resolves(cli, spelling, canonical):
 
 
 def test_spec_losses_are_registered():
-    assert set(SPEC_LOSSES) <= set(all_losses())
+    assert set(CONTRACT_LOSSES) <= set(all_losses())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -481,8 +483,8 @@ def _example(help_text: str) -> list[str]:
 def test_loss_help_shows_formula_reference_and_example(cli, loss):
     text = _help(cli, loss)
     assert re.search(r"Formula:\s+\S", text), "a formula"
-    if loss in SPEC_LOSSES:
-        assert f"torch.nn.{SPEC_LOSSES[loss][1]}" in text
+    if loss in CONTRACT_LOSSES:
+        assert f"torch.nn.{CONTRACT_LOSSES[loss][1]}" in text
     else:
         assert "torch.nn." in text or "Reference:" in text
     assert _example(text)[:2] == ["losscalc", loss]
@@ -514,7 +516,7 @@ def test_list_names_every_loss(cli):
     first_fields = {re.split(r"\s", line.strip(), maxsplit=1)[0] for line in out.splitlines()
                     if line.strip()}
     assert set(all_losses()) <= first_fields
-    for canonical, (aliases, _) in SPEC_LOSSES.items():
+    for canonical, (aliases, _) in CONTRACT_LOSSES.items():
         line = next(ln for ln in out.splitlines() if ln.split()[:1] == [canonical])
         for alias in aliases:
             assert alias in line, (canonical, alias)
@@ -526,7 +528,7 @@ def test_list_json(cli):
     rows = _strict_json(out)
     by_name = {row["name"]: row for row in rows}
     assert set(all_losses()) <= set(by_name)
-    for canonical, (aliases, torch_class) in SPEC_LOSSES.items():
+    for canonical, (aliases, torch_class) in CONTRACT_LOSSES.items():
         row = by_name[canonical]
         assert set(aliases) <= set(row["aliases"])
         assert row["formula"] and row["family"]

@@ -1,7 +1,7 @@
 """Fuzzing the command line: whatever the text given as tensors and options, the tool answers
-with an exit code of SPEC §4, at most two lines on stderr, no traceback, and nothing on stdout
-when it fails; and no hang: each case is bounded in time. LOSSCALC_FUZZ=long runs ≥ 100,000
-cases (the count is printed at the end of the module)."""
+with an exit code of docs/contract.md §9, at most two lines on stderr, no traceback, and
+nothing on stdout when it fails; and no hang: each case is bounded in time. LOSSCALC_FUZZ=long
+runs ≥ 100,000 cases (the count is printed at the end of the module)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tensor values (SPEC §1 "Tensor options"): losscalc.inputs.parse_literal, parse_tensor and
+"""Tensor values (docs/contract.md §3): losscalc.inputs.parse_literal, parse_tensor and
 parse_table — the shapes each written form gives, and the rejections (InvalidData naming the
 option). The expected arrays are the numbers written in the input, so no arithmetic is needed.
 """

@@ -1,6 +1,6 @@
 """Losses of several tensors through the command line, batch and the core: options generated
-per tensor, JSON "grad"/"shape" keyed by option name (SPEC §2), CSV columns per gradient, and
-CTC's α recursion against a hand computation. Every expected number is derived in a comment."""
+per tensor, JSON "grad"/"shape" keyed by option name (docs/contract.md §7), CSV columns per
+gradient, and CTC's α recursion against a hand computation. Every expected number is derived in a comment."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The registry as a whole: nothing registered without a test, aliases as the SPEC lists them,
-and every entry complete (formula, reference, example, docstring)."""
+"""The registry as a whole: nothing registered without a test, aliases as docs/contract.md
+lists them, and every entry complete (formula, reference, example, docstring)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ GOLDEN_LOSSES = {c["loss"] for name in ("golden.json", "golden_zoo.json", "golde
                                         "golden_multi.json")
                  for c in load(name)["cases"]}
 
-# SPEC §1's table: canonical name → aliases.
-SPEC_ALIASES = {
+# docs/contract.md §2's table: canonical name → aliases.
+CONTRACT_ALIASES = {
     "l1": ["mae", "l1loss"],
     "mse": ["l2", "mseloss"],
     "smooth-l1": ["smoothl1loss"],
@@ -36,8 +36,8 @@ def test_every_loss_has_samples_and_golden_data():
     assert names - GOLDEN_LOSSES == set(), "losses without golden values from the reference"
 
 
-@pytest.mark.parametrize("canonical, aliases", SPEC_ALIASES.items())
-def test_spec_aliases_resolve(canonical, aliases):
+@pytest.mark.parametrize("canonical, aliases", CONTRACT_ALIASES.items())
+def test_contract_aliases_resolve(canonical, aliases):
     for alias in [canonical, *aliases]:
         for spelling in (alias, alias.upper(), alias.replace("-", "_"), alias.title()):
             assert resolve(spelling).name == canonical, spelling

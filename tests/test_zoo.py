@@ -1,8 +1,8 @@
-"""The losses PyTorch lacks (shared ZOO.md) against reference values that
+"""The losses PyTorch lacks (docs/zoo.md) against reference values that
 scripts/make_golden_zoo.py computed independently of losscalc (tests/data/golden_zoo.json: the
-ZOO formulas in 50-digit mpmath, gradients by high-precision central differences; focal from
-torch autograd of torchvision's formula), plus worked examples derived by hand and Keras' edge
-rules."""
+formulas of docs/zoo.md in 50-digit mpmath, gradients by high-precision central differences;
+focal from torch autograd of torchvision's formula), plus worked examples derived by hand and
+Keras' edge rules."""
 
 from __future__ import annotations
 

@@ -54,5 +54,5 @@ def one_stdin(opts: dict, names: list[str]) -> None:
 
 
 def json_steps(steps) -> list[dict]:
-    """SPEC §2's "steps": every recorded step over the whole tensors."""
+    """The "steps" of docs/contract.md, section 8: every recorded step over the whole tensors."""
     return [{"text": f"{s.name} = {s.formula}", "value": nested(s.value)} for s in steps]

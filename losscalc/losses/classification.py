@@ -84,7 +84,8 @@ def _divides_by(denominator) -> str:
 
 @loss(
     "ce",
-    gradient="∂ℓ/∂z = w_y·(p − onehot(y)); with smoothing or probability targets q: Σ_c w_c·q_c·p − w·q",
+    gradient="∂ℓ/∂z = w_y·(p − onehot(y)); with smoothing or probability targets q: Σ_c "
+             "w_c·q_c·p − w·q",
     aliases=("cross-entropy", "crossentropyloss", "crossentropy"),
     family="classification",
     formula="ℓ = −w_y·ln softmax(z)_y  (probability targets: −Σ_c w_c·y_c·ln softmax(z)_c)",

@@ -1,5 +1,5 @@
-"""Losses PyTorch lacks that courses teach, with the reference each follows (see shared
-ZOO.md): focal loss (torchvision), the pinball/quantile loss (sklearn), poly-1 and the
+"""Losses PyTorch lacks that courses teach, with the reference each follows (see
+docs/zoo.md): focal loss (torchvision), the pinball/quantile loss (sklearn), poly-1 and the
 multiclass sparsemax loss (optax), the contrastive loss (Hadsell et al. 2006) and InfoNCE.
 """
 
@@ -154,7 +154,9 @@ def contrastive(t, d, y, *, margin=1.0):
 def _rows(z, name):
     """Scores (C) or (N, C): the class axis last."""
     if z.ndim not in (1, 2):
-        raise InvalidData(f"{name}: {ref('pred')} must be (C) or (N, C), got shape {fmt_shape(z.shape)}", loss=name, subjects=("pred",))
+        raise InvalidData(f"{name}: {ref('pred')} must be (C) or (N, C), got shape "
+                          f"{fmt_shape(z.shape)}",
+                          loss=name, subjects=("pred",))
 
 
 def _sparsemax_threshold(z: np.ndarray) -> np.ndarray:
@@ -210,9 +212,11 @@ def _diagonal(z):
     z = np.asarray(z)
     if z.ndim != 2 or z.shape[0] != z.shape[1]:
         raise InvalidData(
-            f"info-nce: without {ref('target')} the positives are the diagonal, which needs square "
+            f"info-nce: without {ref('target')} the positives are the diagonal, which needs "
+            f"square "
             f"logits (N, N); got shape {fmt_shape(z.shape)}",
-            "give --target with the positive's column for each row", loss="info-nce", subjects=("target",))
+            "give --target with the positive's column for each row",
+            loss="info-nce", subjects=("target",))
     return np.arange(z.shape[0], dtype=float)
 
 
@@ -244,7 +248,8 @@ def info_nce(t, s, y, *, temperature=0.07):
     axis = s.ndim - 1
     if y.shape != s.shape[:-1]:
         raise InvalidData(
-            f"info-nce: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of shape "
+            f"info-nce: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of "
+            f"shape "
             f"{fmt_shape(s.shape)} needs one positive column per row, shape "
             f"{fmt_shape(s.shape[:-1])}", loss="info-nce", subjects=("target", "pred",))
     labels = class_indices(y.value, s.shape[-1], None, "info-nce")

@@ -67,7 +67,8 @@ def _targets(y, n: int, batched: bool, lengths, blank: int, classes: int, t):
         labels = labels.reshape(1)  # one label: `-t 1`
     if labels.ndim not in (1, 2):
         raise InvalidData(f"ctc: {ref('target')} must be (N, S) padded labels or all N sequences' "
-                          f"labels one after another (ΣL); got shape {fmt_shape(labels.shape)}", loss="ctc", subjects=("target",))
+                          f"labels one after another (ΣL); got shape {fmt_shape(labels.shape)}",
+                          loss="ctc", subjects=("target",))
     if labels.ndim == 1 and lengths is None and not batched:
         labels = labels.reshape(1, -1)  # one sequence: all of its labels
     if labels.ndim == 2:  # padded, one row per sequence ((1, S) for one)
@@ -80,14 +81,18 @@ def _targets(y, n: int, batched: bool, lengths, blank: int, classes: int, t):
         sequences = [rows[b, :lengths[b]] for b in range(n)]
     else:
         if lengths is None:
-            raise InvalidData(f"ctc: a 1-dimensional {ref('target')} holds every sequence's labels one "
+            raise InvalidData(f"ctc: a 1-dimensional {ref('target')} holds every sequence's "
+                              f"labels one "
                               f"after another: give {ref('target_lengths')} to split it",
-                              "or give --target as an (N, S) table padded to one length", loss="ctc", subjects=("target", "target_lengths",))
+                              "or give --target as an (N, S) table padded to one length",
+                              loss="ctc", subjects=("target", "target_lengths",))
         # (S) with --target-lengths: PyTorch reads it as the concatenated form, also unbatched
         lengths = _lengths(lengths, n, batched, "target_lengths", 0, None, "target lengths")
         if lengths.sum() != labels.size:
-            raise InvalidData(f"ctc: {ref('target_lengths')} add up to {lengths.sum()} but {ref('target')} "
-                              f"holds {labels.size} labels", loss="ctc", subjects=("target_lengths", "target",))
+            raise InvalidData(f"ctc: {ref('target_lengths')} add up to {lengths.sum()} but "
+                              f"{ref('target')} "
+                              f"holds {labels.size} labels",
+                              loss="ctc", subjects=("target_lengths", "target",))
         sequences = np.split(labels, np.cumsum(lengths)[:-1])
     for b, seq in enumerate(sequences):
         bad = (seq < 0) | (seq >= classes)
@@ -230,7 +235,9 @@ def ctc(t, lp, y, input_lengths, target_lengths, *, blank=0, zero_infinity=False
     steps, classes = lp.shape[0], lp.shape[-1]
     n = lp.shape[1] if batched else 1
     if not 0 <= blank < classes:
-        raise InvalidData(f"ctc: {ref('blank')} {blank} is not a class: expected 0 to {classes - 1}", loss="ctc", subjects=("blank",))
+        raise InvalidData(f"ctc: {ref('blank')} {blank} is not a class: expected 0 to "
+                          f"{classes - 1}",
+                          loss="ctc", subjects=("blank",))
     values = lp.value.reshape(steps, n, classes)
     sequences, label_counts = _targets(y, n, batched, target_lengths, blank, classes, t)
     frames = _lengths(input_lengths, n, batched, "input_lengths", steps, steps,

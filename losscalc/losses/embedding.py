@@ -50,18 +50,21 @@ def _broadcast_to(node, shape, loss_name, name, what):
 def cosine_embedding(t, x1, x2, y, *, margin=0.0):
     """Cosine embedding loss: pull similar pairs to cosine 1, push dissimilar ones below a margin.
 
-    cos = Σ x1·x2 / √((Σ x1² + ε)(Σ x2² + ε)), ε = float32(1e-12), over the last axis. ℓ = 1 − cos for
-    y = 1 and max(0, cos − margin) for y = −1; other labels give 0 (PyTorch does not check
+    cos = Σ x1·x2 / √((Σ x1² + ε)(Σ x2² + ε)), ε = float32(1e-12), over the last axis.
+    ℓ = 1 − cos for y = 1 and max(0, cos − margin) for y = −1; other labels give 0 (PyTorch does not check
     them: a note says so). A target of shape (N) takes x1, x2 of shape (N, D); a scalar target
     takes (D).
     """
     if y.ndim > 1:
-        raise InvalidData(f"cosine-embedding: {ref('target')} must be one label per pair, a scalar or "
-                          f"a vector; got shape {fmt_shape(y.shape)}", loss="cosine-embedding", subjects=("target",))
+        raise InvalidData(f"cosine-embedding: {ref('target')} must be one label per pair, a "
+                          f"scalar or "
+                          f"a vector; got shape {fmt_shape(y.shape)}",
+                          loss="cosine-embedding", subjects=("target",))
     want = y.ndim + 1
     if x1.ndim != want or x2.ndim != want:
         raise InvalidData(
-            f"cosine-embedding: a target of shape {fmt_shape(y.shape)} takes {ref('x1')} and {ref('x2')} of "
+            f"cosine-embedding: a target of shape {fmt_shape(y.shape)} takes {ref('x1')} and "
+            f"{ref('x2')} of "
             f"{want} dimension{'s' if want > 1 else ''}; got {fmt_shape(x1.shape)} and "
             f"{fmt_shape(x2.shape)}", "pairs of vectors: --x1 and --x2 of shape (N, D) with N "
             "labels, or (D) with one", loss="cosine-embedding", subjects=("x1", "x2",))
@@ -104,8 +107,10 @@ def margin_ranking(t, x1, x2, y, *, margin=0.0):
     """
     if not x1.ndim == x2.ndim == y.ndim:
         raise InvalidData(
-            f"margin-ranking: {ref('x1')}, {ref('x2')} and {ref('target')} must have the same number of dimensions; "
-            f"got shapes {fmt_shape(x1.shape)}, {fmt_shape(x2.shape)} and {fmt_shape(y.shape)}", loss="margin-ranking", subjects=("x1", "x2", "target",))
+            f"margin-ranking: {ref('x1')}, {ref('x2')} and {ref('target')} must have the same "
+            f"number of dimensions; "
+            f"got shapes {fmt_shape(x1.shape)}, {fmt_shape(x2.shape)} and {fmt_shape(y.shape)}",
+            loss="margin-ranking", subjects=("x1", "x2", "target",))
     broadcast_pair(t, x1, x2, "margin-ranking", ("x1", "x2"))
     d = t.let("d", x1 - x2)
     broadcast_pair(t, d, y, "margin-ranking", ("x1", "target"))
@@ -148,12 +153,16 @@ def triplet(t, a, pos, neg, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
     """
     if not a.ndim == pos.ndim == neg.ndim:
         raise InvalidData(
-            f"triplet: {ref('anchor')}, {ref('positive')} and {ref('negative')} must have the same number of "
+            f"triplet: {ref('anchor')}, {ref('positive')} and {ref('negative')} must have the "
+            f"same number of "
             f"dimensions; got shapes {fmt_shape(a.shape)}, {fmt_shape(pos.shape)} and "
-            f"{fmt_shape(neg.shape)}", loss="triplet", subjects=("anchor", "positive", "negative",))
+            f"{fmt_shape(neg.shape)}",
+            loss="triplet", subjects=("anchor", "positive", "negative",))
     if a.ndim == 0:
-        raise InvalidData(f"triplet: {ref('anchor')}, {ref('positive')} and {ref('negative')} must be vectors (D) or "
-                          f"rows of vectors (N, D); got scalars", loss="triplet", subjects=("anchor", "positive", "negative",))
+        raise InvalidData(f"triplet: {ref('anchor')}, {ref('positive')} and {ref('negative')} "
+                          f"must be vectors (D) or "
+                          f"rows of vectors (N, D); got scalars",
+                          loss="triplet", subjects=("anchor", "positive", "negative",))
     broadcast_pair(t, a, pos, "triplet", ("anchor", "positive"))
     broadcast_pair(t, a, neg, "triplet", ("anchor", "negative"))
     e = t.const(eps, "ε")

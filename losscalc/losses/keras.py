@@ -1,4 +1,4 @@
-"""Losses PyTorch lacks, with Keras 3's semantics (see shared ZOO.md).
+"""Losses PyTorch lacks, with Keras 3's semantics (see docs/zoo.md).
 
 Keras computes one value per sample: the mean (cosine similarity: the sum) over the last axis,
 so a 1-D input is one sample and its per-sample loss is a single number; give (N, 1) for N
@@ -199,7 +199,9 @@ def one_hot_targets(t, x, y, name, what="one-hot/probabilities"):
     shape (the shape tells which, as for ce; ``what`` None: indices only). Returns the target
     as a node of x's shape."""
     if x.ndim == 0:
-        raise InvalidData(f"{name}: {ref('pred')} must have a class axis (last); got a single number", loss=name, subjects=("pred",))
+        raise InvalidData(f"{name}: {ref('pred')} must have a class axis (last); got a single "
+                          f"number",
+                          loss=name, subjects=("pred",))
     if y.shape == x.shape and what:
         return y
     if y.shape != x.shape[:-1]:

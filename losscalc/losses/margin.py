@@ -130,7 +130,8 @@ def _class_axis(x):
 def _sample_axis_shape(x, name):
     """PyTorch's multi-class margin losses take (C) or (N, C) (a 0-d input is one class)."""
     if x.ndim > 2:
-        raise InvalidData(f"{name}: {ref('pred')} must be a vector (C) or a matrix (N, C), got shape "
+        raise InvalidData(f"{name}: {ref('pred')} must be a vector (C) or a matrix (N, C), got "
+                          f"shape "
                           f"{fmt_shape(x.shape)}", loss=name, subjects=("pred",))
     n = x.shape[0] if x.ndim == 2 else 1
     c = x.shape[-1] if x.ndim else 1
@@ -167,7 +168,8 @@ def multi_margin(t, x, y, *, p=1, margin=1.0, weight=None):
     if y.ndim > 1 or y.value.size != n:
         raise InvalidData(f"multi-margin: {ref('target')} must hold one class index per sample: "
                           f"shape ({n},) for {ref('pred')} of shape {fmt_shape(x.shape)}, got "
-                          f"{fmt_shape(y.shape)}", loss="multi-margin", subjects=("target", "pred",))
+                          f"{fmt_shape(y.shape)}",
+                          loss="multi-margin", subjects=("target", "pred",))
     labels = class_indices(y.value, c, None, "multi-margin")
     onehot = labels[..., None] == np.arange(c)
     # Picked by a condition, not multiplied by one-hot rows: 0·inf would be nan.
@@ -184,7 +186,8 @@ def multi_margin(t, x, y, *, p=1, margin=1.0, weight=None):
     w = np.asarray(weight, dtype=t.dtype)
     if w.shape != (c,):
         raise InvalidData(f"multi-margin: {ref('weight')} must hold one number per class ({c}), "
-                          f"got shape {fmt_shape(w.shape)}", loss="multi-margin", subjects=("weight",))
+                          f"got shape {fmt_shape(w.shape)}",
+                          loss="multi-margin", subjects=("weight",))
     w_y = t.input(w[labels], "w_y")
     return Losses(t.let("ℓ", w_y * total / classes), class_axis=_class_axis(x))
 
@@ -194,9 +197,9 @@ def _label_lists(values, c, name):
     frac = values != np.round(values)
     if frac.any():
         at = first_bad(frac)
-        raise InvalidData(f"{name}: {ref('target')} holds class indices, which must be integers; got "
-                          f"{fmt_number(values[at])}"
-                          + (f" at index {fmt_index(at)}" if values.ndim else ""), loss=name, subjects=("target",))
+        where = f" at index {fmt_index(at)}" if values.ndim else ""
+        raise InvalidData(f"{name}: {ref('target')} holds class indices, which must be integers; "
+                          f"got {fmt_number(values[at])}{where}", loss=name, subjects=("target",))
     bad = (values < -1) | (values >= c)
     if bad.any():
         at = first_bad(bad)
@@ -230,9 +233,11 @@ def multilabel_margin(t, x, y):
     name = "multilabel-margin"
     n, c = _sample_axis_shape(x, name)
     if (x.ndim == 2 and y.shape != x.shape) or (x.ndim < 2 and (y.ndim > 1 or y.value.size != c)):
-        raise InvalidData(f"{name}: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of "
+        raise InvalidData(f"{name}: {ref('target')} has shape {fmt_shape(y.shape)}, but "
+                          f"{ref('pred')} of "
                           f"shape {fmt_shape(x.shape)} needs one row of C = {c} class indices "
-                          f"per sample (padded with −1), shape {fmt_shape(x.shape or (1,))}", loss=name, subjects=("target", "pred",))
+                          f"per sample (padded with −1), shape {fmt_shape(x.shape or (1,))}",
+                          loss=name, subjects=("target", "pred",))
     labels = _label_lists(y.value, c, name).reshape(n, c)
     valid = np.cumprod(labels >= 0, axis=1).astype(bool)  # before the first −1
     # Laid out (J, N, C) so that x (N, C) broadcasts: J runs over each row's target slots.
