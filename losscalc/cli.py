@@ -14,13 +14,20 @@ from enum import Enum
 from typing import Annotated, Optional
 
 import typer
-from typer._click import exceptions as click_errors  # typer 0.28 vendors click
-from typer.core import TyperGroup
 
 from . import __version__
 from .commands.options import TENSOR_HELP, choice, option, output_options
 from .errors import CheckFailed, LosscalcError, UsageError
-from .registry import LossSpec, all_losses, resolve, suggest
+from .names import KINDS, NAMES, hint
+from .registry import LOSSES, LossSpec, all_losses
+from .typer_compat import (
+    ClickException,
+    CompletionItem,
+    TyperGroup,
+    click_command,
+    command_from_function,
+    plain_completion_help,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Generating one command per loss
@@ -118,18 +125,11 @@ def loss_command(spec: LossSpec):
     return command
 
 
-# Commands that live in modules of their own, each exposing a Typer ``app``: imported and
-# built only when invoked, so a loss command never pays for them.
-SUBCOMMANDS: dict[str, str] = {
-    "act": "losscalc.commands.act",
-    "info": "losscalc.commands.info",
-    "backprop": "losscalc.commands.backprop",
-    "batch": "losscalc.commands.batch",
-    "compare": "losscalc.commands.compare",
-    "check": "losscalc.commands.check",
-    "plot": "losscalc.commands.plot",
-    "completions": "losscalc.commands.completions",
-}
+# The commands of the name table other than `list` (defined below) live in modules of their
+# own, losscalc/commands/NAME.py, each exposing a Typer ``app``: imported and built only when
+# invoked, so a loss command never pays for them.
+SUBCOMMANDS: dict[str, str] = {name: f"losscalc.commands.{name}"
+                               for name in NAMES.entries("command") if name != "list"}
 
 
 def _one_line(text: str, width: int = 70) -> str:
@@ -145,34 +145,46 @@ def _plain_completion_help() -> None:
     """Typer renders the help shown beside zsh/fish/PowerShell candidates through rich at 80
     columns: "[default: …]" vanishes as markup and a long help wraps, leaving its tail as a
     candidate line. Show it as plain text on one short line instead."""
-    import typer._completion_classes as completion
-
-    completion._sanitize_help_text = _one_line
+    plain_completion_help(_one_line)
 
 
 class LossGroup(TyperGroup):
-    """Builds a command only when it is invoked; loss aliases resolve to the canonical name."""
+    """Builds a command only when it is invoked. The name table (names.py) says what a word
+    calls: a command, or a loss by any of its names."""
 
     def list_commands(self, ctx):
-        return sorted([*super().list_commands(ctx), *SUBCOMMANDS]) + sorted(all_losses())
+        return sorted(NAMES.entries("command")) + sorted(all_losses())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._built: dict = {}  # name → command: resolving a call asks for it twice
 
     def get_command(self, ctx, name):
         command = super().get_command(ctx, name)
-        if command is not None:
-            return command
-        if name in SUBCOMMANDS:
-            import importlib
+        if command is None:
+            if name not in self._built:
+                self._built[name] = self._build(ctx, name)
+            command = self._built[name]
+        return command
 
-            sub = typer.main.get_command(importlib.import_module(SUBCOMMANDS[name]).app)
-            sub.name = name
-            return sub
-        spec = resolve(name)
-        if spec is None:
+    def _build(self, ctx, name: str):
+        all_losses()
+        entry = NAMES.lookup(name, ("command", "loss"))
+        if entry is None:
             return None
-        info = typer.models.CommandInfo(name=spec.name, callback=loss_command(spec),
-                                        short_help=spec.summary)
-        return typer.main.get_command_from_info(info, pretty_exceptions_short=True,
-                                                rich_markup_mode=None)
+        if entry.kind == "command":
+            return self._subcommand(ctx, entry.name)
+        spec = LOSSES[entry.name]
+        return command_from_function(spec.name, loss_command(spec), spec.summary)
+
+    def _subcommand(self, ctx, name: str):
+        if name not in SUBCOMMANDS:  # a command of this app (`list`), by another spelling
+            return super().get_command(ctx, name)
+        import importlib
+
+        sub = click_command(importlib.import_module(SUBCOMMANDS[name]).app)
+        sub.name = name
+        return sub
 
     def shell_complete(self, ctx, incomplete):
         """Commands and options as usual, and, once a prefix is typed, the loss aliases it
@@ -180,22 +192,19 @@ class LossGroup(TyperGroup):
         results = super().shell_complete(ctx, incomplete)
         if not incomplete or not incomplete[0].isalnum():
             return results
-        from typer._click.shell_completion import CompletionItem
-
+        all_losses()
         shown = {item.value for item in results}
-        for spec in all_losses().values():
-            for alias in spec.aliases:
-                if alias.startswith(incomplete.lower()) and alias not in shown:
-                    shown.add(alias)
-                    results.append(CompletionItem(alias, help=f"= {spec.name}"))
+        for spelling, entry in NAMES.complete("loss", incomplete):
+            if spelling != entry.name and spelling not in shown:
+                shown.add(spelling)
+                results.append(CompletionItem(spelling, help=f"= {entry.name}"))
         return results
 
     def resolve_command(self, ctx, args):
         if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
-            guess = suggest(args[0])
             raise UsageError(f"unknown command {args[0]!r}",
-                             f"did you mean 'losscalc {guess}'?" if guess else
-                             "run 'losscalc list' to see every loss")
+                             hint(args[0], KINDS, ("command", "loss"),
+                                  "run 'losscalc list' to see every loss", bare=False))
         return super().resolve_command(ctx, args)
 
 
@@ -264,16 +273,29 @@ def list_losses(
       losscalc list --json
       losscalc list --kind all --json
     """
-    import sys
-
-    from .listing import KINDS, print_list
+    from .listing import KINDS as LISTED
+    from .listing import print_list
 
     chosen = {k.value for k in kind or ()}
     if "all" in chosen or (not chosen and not as_json and sys.stdout.isatty()):
-        kinds = KINDS
+        kinds = LISTED
     else:
-        kinds = tuple(k for k in KINDS if k in chosen) or ("loss",)
-    print_list(as_json, kinds, no_color)
+        kinds = tuple(k for k in LISTED if k in chosen) or ("loss",)
+    print_list(as_json, kinds, no_color, _described_commands() if "command" in kinds else {})
+
+
+def _described_commands() -> dict[str, tuple[str, str]]:
+    """Each command of the name table (not the losses): its usage and help, as Typer builds
+    them for `losscalc COMMAND --help`. `list` shows them."""
+    group = click_command(app)
+    out = {}
+    with group.make_context("losscalc", ["list"], resilient_parsing=True) as ctx:
+        for name in NAMES.entries("command"):
+            command = group.get_command(ctx, name)
+            with command.make_context(name, [], parent=ctx, resilient_parsing=True) as sub:
+                usage = " ".join(["losscalc", name, *command.collect_usage_pieces(sub)])
+            out[name] = (usage, command.help or "")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     if "_LOSSCALC_COMPLETE" in os.environ:
         _plain_completion_help()
     try:
-        command = typer.main.get_command(app)
+        command = click_command(app)
         rv = command.main(args=argv or ["--help"], prog_name="losscalc", standalone_mode=False)
         if rv == 130:  # Typer turns Ctrl-C into a silent Exit(130): say it, as below
             raise KeyboardInterrupt
@@ -303,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     except LosscalcError as err:
         _error(err.message, err.hint)
         return err.exit_code
-    except click_errors.ClickException as err:
+    except ClickException as err:
         message = err.format_message()
         _error(message[:1].lower() + message[1:], "add --help to see the options")
         return 2
