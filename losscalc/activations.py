@@ -1,13 +1,13 @@
 """Activation functions and their derivatives, with PyTorch's semantics, over the tape.
 
-One entry per activation (``@activation(...)``): its name (declared with its aliases in names.py,
-the one name table), formula, derivative in words, reference, parameters and a worked example. The function builds the value over tape
-nodes; an elementwise activation also builds its local derivative f′(x) as a node, and the
-value's backward *is* "upstream · f′(x)" read from that node — so the derivative printed, the
-gradient autograd returns (``T.backward``) and the step the explanation shows are one
-computation. Softmax, log-softmax and hardmax act along an axis (``--dim``): their backward is
-PyTorch's vector-Jacobian product, and their Jacobian is read off ``T.backward`` one output at
-a time.
+One entry per activation (``@activation(...)``): its name (declared with its aliases in
+names.py, the one name table), formula, derivative in words, reference, parameters and a worked
+example. The function builds the value over tape nodes; an elementwise activation also builds
+its local derivative f′(x) as a node, and the value's backward *is* "upstream · f′(x)" read
+from that node — so the derivative printed, the gradient autograd returns (``T.backward``) and
+the step the explanation shows are one computation. Softmax, log-softmax and hardmax act along
+an axis (``--dim``): their backward is PyTorch's vector-Jacobian product, and their Jacobian is
+read off ``T.backward`` one output at a time.
 
 Conventions at kinks are PyTorch's: relu′(0) = 0, leaky_relu′(0) = slope, elu′(0) = α,
 softplus is x itself where β·x > threshold, hardmax (argmax) passes no gradient. Formulas are
