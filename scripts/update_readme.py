@@ -1,7 +1,7 @@
 """Refresh README.md: the loss table (between the `<!-- losses` markers) is generated from
 the registry; the command reference (between the `<!-- commands` markers) holds the `--help`
-of the app, of every command that is not a loss (read from the app, so a new command in
-cli.SUBCOMMANDS appears without touching this script) and of one loss, `ce`; and in the
+of the app, of every command that is not a loss (read from the name table, so a new command in
+names.COMMANDS appears without touching this script) and of one loss, `ce`; and in the
 example outputs every ```console block line starting with `$ losscalc …` is run (in-process,
 stdout not a terminal, 80 columns, no colour) and the lines after it, up to the next `$ ` line
 or the end of the block, are replaced by what it prints (stdout, then stderr).
@@ -51,7 +51,7 @@ def loss_table() -> str:
 
 def command_names() -> list[str]:
     """Every command of the app that is not a loss (as `losscalc list` finds them: from the
-    app itself), then the representative loss."""
+    name table), then the representative loss."""
     from losscalc.listing import entries
 
     return [row["name"] for row in entries(("command",))] + [REPRESENTATIVE_LOSS]
