@@ -125,11 +125,11 @@ def loss_command(spec: LossSpec):
     return command
 
 
-# The commands of the name table other than `list` (defined below) live in modules of their
-# own, losscalc/commands/NAME.py, each exposing a Typer ``app``: imported and built only when
-# invoked, so a loss command never pays for them.
+# The commands of the name table live in modules of their own, losscalc/commands/NAME.py, each
+# exposing a Typer ``app``: imported and built only when invoked, so a loss command never pays
+# for them.
 SUBCOMMANDS: dict[str, str] = {name: f"losscalc.commands.{name}"
-                               for name in NAMES.entries("command") if name != "list"}
+                               for name in NAMES.entries("command")}
 
 
 def _one_line(text: str, width: int = 70) -> str:
@@ -163,28 +163,23 @@ class LossGroup(TyperGroup):
         command = super().get_command(ctx, name)
         if command is None:
             if name not in self._built:
-                self._built[name] = self._build(ctx, name)
+                self._built[name] = self._build(name)
             command = self._built[name]
         return command
 
-    def _build(self, ctx, name: str):
+    def _build(self, name: str):
         all_losses()
         entry = NAMES.lookup(name, ("command", "loss"))
         if entry is None:
             return None
         if entry.kind == "command":
-            return self._subcommand(ctx, entry.name)
+            import importlib
+
+            sub = click_command(importlib.import_module(SUBCOMMANDS[entry.name]).app)
+            sub.name = entry.name
+            return sub
         spec = LOSSES[entry.name]
         return command_from_function(spec.name, loss_command(spec), spec.summary)
-
-    def _subcommand(self, ctx, name: str):
-        if name not in SUBCOMMANDS:  # a command of this app (`list`), by another spelling
-            return super().get_command(ctx, name)
-        import importlib
-
-        sub = click_command(importlib.import_module(SUBCOMMANDS[name]).app)
-        sub.name = name
-        return sub
 
     def shell_complete(self, ctx, incomplete):
         """Commands and options as usual, and, once a prefix is typed, the loss aliases it
@@ -235,67 +230,6 @@ def main_options(
 
     Run 'losscalc list' for every loss, 'losscalc LOSS --help' for one.
     """
-
-
-class Kind(str, Enum):
-    loss = "loss"
-    activation = "activation"
-    info = "info"
-    command = "command"
-    all = "all"
-
-
-@app.command("list")
-def list_losses(
-    as_json: Annotated[bool, typer.Option(
-        "--json", help='A JSON list, one object per entry with its "kind" (the losses unless '
-                       '--kind says otherwise).')] = False,
-    kind: Annotated[Optional[list[Kind]], typer.Option(
-        "--kind", "-k", help="Only entries of this kind (repeatable); all: every kind "
-                             "[default: all in a terminal's tables, loss for --json and "
-                             "pipes].")] = None,
-    no_color: Annotated[bool, typer.Option(
-        "--no-color", help="No colour (NO_COLOR does the same).")] = False,
-):
-    """Every command: losses, activations (act), measures (info) and the other commands.
-
-    Each with its aliases, family, formula and reference. A terminal shows every kind; for
-    scripts (--json, or piped) the list is the losses, one per loss as it always was, unless
-    --kind asks for more.
-
-    \b
-    Piped, one tab-separated line per entry: name, aliases, family, formula,
-    reference (for a command: its usage and summary).
-
-    \b
-    Examples:
-      losscalc list
-      losscalc list --json
-      losscalc list --kind all --json
-    """
-    from .listing import KINDS as LISTED
-    from .listing import print_list
-
-    chosen = {k.value for k in kind or ()}
-    if "all" in chosen or (not chosen and not as_json and sys.stdout.isatty()):
-        kinds = LISTED
-    else:
-        kinds = tuple(k for k in LISTED if k in chosen) or ("loss",)
-    print_list(as_json, kinds, no_color, _described_commands() if "command" in kinds else {})
-
-
-def _described_commands() -> dict[str, tuple[str, str]]:
-    """Each command of the name table (not the losses): its usage and help, as Typer builds
-    them for `losscalc COMMAND --help`. `list` shows them."""
-    group = click_command(app)
-    out = {}
-    with group.make_context("losscalc", ["list"], resilient_parsing=True) as ctx:
-        for name in NAMES.entries("command"):
-            command = group.get_command(ctx, name)
-            with command.make_context(name, [], parent=ctx, resilient_parsing=True) as sub:
-                usage = " ".join(["losscalc", name, *command.collect_usage_pieces(sub)])
-            out[name] = (usage, command.help or "")
-    return out
 
 
 # ---------------------------------------------------------------------------------------------

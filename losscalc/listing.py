@@ -1,4 +1,4 @@
-"""`losscalc list`: every entry of the name table (names.py) — the losses, the activations of
+"""The rows of `losscalc list`: every entry of the name table (names.py) — the losses, the activations of
 `act`, the measures of `info`, and the other commands (act, info, backprop, batch, check,
 compare, list, plot …).
 
@@ -10,14 +10,12 @@ them (``params``, ``reductions``). A name or alias is the words that follow ``lo
 the command line — ``ce``, ``act sigmoid``, ``info kl``, ``batch`` — as the name table has them,
 so no two entries share one (the loss ``kl`` and the measure ``info kl`` stay apart). The
 rest of each row comes from the entry's spec (formula, reference, parameters); a command's
-usage and summary from its help, which the caller passes in (the `list` command reads them
-from the Typer app), so this module imports no command-line code.
+usage and summary from its help, which the caller passes in. The `list` command
+(commands/list.py) reads those from the Typer apps and prints the rows, so this module imports
+no command-line or rendering code.
 """
 
 from __future__ import annotations
-
-import os
-import sys
 
 from .names import NAMES, Name
 
@@ -103,51 +101,4 @@ def entries(kinds=KINDS, commands: dict[str, tuple[str, str]] | None = None) -> 
     return [row for kind in KINDS if kind in kinds for row in makers[kind]()]
 
 
-# Terminal tables: one per kind, with the columns that kind has.
-_SECTIONS = {
-    "loss": ("Losses", ["name", "aliases", "family", "formula", "reference"]),
-    "activation": ("Activations",
-                   ["name", "aliases", "formula", "derivative", "reference"]),
-    "info": ("Information measures",
-             ["name", "aliases", "formula", "reference"]),
-    "command": ("Commands (losscalc COMMAND --help for each)", ["name", "usage", "summary"]),
-}
-
-
-def _cell(row: dict, column: str) -> str:
-    value = row.get(column, "")
-    return ", ".join(value) if isinstance(value, list) else str(value)
-
-
-def _plain_line(row: dict) -> str:
-    """name, aliases, family, formula, reference — for a command: its usage and summary."""
-    if row["kind"] == "command":
-        fields = [row["name"], "", row["family"], row["usage"], row["summary"]]
-    else:
-        fields = [_cell(row, c) for c in ("name", "aliases", "family", "formula", "reference")]
-    return "\t".join(fields) + "\n"
-
-
-def print_list(as_json: bool, kinds=KINDS, no_color: bool = False,
-               commands: dict[str, tuple[str, str]] | None = None) -> None:
-    """JSON (a list of objects), tab-separated lines when piped, else one table per kind.
-    ``commands`` as for entries()."""
-    rows = entries(kinds, commands)
-    if as_json:
-        import json
-
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
-        return
-    if not sys.stdout.isatty():
-        sys.stdout.write("".join(_plain_line(row) for row in rows))
-        return
-    from .render.table import print_rows
-
-    no_color = no_color or bool(os.environ.get("NO_COLOR"))
-    for kind in kinds:
-        title, columns = _SECTIONS[kind]
-        print_rows(title, columns, ([_cell(r, c) for c in columns] for r in rows
-                                    if r["kind"] == kind), no_color=no_color)
-
-
-__all__ = ["KINDS", "entries", "print_list"]
+__all__ = ["KINDS", "entries"]

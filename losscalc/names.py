@@ -54,7 +54,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
     "kl": ("kl-divergence", "kld", "relative-entropy", "kullback-leibler"),
     "js": ("jsd", "jensen-shannon", "js-divergence"),
 }
-# Every command but the losses; each except `list` is the module losscalc/commands/NAME.py.
+# Every command but the losses; each is the module losscalc/commands/NAME.py.
 COMMANDS: dict[str, tuple[str, ...]] = {
     name: () for name in ("act", "backprop", "batch", "check", "compare", "completions",
                           "info", "list", "plot")
