@@ -152,12 +152,12 @@ class LossGroup(TyperGroup):
     """Builds a command only when it is invoked. The name table (names.py) says what a word
     calls: a command, or a loss by any of its names."""
 
-    def list_commands(self, ctx):
-        return sorted(NAMES.entries("command")) + sorted(all_losses())
-
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._built: dict = {}  # name → command: resolving a call asks for it twice
+
+    def list_commands(self, ctx):
+        return sorted(NAMES.entries("command")) + sorted(all_losses())
 
     def get_command(self, ctx, name):
         command = super().get_command(ctx, name)
