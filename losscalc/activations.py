@@ -1,13 +1,13 @@
 """Activation functions and their derivatives, with PyTorch's semantics, over the tape.
 
-One entry per activation (``@activation(...)``): its name and aliases, formula, derivative in
-words, reference, parameters and a worked example. The function builds the value over tape
-nodes; an elementwise activation also builds its local derivative f′(x) as a node, and the
-value's backward *is* "upstream · f′(x)" read from that node — so the derivative printed, the
-gradient autograd returns (``T.backward``) and the step the explanation shows are one
-computation. Softmax, log-softmax and hardmax act along an axis (``--dim``): their backward is
-PyTorch's vector-Jacobian product, and their Jacobian is read off ``T.backward`` one output at
-a time.
+One entry per activation (``@activation(...)``): its name (declared with its aliases in
+names.py, the one name table), formula, derivative in words, reference, parameters and a worked
+example. The function builds the value over tape nodes; an elementwise activation also builds
+its local derivative f′(x) as a node, and the value's backward *is* "upstream · f′(x)" read
+from that node — so the derivative printed, the gradient autograd returns (``T.backward``) and
+the step the explanation shows are one computation. Softmax, log-softmax and hardmax act along
+an axis (``--dim``): their backward is PyTorch's vector-Jacobian product, and their Jacobian is
+read off ``T.backward`` one output at a time.
 
 Conventions at kinks are PyTorch's: relu′(0) = 0, leaky_relu′(0) = slope, elu′(0) = α,
 softplus is x itself where β·x > threshold, hardmax (argmax) passes no gradient. Formulas are
@@ -29,8 +29,8 @@ import numpy as np
 from . import tape as T
 from .checks import fmt_shape
 from .errors import InvalidData, UsageError
-from .names import Names
-from .registry import Param
+from .names import KINDS, NAMES, hint
+from .registry import Param, all_losses
 
 JACOBIAN_MAX = 100  # classes per row beyond which the Jacobian (C² numbers a row) is left out
 
@@ -62,19 +62,38 @@ class Activation(NamedTuple):
         return {p.name: p.default for p in self.params}
 
 
-REGISTRY: Names[Activation] = Names("activation")
-ACTIVATIONS = REGISTRY.entries
-resolve = REGISTRY.resolve
+# The activations by canonical name, in the order names.py declares them.
+ACTIVATIONS: dict[str, Activation] = {}
 
 
 def activation(name: str, **entry) -> Callable[[Callable], Callable]:
-    """Register the decorated function as the activation ``name``."""
+    """Register the decorated function as the activation ``name``, declared with its aliases
+    in names.py (the one name table)."""
 
     def decorate(fn):
-        REGISTRY.add(name, entry.get("aliases", ()), Activation(name=name, fn=fn, **entry))
+        ACTIVATIONS[name] = Activation(name=name, fn=fn,
+                                       aliases=NAMES.get("activation", name).aliases, **entry)
         return fn
 
     return decorate
+
+
+def resolve(name: str) -> Activation:
+    """The activation a user's name means (any spelling); else a usage error whose hint is the
+    closest name of any kind (`act focal` → 'losscalc focal')."""
+    found = NAMES.lookup(name, ("activation",))
+    if found is not None:
+        return ACTIVATIONS[found.name]
+    all_losses()  # the losses join the table, for the hint
+    raise UsageError(f"unknown activation {name!r}",
+                     hint(name, KINDS, ("activation",),
+                          "choose one of " + ", ".join(ACTIVATIONS)))
+
+
+def complete(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of `act NAME`: the names (with their formulas), then the aliases."""
+    return [(spelling, ACTIVATIONS[e.name].formula if spelling == e.name else f"= {e.name}")
+            for spelling, e in NAMES.complete("activation", incomplete)]
 
 
 # Parameters, declared once (an option of `losscalc act` each).
@@ -99,7 +118,6 @@ def _x(x: T.Node) -> str:
 
 @activation(
     "sigmoid",
-    aliases=("logistic", "sigma"),
     formula="σ(x) = 1 / (1 + e^(−x))",
     derivative="σ′(x) = σ(x)·(1 − σ(x))",
     reference="torch.sigmoid",
@@ -117,7 +135,6 @@ def sigmoid(t, x):
 
 @activation(
     "tanh",
-    aliases=("hyperbolic-tangent",),
     formula="tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x))",
     derivative="tanh′(x) = 1 − tanh(x)²",
     reference="torch.tanh",
@@ -130,7 +147,6 @@ def tanh(t, x):
 
 @activation(
     "relu",
-    aliases=("rectifier",),
     formula="relu(x) = max(x, 0)",
     derivative="relu′(x) = 1 if x > 0 else 0 (0 at x = 0, as PyTorch)",
     reference="torch.relu",
@@ -148,7 +164,6 @@ def relu(t, x):
 
 @activation(
     "leaky-relu",
-    aliases=("leakyrelu", "lrelu"),
     formula="leaky_relu(x) = x if x > 0 else slope·x",
     derivative="1 if x > 0 else slope (slope at x = 0, as PyTorch)",
     reference="torch.nn.functional.leaky_relu (negative_slope=0.01)",
@@ -240,7 +255,6 @@ def softplus(t, x, *, beta=1.0, threshold=20.0):
 
 @activation(
     "silu",
-    aliases=("swish",),
     formula="silu(x) = x·σ(x)",
     derivative="σ(x)·(1 + x·(1 − σ(x)))",
     reference="torch.nn.functional.silu",
@@ -278,7 +292,6 @@ def softmax(t, x, *, axis):
 
 @activation(
     "log-softmax",
-    aliases=("logsoftmax",),
     formula="log_softmax(x)_i = x_i − m − ln Σ_j e^(x_j − m)",
     derivative="Jacobian ∂(ln p)_i/∂x_j = δ_ij − p_j; vjp with u: u − p·Σ_j u_j",
     reference="torch.log_softmax (dim=-1)",
@@ -298,7 +311,6 @@ def log_softmax(t, x, *, axis):
 
 @activation(
     "hardmax",
-    aliases=("argmax", "one-hot-argmax"),
     formula="hardmax(x)_i = 1 if i = argmax_j x_j (the first, on ties) else 0",
     derivative="0 everywhere it is defined (piecewise constant)",
     reference="torch.nn.functional.one_hot(torch.argmax(x, dim))",
@@ -477,5 +489,5 @@ def linspace(start: float, end: float, num: int, dtype: str = "float64") -> np.n
     return np.where(i < halfway, up, down).astype(dtype)
 
 
-__all__ = ["ACTIVATIONS", "ActResult", "Activation", "apply", "compute_act", "linspace",
-           "resolve"]
+__all__ = ["ACTIVATIONS", "ActResult", "Activation", "apply", "complete", "compute_act",
+           "linspace", "resolve"]

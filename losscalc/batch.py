@@ -3,10 +3,11 @@ batch`), and the grading of expected answers that `losscalc check` builds on.
 
 A problem is ``{"loss", "pred", "target"}`` plus the optional ``"params"``, ``"reduction"``,
 ``"dtype"``, ``"expect"``, ``"tol"`` and ``"id"``; a loss of several tensors takes them by
-their names instead (``"x1"``, ``"x2"``, ``"anchor"``, ``"var"``, ``"input_lengths"`` …). Its answer is the JSON object (docs/contract.md, section 7) with
-``"id"`` first and, when ``"expect"`` was given, ``"ok"`` last; a line that cannot be computed
-answers ``{"id", "line", "error", "exit_code"}`` instead and the next line is read. The exit
-code at the end is the largest seen (0 < 1 expectation failed < 2 usage < 3 invalid data).
+their names instead (``"x1"``, ``"x2"``, ``"anchor"``, ``"var"``, ``"input_lengths"`` …).
+Its answer is the JSON object (docs/contract.md, section 7) with ``"id"`` first and, when
+``"expect"`` was given, ``"ok"`` last; a line that cannot be computed answers
+``{"id", "line", "error", "exit_code"}`` instead and the next line is read. The exit code at
+the end is the largest seen (0 < 1 expectation failed < 2 usage < 3 invalid data).
 
 Only NumPy and the core are imported; json is needed anyway.
 """

@@ -14,13 +14,20 @@ from enum import Enum
 from typing import Annotated, Optional
 
 import typer
-from typer._click import exceptions as click_errors  # typer 0.28 vendors click
-from typer.core import TyperGroup
 
 from . import __version__
 from .commands.options import TENSOR_HELP, choice, option, output_options
 from .errors import CheckFailed, LosscalcError, UsageError
-from .registry import LossSpec, all_losses, option_spelling, resolve, suggest
+from .names import KINDS, NAMES, hint
+from .registry import LOSSES, LossSpec, all_losses, option_spelling
+from .typer_compat import (
+    ClickException,
+    CompletionItem,
+    TyperGroup,
+    click_command,
+    command_from_function,
+    plain_completion_help,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Generating one command per loss
@@ -33,7 +40,7 @@ def _sentence(text: str) -> str:
 def _tensor_options(spec: LossSpec) -> dict:
     tensors = spec.tensors
     return {t.name: option(Optional[str], None, *t.options, metavar="TENSOR",
-                                           help=_sentence(t.help) + (f" {TENSOR_HELP}" if t is tensors[0] else ""))
+                   help=_sentence(t.help) + (f" {TENSOR_HELP}" if t is tensors[0] else ""))
             for t in tensors}
 
 
@@ -120,18 +127,11 @@ def loss_command(spec: LossSpec):
     return command
 
 
-# Commands that live in modules of their own, each exposing a Typer ``app``: imported and
-# built only when invoked, so a loss command never pays for them.
-SUBCOMMANDS: dict[str, str] = {
-    "act": "losscalc.commands.act",
-    "info": "losscalc.commands.info",
-    "backprop": "losscalc.commands.backprop",
-    "batch": "losscalc.commands.batch",
-    "compare": "losscalc.commands.compare",
-    "check": "losscalc.commands.check",
-    "plot": "losscalc.commands.plot",
-    "completions": "losscalc.commands.completions",
-}
+# The commands of the name table live in modules of their own, losscalc/commands/NAME.py, each
+# exposing a Typer ``app``: imported and built only when invoked, so a loss command never pays
+# for them.
+SUBCOMMANDS: dict[str, str] = {name: f"losscalc.commands.{name}"
+                               for name in NAMES.entries("command")}
 
 
 def _one_line(text: str, width: int = 70) -> str:
@@ -147,34 +147,41 @@ def _plain_completion_help() -> None:
     """Typer renders the help shown beside zsh/fish/PowerShell candidates through rich at 80
     columns: "[default: …]" vanishes as markup and a long help wraps, leaving its tail as a
     candidate line. Show it as plain text on one short line instead."""
-    import typer._completion_classes as completion
-
-    completion._sanitize_help_text = _one_line
+    plain_completion_help(_one_line)
 
 
 class LossGroup(TyperGroup):
-    """Builds a command only when it is invoked; loss aliases resolve to the canonical name."""
+    """Builds a command only when it is invoked. The name table (names.py) says what a word
+    calls: a command, or a loss by any of its names."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._built: dict = {}  # name → command: resolving a call asks for it twice
 
     def list_commands(self, ctx):
-        return sorted([*super().list_commands(ctx), *SUBCOMMANDS]) + sorted(all_losses())
+        return sorted(NAMES.entries("command")) + sorted(all_losses())
 
     def get_command(self, ctx, name):
         command = super().get_command(ctx, name)
-        if command is not None:
-            return command
-        if name in SUBCOMMANDS:
+        if command is None:
+            if name not in self._built:
+                self._built[name] = self._build(name)
+            command = self._built[name]
+        return command
+
+    def _build(self, name: str):
+        all_losses()
+        entry = NAMES.lookup(name, ("command", "loss"))
+        if entry is None:
+            return None
+        if entry.kind == "command":
             import importlib
 
-            sub = typer.main.get_command(importlib.import_module(SUBCOMMANDS[name]).app)
-            sub.name = name
+            sub = click_command(importlib.import_module(SUBCOMMANDS[entry.name]).app)
+            sub.name = entry.name
             return sub
-        spec = resolve(name)
-        if spec is None:
-            return None
-        info = typer.models.CommandInfo(name=spec.name, callback=loss_command(spec),
-                                        short_help=spec.summary)
-        return typer.main.get_command_from_info(info, pretty_exceptions_short=True,
-                                                rich_markup_mode=None)
+        spec = LOSSES[entry.name]
+        return command_from_function(spec.name, loss_command(spec), spec.summary)
 
     def shell_complete(self, ctx, incomplete):
         """Commands and options as usual, and, once a prefix is typed, the loss aliases it
@@ -182,22 +189,19 @@ class LossGroup(TyperGroup):
         results = super().shell_complete(ctx, incomplete)
         if not incomplete or not incomplete[0].isalnum():
             return results
-        from typer._click.shell_completion import CompletionItem
-
+        all_losses()
         shown = {item.value for item in results}
-        for spec in all_losses().values():
-            for alias in spec.aliases:
-                if alias.startswith(incomplete.lower()) and alias not in shown:
-                    shown.add(alias)
-                    results.append(CompletionItem(alias, help=f"= {spec.name}"))
+        for spelling, entry in NAMES.complete("loss", incomplete):
+            if spelling != entry.name and spelling not in shown:
+                shown.add(spelling)
+                results.append(CompletionItem(spelling, help=f"= {entry.name}"))
         return results
 
     def resolve_command(self, ctx, args):
         if args and not args[0].startswith("-") and self.get_command(ctx, args[0]) is None:
-            guess = suggest(args[0])
             raise UsageError(f"unknown command {args[0]!r}",
-                             f"did you mean 'losscalc {guess}'?" if guess else
-                             "run 'losscalc list' to see every loss")
+                             hint(args[0], KINDS, ("command", "loss"),
+                                  "run 'losscalc list' to see every loss", bare=False))
         return super().resolve_command(ctx, args)
 
 
@@ -230,54 +234,6 @@ def main_options(
     """
 
 
-class Kind(str, Enum):
-    loss = "loss"
-    activation = "activation"
-    info = "info"
-    command = "command"
-    all = "all"
-
-
-@app.command("list")
-def list_losses(
-    as_json: Annotated[bool, typer.Option(
-        "--json", help='A JSON list, one object per entry with its "kind" (the losses unless '
-                       '--kind says otherwise).')] = False,
-    kind: Annotated[Optional[list[Kind]], typer.Option(
-        "--kind", "-k", help="Only entries of this kind (repeatable); all: every kind "
-                             "[default: all in a terminal's tables, loss for --json and "
-                             "pipes].")] = None,
-    no_color: Annotated[bool, typer.Option(
-        "--no-color", help="No colour (NO_COLOR does the same).")] = False,
-):
-    """Every command: losses, activations (act), measures (info) and the other commands.
-
-    Each with its aliases, family, formula and reference. A terminal shows every kind; for
-    scripts (--json, or piped) the list is the losses, one per loss as it always was, unless
-    --kind asks for more.
-
-    \b
-    Piped, one tab-separated line per entry: name, aliases, family, formula,
-    reference (for a command: its usage and summary).
-
-    \b
-    Examples:
-      losscalc list
-      losscalc list --json
-      losscalc list --kind all --json
-    """
-    import sys
-
-    from .listing import KINDS, print_list
-
-    chosen = {k.value for k in kind or ()}
-    if "all" in chosen or (not chosen and not as_json and sys.stdout.isatty()):
-        kinds = KINDS
-    else:
-        kinds = tuple(k for k in KINDS if k in chosen) or ("loss",)
-    print_list(as_json, kinds, no_color)
-
-
 # ---------------------------------------------------------------------------------------------
 # The edge: errors to one line and an exit code
 
@@ -294,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     if "_LOSSCALC_COMPLETE" in os.environ:
         _plain_completion_help()
     try:
-        command = typer.main.get_command(app)
+        command = click_command(app)
         rv = command.main(args=argv or ["--help"], prog_name="losscalc", standalone_mode=False)
         if rv == 130:  # Typer turns Ctrl-C into a silent Exit(130): say it, as below
             raise KeyboardInterrupt
@@ -305,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     except LosscalcError as err:
         _error(err.render(option_spelling), err.hint)
         return err.exit_code
-    except click_errors.ClickException as err:
+    except ClickException as err:
         message = err.format_message()
         _error(message[:1].lower() + message[1:], "add --help to see the options")
         return 2

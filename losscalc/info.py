@@ -26,7 +26,7 @@ import numpy as np
 from . import tape as T
 from .checks import first_bad, fmt_index, fmt_shape
 from .errors import InvalidData, UsageError
-from .names import Names
+from .names import KINDS, NAMES, hint
 
 SUM_TOLERANCE = 1e-6
 
@@ -48,19 +48,39 @@ class Measure(NamedTuple):
     needs_q: bool = True
 
 
-REGISTRY: Names[Measure] = Names("measure")
-MEASURES = REGISTRY.entries
-resolve = REGISTRY.resolve
+# The measures by canonical name, in the order names.py declares them.
+MEASURES: dict[str, Measure] = {}
 
 
 def measure(name: str, **entry):
-    """Register the decorated function as the measure ``name``."""
+    """Register the decorated function as the measure ``name``, declared with its aliases in
+    names.py (the one name table)."""
 
     def decorate(fn):
-        REGISTRY.add(name, entry.get("aliases", ()), Measure(name=name, fn=fn, **entry))
+        MEASURES[name] = Measure(name=name, fn=fn, aliases=NAMES.get("info", name).aliases,
+                                 **entry)
         return fn
 
     return decorate
+
+
+def resolve(name: str) -> Measure:
+    """The measure a user's name means (any spelling); else a usage error whose hint is the
+    closest name of any kind (`info mse` → 'losscalc mse')."""
+    found = NAMES.lookup(name, ("info",))
+    if found is not None:
+        return MEASURES[found.name]
+    from .registry import all_losses
+
+    all_losses()  # the losses join the table, for the hint
+    raise UsageError(f"unknown measure {name!r}",
+                     hint(name, KINDS, ("info",), "choose one of " + ", ".join(MEASURES)))
+
+
+def complete(incomplete: str) -> list[tuple[str, str]]:
+    """Shell completion of `info MEASURE`: the names (with their formulas), then the aliases."""
+    return [(spelling, MEASURES[e.name].formula if spelling == e.name else f"= {e.name}")
+            for spelling, e in NAMES.complete("info", incomplete)]
 
 
 def _information(t: T.Tape, a: T.Node, log_base: T.Node | None, name: str) -> T.Node:
@@ -84,7 +104,7 @@ def _expected_information(t, p, q, log_base, info_name):
     return terms, _row_sum(t, terms, "H")
 
 
-@measure("entropy", symbol="H", aliases=("h", "shannon", "shannon-entropy"), needs_q=False,
+@measure("entropy", symbol="H", needs_q=False,
          formula="H(p) = −Σ_c p_c·log p_c",
          reference="torch.distributions.Categorical(probs=p).entropy()")
 def entropy(t, p, q, log_base):
@@ -92,7 +112,7 @@ def entropy(t, p, q, log_base):
     return _expected_information(t, p, p, log_base, "I")
 
 
-@measure("cross-entropy", symbol="H(p, q)", aliases=("ce", "xent", "crossentropy"),
+@measure("cross-entropy", symbol="H(p, q)",
          formula="H(p, q) = −Σ_c p_c·log q_c",
          reference="−torch.special.xlogy(p, q).sum(-1)")
 def cross_entropy(t, p, q, log_base):
@@ -105,7 +125,6 @@ def _kl_terms(t, p, info_p, info_q, name):
 
 
 @measure("kl", symbol="D_KL(p ‖ q)",
-         aliases=("kl-divergence", "kld", "relative-entropy", "kullback-leibler"),
          formula="D_KL(p ‖ q) = Σ_c p_c·(log p_c − log q_c) = H(p, q) − H(p)",
          reference="torch.distributions.kl_divergence(Categorical(p), Categorical(q))")
 def kl(t, p, q, log_base):
@@ -117,7 +136,7 @@ def kl(t, p, q, log_base):
     return terms, _row_sum(t, terms, "D")
 
 
-@measure("js", symbol="JS(p, q)", aliases=("jsd", "jensen-shannon", "js-divergence"),
+@measure("js", symbol="JS(p, q)",
          formula="JS(p, q) = ½·D_KL(p ‖ m) + ½·D_KL(q ‖ m), m = ½·(p + q)",
          reference="½·(kl_divergence(p, m) + kl_divergence(q, m)) with torch Categoricals")
 def js(t, p, q, log_base):
@@ -219,4 +238,4 @@ def compute_info(name, p, q=None, base: str = "e", dtype: str = "float64",
                       value.value, terms.value, normalize_rows, t.steps, t.notes, t.remarks)
 
 
-__all__ = ["BASES", "InfoResult", "MEASURES", "Measure", "compute_info", "resolve"]
+__all__ = ["BASES", "InfoResult", "MEASURES", "Measure", "complete", "compute_info", "resolve"]

@@ -1,20 +1,23 @@
-"""`losscalc list`: every command — the losses, the activations of `act`, the measures of
-`info`, and the other commands (act, info, backprop, batch, check, compare, list, plot …).
+"""The rows of `losscalc list`: every entry of the name table (names.py) — the losses, the activations of
+`act`, the measures of `info`, and the other commands (act, info, backprop, batch, check,
+compare, list, plot …).
 
 Each entry is one JSON object with the same core keys (``kind``, ``name``, ``aliases``,
 ``family``, ``formula``, ``reference``, ``summary``, ``usage``); ``kind`` is ``loss``,
 ``activation``, ``info`` or ``command``, so a script that wants the losses keeps
 ``kind == "loss"``. The loss objects keep every key they had before the other kinds joined
 them (``params``, ``reductions``). A name or alias is the words that follow ``losscalc`` on
-the command line — ``ce``, ``act sigmoid``, ``info kl``, ``batch`` — so no two entries share
-one (the loss ``kl`` and the measure ``info kl`` stay apart). The other commands are read
-from the Typer app itself, so a new command is listed without touching this module.
+the command line — ``ce``, ``act sigmoid``, ``info kl``, ``batch`` — as the name table has them,
+so no two entries share one (the loss ``kl`` and the measure ``info kl`` stay apart). The
+rest of each row comes from the entry's spec (formula, reference, parameters); a command's
+usage and summary from its help, which the caller passes in. The `list` command
+(commands/list.py) reads those from the Typer apps and prints the rows, so this module imports
+no command-line or rendering code.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+from .names import NAMES, Name
 
 KINDS = ("loss", "activation", "info", "command")
 
@@ -29,111 +32,73 @@ def _first_line(doc: str | None) -> str:
     return " ".join((doc or "").strip().split("\n\n", 1)[0].split())
 
 
+def _names(entry: Name) -> dict:
+    """The words that call the entry, by its name and by each alias."""
+    return {"name": entry.words(), "aliases": [entry.words(alias) for alias in entry.aliases]}
+
+
 def _losses() -> list[dict]:
     from .registry import all_losses
 
-    return [{"kind": "loss", "name": s.name, "aliases": list(s.aliases), "family": s.family,
-             "formula": s.formula, "reference": s.reference, "summary": s.summary,
-             "params": [p.name for p in s.params], "reductions": list(s.reductions),
-             "usage": f"losscalc {s.name}"}
-            for s in all_losses().values()]
+    specs = all_losses()
+    rows = []
+    for entry in NAMES.entries("loss").values():
+        s = specs[entry.name]
+        rows.append({"kind": "loss", **_names(entry), "family": s.family, "formula": s.formula,
+                     "reference": s.reference, "summary": s.summary,
+                     "params": [p.name for p in s.params], "reductions": list(s.reductions),
+                     "usage": f"losscalc {entry.words()}"})
+    return rows
 
 
 def _activations() -> list[dict]:
     from .activations import ACTIVATIONS
 
-    return [{"kind": "activation", "name": f"act {a.name}",
-             "aliases": [f"act {alias}" for alias in a.aliases],
-             "family": "activation (rows along --dim)" if a.along_axis else "activation",
-             "formula": a.formula, "reference": a.reference, "summary": _first_line(a.fn.__doc__),
-             "derivative": a.derivative, "params": [p.name for p in a.params],
-             "usage": f"losscalc act {a.name} --x …"}
-            for a in ACTIVATIONS.values()]
+    rows = []
+    for entry in NAMES.entries("activation").values():
+        a = ACTIVATIONS[entry.name]
+        rows.append({"kind": "activation", **_names(entry),
+                     "family": "activation (rows along --dim)" if a.along_axis else "activation",
+                     "formula": a.formula, "reference": a.reference,
+                     "summary": _first_line(a.fn.__doc__), "derivative": a.derivative,
+                     "params": [p.name for p in a.params],
+                     "usage": f"losscalc {entry.words()} --x …"})
+    return rows
 
 
 def _measures() -> list[dict]:
     from .info import MEASURES
 
-    return [{"kind": "info", "name": f"info {m.name}",
-             "aliases": [f"info {alias}" for alias in m.aliases], "family": "information",
-             "formula": m.formula, "reference": m.reference, "summary": _first_line(m.fn.__doc__),
-             "usage": f"losscalc info {m.name}" + (" --p … --q …" if m.needs_q else " --p …")}
-            for m in MEASURES.values()]
-
-
-def _commands() -> list[dict]:
-    """Every command of the app that is not a loss, as `--help` describes it."""
-    import typer
-
-    from .cli import app
-    from .registry import all_losses
-
-    group = typer.main.get_command(app)
-    losses = set(all_losses())
     rows = []
-    with group.make_context("losscalc", ["list"], resilient_parsing=True) as ctx:
-        for name in group.list_commands(ctx):
-            if name in losses:
-                continue
-            command = group.get_command(ctx, name)
-            with command.make_context(name, [], parent=ctx, resilient_parsing=True) as sub:
-                usage = " ".join(["losscalc", name, *command.collect_usage_pieces(sub)])
-            rows.append({"kind": "command", "name": name, "aliases": [], "family": "command",
-                         "formula": _COMMAND_FORMULAS.get(name, ""), "reference": "",
-                         "summary": _first_line(command.help), "usage": usage})
+    for entry in NAMES.entries("info").values():
+        m = MEASURES[entry.name]
+        rows.append({"kind": "info", **_names(entry), "family": "information",
+                     "formula": m.formula, "reference": m.reference,
+                     "summary": _first_line(m.fn.__doc__),
+                     "usage": f"losscalc {entry.words()}" + (" --p … --q …" if m.needs_q
+                                                              else " --p …")})
     return rows
 
 
-def entries(kinds=KINDS) -> list[dict]:
-    """The entries of the given kinds, losses first, then activations, measures, commands."""
+def _commands(described: dict[str, tuple[str, str]]) -> list[dict]:
+    """Every command that is not a loss, with the usage and help ``described`` gives it."""
+    rows = []
+    for entry in NAMES.entries("command").values():
+        usage, help_text = described.get(entry.name, (f"losscalc {entry.words()}", ""))
+        rows.append({"kind": "command", **_names(entry), "family": "command",
+                     "formula": _COMMAND_FORMULAS.get(entry.name, ""), "reference": "",
+                     "summary": _first_line(help_text), "usage": usage})
+    return rows
+
+
+def entries(kinds=KINDS, commands: dict[str, tuple[str, str]] | None = None) -> list[dict]:
+    """The entries of the given kinds, losses first, then activations, measures, commands.
+
+    ``commands``: each command's usage and help (its --help text) by name; without them a
+    command's row has its bare usage and no summary."""
     makers = {"loss": _losses, "activation": _activations, "info": _measures,
-              "command": _commands}
+              "command": lambda: _commands(commands or {})}
     return [row for kind in KINDS if kind in kinds for row in makers[kind]()]
 
 
-# Terminal tables: one per kind, with the columns that kind has.
-_SECTIONS = {
-    "loss": ("Losses", ["name", "aliases", "family", "formula", "reference"]),
-    "activation": ("Activations",
-                   ["name", "aliases", "formula", "derivative", "reference"]),
-    "info": ("Information measures",
-             ["name", "aliases", "formula", "reference"]),
-    "command": ("Commands (losscalc COMMAND --help for each)", ["name", "usage", "summary"]),
-}
-
-
-def _cell(row: dict, column: str) -> str:
-    value = row.get(column, "")
-    return ", ".join(value) if isinstance(value, list) else str(value)
-
-
-def _plain_line(row: dict) -> str:
-    """name, aliases, family, formula, reference — for a command: its usage and summary."""
-    if row["kind"] == "command":
-        fields = [row["name"], "", row["family"], row["usage"], row["summary"]]
-    else:
-        fields = [_cell(row, c) for c in ("name", "aliases", "family", "formula", "reference")]
-    return "\t".join(fields) + "\n"
-
-
-def print_list(as_json: bool, kinds=KINDS, no_color: bool = False) -> None:
-    """JSON (a list of objects), tab-separated lines when piped, else one table per kind."""
-    rows = entries(kinds)
-    if as_json:
-        import json
-
-        sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
-        return
-    if not sys.stdout.isatty():
-        sys.stdout.write("".join(_plain_line(row) for row in rows))
-        return
-    from .render.table import print_rows
-
-    no_color = no_color or bool(os.environ.get("NO_COLOR"))
-    for kind in kinds:
-        title, columns = _SECTIONS[kind]
-        print_rows(title, columns, ([_cell(r, c) for c in columns] for r in rows
-                                    if r["kind"] == kind), no_color=no_color)
-
-
-__all__ = ["KINDS", "entries", "print_list"]
+__all__ = ["KINDS", "entries"]

@@ -21,7 +21,6 @@ A loss is computed once over the whole grid, as a batch of N samples summed (``r
 
 from __future__ import annotations
 
-import difflib
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,6 +29,7 @@ from . import activations as A
 from .core import compute
 from .errors import InvalidData, UsageError
 from .inputs import parse_range
+from .names import KINDS, NAMES, hint
 from .registry import LossSpec, all_losses, normalize
 from .registry import resolve as resolve_loss
 
@@ -81,24 +81,16 @@ def parse_params(items: list[str] | None) -> dict[str, str]:
 # Names
 
 
-def _activation(name: str) -> A.Activation | None:
-    try:
-        return A.resolve(name)
-    except UsageError:
-        return None
+# What plot draws: its names are those of the losses and the activations, as the name table
+# has them, each without `act` before it.
+TARGETS = ("loss", "activation")
 
 
 def _suggestion(name: str) -> str:
-    spellings = {}
-    for spec in all_losses().values():
-        for alias in (spec.name, *spec.aliases):
-            spellings[normalize(alias)] = spec.name
-    for act in A.ACTIVATIONS.values():
-        for alias in (act.name, *act.aliases):
-            spellings[normalize(alias)] = act.name
-    match = difflib.get_close_matches(normalize(name), list(spellings), n=1, cutoff=0.6)
-    return (f"did you mean {spellings[match[0]]!r}?" if match else
-            "run 'losscalc list' to see every loss and activation")
+    """The closest plot target, or a name of another kind as its call (`plot entropy` →
+    'losscalc info entropy')."""
+    all_losses()  # the losses join the name table
+    return hint(name, KINDS, TARGETS, "run 'losscalc list' to see every loss and activation")
 
 
 def resolve_names(text: str) -> tuple[str, list]:
@@ -110,16 +102,17 @@ def resolve_names(text: str) -> tuple[str, list]:
     if not names:
         raise UsageError("plot needs losses or activations separated by commas, such as "
                          "huber,mse,l1 or sigmoid")
+    specs = {"loss": all_losses(), "activation": A.ACTIVATIONS}
     found: list[tuple[str, Any]] = []
     for name in names:
-        spec = resolve_loss(name)
-        entry = ("loss", spec) if spec is not None else ("activation", _activation(name))
-        if entry[1] is None:
+        entry = NAMES.lookup(name, TARGETS)
+        if entry is None:
             raise UsageError(f"unknown loss or activation {name!r}", _suggestion(name))
-        if entry in found:
-            raise UsageError(f"{entry[1].name} is listed twice" + (
-                f" ({name!r} is another name for it)" if name != entry[1].name else ""))
-        found.append(entry)
+        target = (entry.kind, specs[entry.kind][entry.name])
+        if target in found:
+            raise UsageError(f"{entry.name} is listed twice" + (
+                f" ({name!r} is another name for it)" if name != entry.name else ""))
+        found.append(target)
     kinds = {kind for kind, _ in found}
     if len(kinds) > 1:
         loss = next(s.name for k, s in found if k == "loss")

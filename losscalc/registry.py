@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import inspect
 import math
-import re
 from typing import Any, Callable, NamedTuple
 
 from .errors import UsageError
+from .names import NAMES, Name, normalize
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -252,7 +252,8 @@ class Losses(NamedTuple):
     """What a loss function returns: per-element losses and how to average them.
 
     ``denominator`` is the mean's divisor when it is not the number of elements (CE's sum of
-    the weights of the non-ignored targets), ``divides_by`` says so in words; ``class_axis`` is the prediction axis that
+    the weights of the non-ignored targets), ``divides_by`` says so in words; ``class_axis`` is
+    the prediction axis that
     ``elementwise`` no longer has (so a CSV row can show that sample's gradient row).
     """
 
@@ -266,12 +267,6 @@ class Losses(NamedTuple):
 
 
 LOSSES: dict[str, LossSpec] = {}
-_ALIASES: dict[str, str] = {}
-
-
-def normalize(name: str) -> str:
-    """Names are case-insensitive and `_`/`-` are interchangeable."""
-    return re.sub(r"[-_\s]+", "-", name.strip().lower())
 
 
 def loss(name: str, **entry) -> Callable[[Callable], Callable]:
@@ -280,12 +275,7 @@ def loss(name: str, **entry) -> Callable[[Callable], Callable]:
     def decorate(fn: Callable) -> Callable:
         spec = LossSpec(name=name, fn=fn, **entry)
         LOSSES[name] = spec
-        for alias in (name, *spec.aliases):
-            key = normalize(alias)
-            if _ALIASES.get(key, name) != name:
-                raise ValueError(f"alias {alias!r} of {name} is taken by {_ALIASES[key]}")
-            _ALIASES[key] = name
-            _ALIASES[key.replace("-", "")] = name
+        NAMES.add(Name("loss", name, spec.aliases))
         return fn
 
     return decorate
@@ -300,24 +290,22 @@ def _load() -> None:
 def all_losses() -> dict[str, LossSpec]:
     if not LOSSES:
         _load()
+        NAMES.completed("loss")
     return LOSSES
 
 
 def resolve(name: str) -> LossSpec | None:
     """The loss a user's name means (canonical name or alias), or None."""
     all_losses()
-    key = normalize(name)
-    canonical = _ALIASES.get(key) or _ALIASES.get(key.replace("-", ""))
-    return LOSSES.get(canonical) if canonical else None
+    found = NAMES.lookup(name, ("loss",))
+    return LOSSES[found.name] if found else None
 
 
 def suggest(name: str) -> str | None:
-    """The closest known name, for "did you mean …?"."""
-    import difflib
-
+    """The closest loss name, for "did you mean …?"."""
     all_losses()
-    match = difflib.get_close_matches(normalize(name), list(_ALIASES), n=1, cutoff=0.6)
-    return _ALIASES[match[0]] if match else None
+    found = NAMES.closest(name, ("loss",))
+    return found.name if found else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,6 +354,7 @@ __all__ = [
     "between",
     "greater_than",
     "loss",
+    "normalize",
     "resolve",
     "suggest",
 ]

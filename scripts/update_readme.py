@@ -58,7 +58,7 @@ def loss_table() -> str:
 
 def command_names() -> list[str]:
     """Every command of the app that is not a loss (as `losscalc list` finds them: from the
-    app itself), then the representative loss."""
+    name table), then the representative loss."""
     from losscalc.listing import entries
 
     return [row["name"] for row in entries(("command",))] + [REPRESENTATIVE_LOSS]

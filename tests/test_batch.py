@@ -12,7 +12,6 @@ import threading
 from pathlib import Path
 
 import pytest
-
 from conftest import assert_close, load
 
 SEEDS = {e["id"]: e for e in load("seed-examples.json")}

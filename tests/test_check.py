@@ -120,7 +120,7 @@ def test_a_bad_row_is_listed_and_sets_the_exit_code(cli, tmp_path, row, code, me
     got, out, err = cli("check", "-f", "table", path, "--no-color")
     assert got == code
     assert rows(out)["2"][-2:] == ["error", "✗"] and rows(out)["3"][-1] == "✓"
-    assert f"line 2: " in out and message in out.replace("\n", " ")
+    assert "line 2: " in out and message in out.replace("\n", " ")
     assert err.startswith("losscalc: error: 1 of 2 answers could not be computed")
 
 

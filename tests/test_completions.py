@@ -80,7 +80,8 @@ def test_fish_completes(line, expected):
 ZSH_DRIVER = r"""
 zmodload zsh/zpty
 zpty z "zsh -f -i"
-zpty -w z "PS1='%% '; PATH=$BIN:\$PATH; autoload -U compinit; compinit -u -D; source $SCRIPT; LISTMAX=10000; COLUMNS=200"
+zpty -w z "PS1='%% '; PATH=$BIN:\$PATH; autoload -U compinit; compinit -u -D; \
+source $SCRIPT; LISTMAX=10000; COLUMNS=200"
 sleep 1
 zpty -n -w z "$LINE"$'\t'
 sleep 4

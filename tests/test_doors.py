@@ -18,8 +18,7 @@ import json
 import numpy as np
 import pytest
 
-from losscalc import csvsource
-from losscalc import streaming
+from losscalc import csvsource, streaming
 from losscalc.core import compute
 
 # mse, reduction sum: residuals pred − target = 0.5, −0.75, 1, −2, 0.25, 0, 1.5, −1.25, 0.5, 3

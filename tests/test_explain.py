@@ -219,7 +219,7 @@ def test_diagnosis_triggers(what, loss, pred, target, params, reduction, fragmen
     result, ex = explain(loss, pred, target, params, reduction)
     assert any(fragment in note for note in result.notes), result.notes
     assert any(fragment in note for note in ex.notes)
-    assert f"note: " in ex.text()
+    assert "note: " in ex.text()
 
 
 @pytest.mark.parametrize("what, loss, pred, target, params, reduction", QUIET,

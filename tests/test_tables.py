@@ -33,7 +33,7 @@ def parser(request, monkeypatch):
     """Every test runs with NumPy's parser, and again with pyarrow's when it is installed."""
     if request.param == "arrow":
         pyarrow = pytest.importorskip("pyarrow")
-        import pyarrow.csv
+        import pyarrow.csv  # noqa: F811  (the submodule, loaded onto the module above)
 
         monkeypatch.setattr(csvsource, "_ARROW", [(pyarrow, pyarrow.csv)])
     else:
@@ -135,7 +135,7 @@ def test_bad_data_names_line_and_column(cli, tmp_path, text, message):
     path = write(tmp_path, "bad.csv", text)
     code, out, err = cli("mse", "--csv", path)
     assert code == 3 and out == ""
-    assert err.startswith(f"losscalc: error: ") and message in err, err
+    assert err.startswith("losscalc: error: ") and message in err, err
 
 
 def test_skip_bad_rows_reports_the_count(cli, tmp_path):

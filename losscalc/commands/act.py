@@ -27,7 +27,7 @@ def _param_options() -> dict:
 OPTIONS = {
     "name": (str, ..., typer.Argument(metavar="NAME", help="The activation (see the list "
                                                            "above).", show_default=False,
-                                      autocompletion=A.REGISTRY.complete)),
+                                      autocompletion=A.complete)),
     "x": (Optional[str], None, typer.Option("--x", "-x", metavar="TENSOR",
                                             help=f"The inputs. {TENSOR_HELP}")),
     "range": (Optional[str], None, typer.Option(

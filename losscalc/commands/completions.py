@@ -43,10 +43,9 @@ Or for the current session only:
 
 def script(shell: str) -> str:
     """The completion script for ``shell``, from Typer's completion machinery."""
-    from typer._completion_shared import get_completion_script
+    from ..typer_compat import completion_script
 
-    return get_completion_script(prog_name="losscalc", complete_var="_LOSSCALC_COMPLETE",
-                                 shell=shell).strip() + "\n"
+    return completion_script("losscalc", "_LOSSCALC_COMPLETE", shell).strip() + "\n"
 
 
 def run(opts: dict) -> None:

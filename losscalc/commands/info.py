@@ -16,7 +16,7 @@ Base = choice("Base", tuple(I.BASES))
 OPTIONS = {
     "measure": (str, ..., typer.Argument(metavar="MEASURE", show_default=False,
                                          help="entropy, cross-entropy, kl or js.",
-                                         autocompletion=I.REGISTRY.complete)),
+                                         autocompletion=I.complete)),
     "p": (Optional[str], None, typer.Option("--p", "-p", metavar="TENSOR",
                                             help=f"Probabilities, one distribution per row. "
                                                  f"{TENSOR_HELP}")),

@@ -244,7 +244,8 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
 
 
 def steps_json(result, spec) -> list[dict]:
-    """The "steps" of docs/contract.md, section 8: every recorded step over the whole tensors, then the gradient."""
+    """The "steps" of docs/contract.md, section 8: every recorded step over the whole tensors,
+    then the gradient."""
     out = [{"text": t.text, "value": nested(t.rows)} for t in result.tables
            if t.rows is not None]
     out += [{"text": f"{s.name} = {s.formula}", "value": nested(s.value)} for s in result.steps]
