@@ -175,15 +175,10 @@ def problems(lines: Iterable[str]):
             yield number, text
 
 
-def error_message(err: LosscalcError) -> str:
-    """An error as one line in a problem's words ("pred", "params.margin"), its hint after."""
-    return err.render(field_spelling) + (f" (hint: {err.hint})" if err.hint else "")
-
-
 def answer_json(a: Answer) -> str:
     """The output line: the JSON object with "id" first and "ok" last, or the error object."""
     if a.error is not None:
-        obj = {"id": a.id, "line": a.line, "error": error_message(a.error),
+        obj = {"id": a.id, "line": a.line, "error": a.error.one_line(field_spelling),
                "exit_code": a.error.exit_code}
     else:
         from .report import loss_json

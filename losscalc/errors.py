@@ -35,6 +35,10 @@ class LosscalcError(Exception):
         spell = spell or keyword
         return self.template.format_map({name: spell(self.loss, name) for name in self.subjects})
 
+    def one_line(self, spell: Callable[[str | None, str], str] | None = None) -> str:
+        """The message and its hint on one line, as a problem's answer shows it."""
+        return self.render(spell) + (f" (hint: {self.hint})" if self.hint else "")
+
     @property
     def message(self) -> str:
         return self.render()

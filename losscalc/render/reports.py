@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..batch import error_message as error_line
 from ..registry import field_spelling
 from ..report import (
     Grid,
@@ -22,7 +21,14 @@ from ..report import (
     nested,
     number,
 )
-from .explain import build, fmt_value, steps_json
+from .numbers import fmt_value
+
+
+def _explain():
+    """The explanation module, loaded only when an explanation is asked for."""
+    from . import explain
+
+    return explain
 
 
 def _index(index) -> str:
@@ -77,8 +83,8 @@ def loss_report(result, spec, notes=()) -> Report:
         csv_rows=csv_rows(result),
         grids=lambda digits, full: loss_grids(result, digits),
         notes=[*result.notes, *notes],
-        explanation=lambda digits, full: build(result, spec, digits, full),
-        steps=lambda: steps_json(result, spec),
+        explanation=lambda digits, full: _explain().build(result, spec, digits, full),
+        steps=lambda: _explain().steps_json(result, spec),
         shown_value=lambda digits: _value_line(result.value, digits),
     )
 
@@ -215,12 +221,14 @@ def check_report(grades, tally) -> Report:
         csv_rows=[[str(g.line), "" if g.id is None else str(g.id), g.loss or "",
                    g.expect or "", _csv_value(g),
                    "" if g.difference is None else repr(float(g.difference)), _verdict(g),
-                   "" if g.error is None else error_line(g.error)] for g in grades],
+                   "" if g.error is None else g.error.one_line(field_spelling)] for g in grades],
         grids=lambda digits, full: [_answers_grid(grades, with_id, digits)],
         notes=[],
         plain=[f"{g.line}\t{_verdict(g)}\t" + (_csv_value(g) if g.error is None else
-                                                 error_line(g.error)) for g in grades],
-        footer=[f"line {g.line}: {error_line(g.error)}" for g in grades if g.error is not None],
+                                                 g.error.one_line(field_spelling))
+               for g in grades],
+        footer=[f"line {g.line}: {g.error.one_line(field_spelling)}" for g in grades
+                if g.error is not None],
     )
 
 
