@@ -15,8 +15,9 @@ from typing import NamedTuple
 import numpy as np
 
 from . import tape as T
-from .errors import InvalidData, UsageError
+from .errors import InvalidData, UsageError, ref
 from .registry import LossSpec, resolve, suggest
+from .report import json_params
 
 
 class Result(NamedTuple):
@@ -64,15 +65,12 @@ def _prepare_params(spec: LossSpec, params: dict | None, dtype) -> dict:
         if p.kind == "tensor" and value is not None:
             value = np.asarray(value, dtype=float)
             if np.isnan(value).any():
-                raise InvalidData(f"{p.option}: NaN is not allowed")
+                raise InvalidData(f"{ref(p.name)}: NaN is not allowed", loss=spec.name,
+                                  subjects=(p.name,))
             values[p.name] = value.astype(dtype)
         else:
             p.check(spec.name, value)
     return values
-
-
-def _json_params(values: dict) -> dict:
-    return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in values.items()}
 
 
 def _reduce(t: T.Tape, spec: LossSpec, out, pred: T.Node, reduction: str) -> T.Node:
@@ -128,11 +126,12 @@ def _inputs(spec: LossSpec, pred, target) -> dict:
         value = inputs.get(tensor.name)
         if value is None:
             if tensor.required:
-                raise UsageError(f"{spec.name} needs {tensor.option}",
-                                 f"for example: {spec.example}")
+                raise UsageError(f"{spec.name} needs {ref(tensor.name)}",
+                                 f"for example: {spec.example}", loss=spec.name,
+                                 subjects=(tensor.name,))
         elif np.size(value) == 0:
-            raise InvalidData(f"{spec.name}: {tensor.option} is empty; give at least one "
-                              "number")
+            raise InvalidData(f"{spec.name}: {ref(tensor.name)} is empty; give at least one "
+                              "number", loss=spec.name, subjects=(tensor.name,))
     return inputs
 
 
@@ -169,7 +168,7 @@ def compute(loss, pred, target=None, params: dict | None = None, reduction: str 
                                      np.zeros_like(leaves[tensor.name].value))
               for tensor in spec.tensors if tensor.grad},
         shape={name: list(leaf.shape) for name, leaf in present.items()},
-        params=_json_params(values),
+        params=json_params(values),
         steps=t.steps,
         notes=t.notes,
         remarks=t.remarks,

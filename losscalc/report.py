@@ -88,7 +88,7 @@ def loss_json(result) -> dict:
         "elementwise": nested(result.elementwise),
         "grad": {k: nested(v) for k, v in result.grad.items()},
         "shape": result.shape,
-        "params": json_params(result.params),
+        "params": result.params,  # core.compute wrote them with json_params
     }
 
 
