@@ -28,8 +28,8 @@ import numpy as np
 
 from . import tape as T
 from .checks import fmt_shape
-from .errors import InvalidData, UsageError
-from .names import KINDS, NAMES, hint
+from .errors import InvalidData, UsageError, ref
+from .names import NAMES, complete_entry, resolve_entry
 from .registry import Param, all_losses
 
 JACOBIAN_MAX = 100  # classes per row beyond which the Jacobian (C² numbers a row) is left out
@@ -81,19 +81,12 @@ def activation(name: str, **entry) -> Callable[[Callable], Callable]:
 def resolve(name: str) -> Activation:
     """The activation a user's name means (any spelling); else a usage error whose hint is the
     closest name of any kind (`act focal` → 'losscalc focal')."""
-    found = NAMES.lookup(name, ("activation",))
-    if found is not None:
-        return ACTIVATIONS[found.name]
-    all_losses()  # the losses join the table, for the hint
-    raise UsageError(f"unknown activation {name!r}",
-                     hint(name, KINDS, ("activation",),
-                          "choose one of " + ", ".join(ACTIVATIONS)))
+    return resolve_entry(name, "activation", "activation", ACTIVATIONS, all_losses)
 
 
 def complete(incomplete: str) -> list[tuple[str, str]]:
     """Shell completion of `act NAME`: the names (with their formulas), then the aliases."""
-    return [(spelling, ACTIVATIONS[e.name].formula if spelling == e.name else f"= {e.name}")
-            for spelling, e in NAMES.complete("activation", incomplete)]
+    return complete_entry("activation", incomplete, ACTIVATIONS)
 
 
 # Parameters, declared once (an option of `losscalc act` each).
@@ -384,11 +377,12 @@ def prepare_params(spec: Activation, params: dict | None) -> dict:
 
 def _axis(spec: Activation, x: np.ndarray, dim: int) -> int:
     if x.ndim == 0:
-        raise InvalidData(f"{spec.name} acts along an axis: --x must have at least one; got a "
-                          "single number")
+        raise InvalidData(f"{spec.name} acts along an axis: {ref('x')} must have at least one; "
+                          "got a single number", subjects=("x",))
     if not -x.ndim <= dim < x.ndim:
-        raise InvalidData(f"{spec.name}: --dim {dim} is out of range for --x of shape "
-                          f"{fmt_shape(x.shape)} (expected {-x.ndim} to {x.ndim - 1})")
+        raise InvalidData(f"{spec.name}: {ref('dim')} {dim} is out of range for {ref('x')} of "
+                          f"shape {fmt_shape(x.shape)} (expected {-x.ndim} to {x.ndim - 1})",
+                          subjects=("dim", "x"))
     return dim % x.ndim
 
 
@@ -436,14 +430,17 @@ def compute_act(name, x, params: dict | None = None, dtype: str = "float64",
     values = prepare_params(spec, params)
     x = np.asarray(x, dtype=float)
     if x.size == 0:
-        raise InvalidData(f"{spec.name}: --x is empty; give at least one number")
+        raise InvalidData(f"{spec.name}: {ref('x')} is empty; give at least one number",
+                          subjects=("x",))
     if np.isnan(x).any():
-        raise InvalidData(f"{spec.name}: --x holds NaN")
+        raise InvalidData(f"{spec.name}: {ref('x')} holds NaN", subjects=("x",))
     if upstream is not None:
         upstream = np.asarray(upstream, dtype=float)
         if upstream.shape != x.shape:
-            raise InvalidData(f"{spec.name}: --upstream has shape {fmt_shape(upstream.shape)} "
-                              f"but --x has shape {fmt_shape(x.shape)}; they must be the same")
+            raise InvalidData(f"{spec.name}: {ref('upstream')} has shape "
+                              f"{fmt_shape(upstream.shape)} but {ref('x')} has shape "
+                              f"{fmt_shape(x.shape)}; they must be the same",
+                              subjects=("upstream", "x"))
     t = T.Tape(dtype)
     axis = None
     with np.errstate(all="ignore"):

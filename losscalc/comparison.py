@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .core import Result, compute, spec_for
-from .errors import InvalidData, UsageError
+from .errors import InvalidData, UsageError, ref
 from .registry import LossSpec
 
 
@@ -57,9 +57,8 @@ def unused_params(specs: list[LossSpec], given: dict) -> None:
     """A parameter none of the listed losses takes is a usage error."""
     for name in given:
         if not any(name in {p.name for p in s.params} for s in specs):
-            option = "--" + name.replace("_", "-")
-            raise UsageError(f"{option} is a parameter of none of "
-                             f"{', '.join(s.name for s in specs)}")
+            raise UsageError(f"{ref(name)} is a parameter of none of "
+                             f"{', '.join(s.name for s in specs)}", subjects=(name,))
 
 
 def compute_all(specs: list[LossSpec], pred, target, params: dict, reduction: str,

@@ -25,8 +25,9 @@ import numpy as np
 
 from . import tape as T
 from .checks import first_bad, fmt_index, fmt_shape
-from .errors import InvalidData, UsageError
-from .names import KINDS, NAMES, hint
+from .errors import InvalidData, UsageError, ref
+from .names import NAMES, complete_entry, resolve_entry
+from .registry import all_losses
 
 SUM_TOLERANCE = 1e-6
 
@@ -67,20 +68,12 @@ def measure(name: str, **entry):
 def resolve(name: str) -> Measure:
     """The measure a user's name means (any spelling); else a usage error whose hint is the
     closest name of any kind (`info mse` → 'losscalc mse')."""
-    found = NAMES.lookup(name, ("info",))
-    if found is not None:
-        return MEASURES[found.name]
-    from .registry import all_losses
-
-    all_losses()  # the losses join the table, for the hint
-    raise UsageError(f"unknown measure {name!r}",
-                     hint(name, KINDS, ("info",), "choose one of " + ", ".join(MEASURES)))
+    return resolve_entry(name, "info", "measure", MEASURES, all_losses)
 
 
 def complete(incomplete: str) -> list[tuple[str, str]]:
     """Shell completion of `info MEASURE`: the names (with their formulas), then the aliases."""
-    return [(spelling, MEASURES[e.name].formula if spelling == e.name else f"= {e.name}")
-            for spelling, e in NAMES.complete("info", incomplete)]
+    return complete_entry("info", incomplete, MEASURES)
 
 
 def _information(t: T.Tape, a: T.Node, log_base: T.Node | None, name: str) -> T.Node:
@@ -170,32 +163,38 @@ class InfoResult(NamedTuple):
     remarks: list
 
 
-def _distributions(values, option: str, name: str, normalize_rows: bool, notes: list):
+def _distributions(values, tensor: str, name: str, normalize_rows: bool, notes: list):
+    """``tensor`` ("p" or "q") checked as distributions (each row sums to 1), or normalised."""
     values = np.asarray(values, dtype=float)
     if values.ndim == 0 or values.size == 0:
-        raise InvalidData(f"{name}: {option} must hold at least one distribution (a vector, or "
-                          "a matrix with one per row)")
+        raise InvalidData(f"{name}: {ref(tensor)} must hold at least one distribution (a vector, "
+                          "or a matrix with one per row)", subjects=(tensor,))
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         at = first_bad(bad)
-        raise InvalidData(f"{name}: {option} must hold probabilities >= 0; got "
-                          f"{values[at]:g} at index {fmt_index(at)}")
+        raise InvalidData(f"{name}: {ref(tensor)} must hold probabilities >= 0; got "
+                          f"{values[at]:g} at index {fmt_index(at)}", subjects=(tensor,))
     sums = values.sum(-1)
     off = np.abs(sums - 1) > SUM_TOLERANCE
     if not off.any():
         return values
     at = first_bad(off)
-    where = f"row {fmt_index(at)[1:-1]} of {option}" if values.ndim > 1 else option
     if not normalize_rows:
-        raise InvalidData(f"{name}: {where} sums to {sums[at]:.10g}, not 1",
-                          "add --normalize to divide each row by its sum")
+        raise InvalidData(f"{name}: {_row(values, at, ref(tensor))} sums to {sums[at]:.10g}, not 1",
+                          "add --normalize to divide each row by its sum", subjects=(tensor,))
     if (sums == 0).any():
         at = first_bad(sums == 0)
-        where = f"row {fmt_index(at)[1:-1]} of {option}" if values.ndim > 1 else option
-        raise InvalidData(f"{name}: {where} sums to 0 and cannot be normalised")
-    notes.append(f"{where} summed to {sums[at]:.10g}; --normalize divided every row of "
-                 f"{option} by its sum")
+        raise InvalidData(f"{name}: {_row(values, at, ref(tensor))} sums to 0 and cannot be "
+                          "normalised", subjects=(tensor,))
+    option = f"--{tensor}"  # a note is advice for the command line, where --normalize is
+    notes.append(f"{_row(values, at, option)} summed to {sums[at]:.10g}; --normalize divided "
+                 f"every row of {option} by its sum")
     return values / sums[..., None]
+
+
+def _row(values: np.ndarray, at, whole: str) -> str:
+    """Where a row of ``whole`` (the tensor as a message names it) is: `row 1 of …`."""
+    return f"row {fmt_index(at)[1:-1]} of {whole}" if values.ndim > 1 else whole
 
 
 def compute_info(name, p, q=None, base: str = "e", dtype: str = "float64",
@@ -213,12 +212,13 @@ def compute_info(name, p, q=None, base: str = "e", dtype: str = "float64",
     if not spec.needs_q and q is not None:
         raise UsageError(f"{spec.name} takes only --p; for two distributions use "
                          "cross-entropy, kl or js")
-    p = _distributions(p, "--p", spec.name, normalize_rows, notes)
+    p = _distributions(p, "p", spec.name, normalize_rows, notes)
     if q is not None:
-        q = _distributions(q, "--q", spec.name, normalize_rows, notes)
+        q = _distributions(q, "q", spec.name, normalize_rows, notes)
         if q.shape != p.shape:
-            raise InvalidData(f"{spec.name}: --q has shape {fmt_shape(q.shape)} but --p has "
-                              f"shape {fmt_shape(p.shape)}; they must be the same")
+            raise InvalidData(f"{spec.name}: {ref('q')} has shape {fmt_shape(q.shape)} but "
+                              f"{ref('p')} has shape {fmt_shape(p.shape)}; they must be the same",
+                              subjects=("q", "p"))
     t = T.Tape(dtype)
     constant, unit, _ = BASES[base]
     with np.errstate(all="ignore"):

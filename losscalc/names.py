@@ -14,7 +14,7 @@ Where the entries come from:
 * The commands, activations and measures are declared below. They are few, and declaring them
   here lets a hint cross kinds (``losscalc sigmoid`` → ``losscalc act sigmoid``) without
   importing the modules that compute them, and keeps this module at the bottom of the layers:
-  it imports nothing of losscalc. ``@activation`` and ``@measure`` read their
+  it imports nothing of losscalc but its errors. ``@activation`` and ``@measure`` read their
   aliases from here.
 * The losses are many, and each keeps its aliases in its own ``@loss`` entry (losscalc/losses/).
   ``registry.all_losses()`` loads them, which a loss command does anyway, and then tells the
@@ -27,7 +27,9 @@ A loss command's lookup is two dict look-ups; difflib is imported only to write 
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Callable, NamedTuple
+
+from .errors import UsageError
 
 KINDS = ("loss", "activation", "info", "command")
 
@@ -213,5 +215,24 @@ def hint(word: str, kinds: tuple[str, ...], asked_as: tuple[str, ...], otherwise
     return f"did you mean {shown!r}?"
 
 
+def resolve_entry(word: str, kind: str, what: str, entries: dict, load_losses: Callable):
+    """The entry of ``entries`` (by canonical name) that ``word`` means as a ``kind``; else a
+    usage error "unknown ``what``" whose hint is the closest name of any kind (`act focal` →
+    'losscalc focal'), with the losses loaded (``load_losses``) so that they can be hinted."""
+    found = NAMES.lookup(word, (kind,))
+    if found is not None:
+        return entries[found.name]
+    load_losses()
+    raise UsageError(f"unknown {what} {word!r}",
+                     hint(word, KINDS, (kind,), "choose one of " + ", ".join(entries)))
+
+
+def complete_entry(kind: str, incomplete: str, entries: dict) -> list[tuple[str, str]]:
+    """Shell completion of a ``kind``'s names: each name with its entry's formula, then (once a
+    prefix is typed) the aliases it starts, each with the name it stands for."""
+    return [(spelling, entries[e.name].formula if spelling == e.name else f"= {e.name}")
+            for spelling, e in NAMES.complete(kind, incomplete)]
+
+
 __all__ = ["ACTIVATIONS", "COMMANDS", "KINDS", "MEASURES", "NAMES", "Name", "NameTable",
-           "PREFIX", "hint", "normalize"]
+           "PREFIX", "complete_entry", "hint", "normalize", "resolve_entry"]

@@ -199,10 +199,12 @@ def _over_range(spec: LossSpec, err: InvalidData, x: np.ndarray) -> InvalidData:
     """The core's complaint about the grid, said of --range (its index is the grid's)."""
     import re
 
-    message = re.sub(r" at index \[[\d, ]*\]", "", err.message.removeprefix(f"{spec.name}: "))
+    # The index is the grid's, which the user never wrote: the message leaves it out.
+    message = re.sub(r" at index \[[\d, ]*\]", "", err.template.removeprefix(f"{spec.name}: "))
     return InvalidData(f"{spec.name} is not defined over all of --range "
                        f"{x[0]:g}:{x[-1]:g}: {message}",
-                       err.hint or "choose a --range inside the loss's domain")
+                       err.hint or "choose a --range inside the loss's domain", loss=err.loss,
+                       subjects=err.subjects)
 
 
 def _vector_curve(spec: LossSpec, x: np.ndarray, sample: np.ndarray, target: np.ndarray,
@@ -218,7 +220,8 @@ def _vector_curve(spec: LossSpec, x: np.ndarray, sample: np.ndarray, target: np.
             _sum_of(spec, sample, target, params)
         except InvalidData as own:
             raise InvalidData(f"{spec.name} does not fit --pred and --target: "
-                              f"{own.message.removeprefix(spec.name + ': ')}", own.hint) from None
+                              f"{own.template.removeprefix(spec.name + ': ')}", own.hint,
+                              loss=own.loss, subjects=own.subjects) from None
         raise _over_range(spec, err, x) from None
     if loss.shape == pred.shape:
         raise UsageError(f"{spec.name} gives one loss per element, not per sample: leave out "

@@ -153,3 +153,59 @@ def test_notes_are_the_same_at_every_door(cli):
     assert plain == explained_json
     code, out, err = cli(*args, "--explain", "--format", "plain")
     assert "divides by every element" in out and "divides by every element" not in err
+
+
+# --- errors in each door's words -------------------------------------------------------------
+
+
+def test_an_error_names_the_tensor_as_each_door_does(cli):
+    """ce needs a class axis: the core says so of its prediction, and each door names it in
+    its own words — the option on the command line, the field in a batch line, the keyword for
+    a Python caller."""
+    from losscalc.errors import InvalidData
+    from losscalc.registry import keyword_spelling
+
+    code, _, err = cli("ce", "--logits", "1", "-t", "0")
+    assert (code, err.splitlines()[0]) == (
+        3, "losscalc: error: ce: --logits must have a class axis; got a single number")
+
+    line = json.dumps({"loss": "ce", "pred": 1, "target": 0})
+    code, out, _ = cli("batch", "-", stdin=line + "\n")
+    assert code == 3
+    assert _doc(out)["error"] == 'ce: "pred" must have a class axis; got a single number'
+
+    with pytest.raises(InvalidData) as raised:
+        compute("ce", np.array(1.0), np.array(0.0))
+    assert raised.value.render(keyword_spelling) == ("ce: logits= must have a class axis; got "
+                                                      "a single number")
+
+
+@pytest.mark.parametrize("args, message", [
+    # the core's complaint about a grid point, said of the option that names the tensor
+    (("plot", "bce", "--range", "-1:2"),
+     "bce is not defined over all of --range -1:2: --probs must lie in [0, 1]; got -1"),
+    (("plot", "ce", "--pred", "0,0", "--target", "5"),
+     "ce does not fit --pred and --target: class index 5 at --target is out of range for 2 "
+     "classes: expected 0 to 1 (or the ignore index -100)"),
+    (("info", "kl", "--p", "0.5,0.5", "--q", "0.2,0.3,0.5"),
+     "kl: --q has shape (3,) but --p has shape (2,); they must be the same"),
+    (("act", "softmax", "--x", "1,2", "--dim", "3"),
+     "softmax: --dim 3 is out of range for --x of shape (2,) (expected -1 to 0)"),
+    (("compare", "l1,mse", "-p", "1", "-t", "1", "--delta", "2"),
+     "--delta is a parameter of none of l1, mse"),
+])
+def test_other_doors_name_options_on_the_command_line(cli, args, message):
+    code, _, err = cli(*args)
+    assert code in (2, 3) and err.splitlines()[0] == f"losscalc: error: {message}"
+
+
+def test_tensor_parameters_are_strict_json(cli):
+    """A class weight of inf is allowed (a tensor may hold ±inf): the JSON says "inf", never a
+    bare Infinity that strict parsers refuse."""
+    code, out, err = cli("ce", "--logits", "1,2", "-t", "0", "--weight", "inf,1", "--json")
+    assert code == 0, err
+
+    def refuse(constant):
+        raise AssertionError(f"non-standard JSON constant {constant}")
+
+    assert json.loads(out, parse_constant=refuse)["params"]["weight"] == ["inf", 1.0]
