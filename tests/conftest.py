@@ -7,6 +7,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -92,5 +93,17 @@ def cli(capsys):
     return run
 
 
+def modules_after(args, prelude: str = "") -> set[str]:
+    """The modules a fresh interpreter has loaded after ``prelude`` and `losscalc ARGS`: what a
+    one-shot call pays for at start-up."""
+    script = ("import sys\n" + prelude + "\nfrom losscalc.cli import main\n"
+              f"main({[str(a) for a in args]!r})\n"
+              "print(' '.join(sorted(sys.modules)))\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    return set(run.stdout.splitlines()[-1].split())
+
+
 __all__ = ["as_array", "assert_close", "assert_latex_compiles", "load", "math",
-           "needs_pdflatex"]
+           "modules_after", "needs_pdflatex"]
