@@ -253,8 +253,8 @@ class Losses(NamedTuple):
 
     ``denominator`` is the mean's divisor when it is not the number of elements (CE's sum of
     the weights of the non-ignored targets), ``divides_by`` says so in words; ``class_axis`` is
-    the prediction axis that
-    ``elementwise`` no longer has (so a CSV row can show that sample's gradient row).
+    the prediction axis that ``elementwise`` no longer has (so a CSV row can show that sample's
+    gradient row).
     """
 
     elementwise: Any

@@ -212,8 +212,7 @@ def _diagonal(z):
     z = np.asarray(z)
     if z.ndim != 2 or z.shape[0] != z.shape[1]:
         raise InvalidData(
-            f"info-nce: without {ref('target')} the positives are the diagonal, which needs "
-            f"square "
+            f"info-nce: without {ref('target')} the positives are the diagonal, which needs square "
             f"logits (N, N); got shape {fmt_shape(z.shape)}",
             "give --target with the positive's column for each row",
             loss="info-nce", subjects=("target",))
@@ -248,10 +247,9 @@ def info_nce(t, s, y, *, temperature=0.07):
     axis = s.ndim - 1
     if y.shape != s.shape[:-1]:
         raise InvalidData(
-            f"info-nce: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of "
-            f"shape "
+            f"info-nce: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of shape "
             f"{fmt_shape(s.shape)} needs one positive column per row, shape "
-            f"{fmt_shape(s.shape[:-1])}", loss="info-nce", subjects=("target", "pred",))
+            f"{fmt_shape(s.shape[:-1])}", loss="info-nce", subjects=("target", "pred"))
     labels = class_indices(y.value, s.shape[-1], None, "info-nce")
     tau = t.const(temperature, "τ")
     logp = t.let("ln p", T.log_softmax(t, t.let("s/τ", s / tau), axis))

@@ -74,25 +74,24 @@ def _targets(y, n: int, batched: bool, lengths, blank: int, classes: int, t):
     if labels.ndim == 2:  # padded, one row per sequence ((1, S) for one)
         rows = labels
         if rows.shape[0] != n:
-            raise InvalidData(f"ctc: {ref('target')} has {rows.shape[0]} rows of labels for {n} "
-                              f"sequences", loss="ctc", subjects=("target",))
+            raise InvalidData(f"ctc: {ref('target')} has {rows.shape[0]} rows of labels for "
+                              f"{n} sequences", loss="ctc", subjects=("target",))
         lengths = _lengths(lengths, n, batched, "target_lengths", rows.shape[1], rows.shape[1],
                            "target lengths")
         sequences = [rows[b, :lengths[b]] for b in range(n)]
     else:
         if lengths is None:
             raise InvalidData(f"ctc: a 1-dimensional {ref('target')} holds every sequence's "
-                              f"labels one "
-                              f"after another: give {ref('target_lengths')} to split it",
+                              f"labels one after another: give {ref('target_lengths')} to split it",
                               "or give --target as an (N, S) table padded to one length",
-                              loss="ctc", subjects=("target", "target_lengths",))
+                              loss="ctc", subjects=("target", "target_lengths"))
         # (S) with --target-lengths: PyTorch reads it as the concatenated form, also unbatched
         lengths = _lengths(lengths, n, batched, "target_lengths", 0, None, "target lengths")
         if lengths.sum() != labels.size:
             raise InvalidData(f"ctc: {ref('target_lengths')} add up to {lengths.sum()} but "
                               f"{ref('target')} "
                               f"holds {labels.size} labels",
-                              loss="ctc", subjects=("target_lengths", "target",))
+                              loss="ctc", subjects=("target_lengths", "target"))
         sequences = np.split(labels, np.cumsum(lengths)[:-1])
     for b, seq in enumerate(sequences):
         bad = (seq < 0) | (seq >= classes)
@@ -236,8 +235,7 @@ def ctc(t, lp, y, input_lengths, target_lengths, *, blank=0, zero_infinity=False
     n = lp.shape[1] if batched else 1
     if not 0 <= blank < classes:
         raise InvalidData(f"ctc: {ref('blank')} {blank} is not a class: expected 0 to "
-                          f"{classes - 1}",
-                          loss="ctc", subjects=("blank",))
+                          f"{classes - 1}", loss="ctc", subjects=("blank",))
     values = lp.value.reshape(steps, n, classes)
     sequences, label_counts = _targets(y, n, batched, target_lengths, blank, classes, t)
     frames = _lengths(input_lengths, n, batched, "input_lengths", steps, steps,

@@ -57,8 +57,7 @@ def cosine_embedding(t, x1, x2, y, *, margin=0.0):
     """
     if y.ndim > 1:
         raise InvalidData(f"cosine-embedding: {ref('target')} must be one label per pair, a "
-                          f"scalar or "
-                          f"a vector; got shape {fmt_shape(y.shape)}",
+                          f"scalar or a vector; got shape {fmt_shape(y.shape)}",
                           loss="cosine-embedding", subjects=("target",))
     want = y.ndim + 1
     if x1.ndim != want or x2.ndim != want:
@@ -67,7 +66,7 @@ def cosine_embedding(t, x1, x2, y, *, margin=0.0):
             f"{ref('x2')} of "
             f"{want} dimension{'s' if want > 1 else ''}; got {fmt_shape(x1.shape)} and "
             f"{fmt_shape(x2.shape)}", "pairs of vectors: --x1 and --x2 of shape (N, D) with N "
-            "labels, or (D) with one", loss="cosine-embedding", subjects=("x1", "x2",))
+            "labels, or (D) with one", loss="cosine-embedding", subjects=("x1", "x2"))
     broadcast_pair(t, x1, x2, "cosine-embedding", ("x1", "x2"))
     axis = y.ndim
     dot = t.let("dot", T.total(x1 * x2, axis, "d"))
@@ -110,7 +109,7 @@ def margin_ranking(t, x1, x2, y, *, margin=0.0):
             f"margin-ranking: {ref('x1')}, {ref('x2')} and {ref('target')} must have the same "
             f"number of dimensions; "
             f"got shapes {fmt_shape(x1.shape)}, {fmt_shape(x2.shape)} and {fmt_shape(y.shape)}",
-            loss="margin-ranking", subjects=("x1", "x2", "target",))
+            loss="margin-ranking", subjects=("x1", "x2", "target"))
     broadcast_pair(t, x1, x2, "margin-ranking", ("x1", "x2"))
     d = t.let("d", x1 - x2)
     broadcast_pair(t, d, y, "margin-ranking", ("x1", "target"))
@@ -157,12 +156,12 @@ def triplet(t, a, pos, neg, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
             f"same number of "
             f"dimensions; got shapes {fmt_shape(a.shape)}, {fmt_shape(pos.shape)} and "
             f"{fmt_shape(neg.shape)}",
-            loss="triplet", subjects=("anchor", "positive", "negative",))
+            loss="triplet", subjects=("anchor", "positive", "negative"))
     if a.ndim == 0:
         raise InvalidData(f"triplet: {ref('anchor')}, {ref('positive')} and {ref('negative')} "
                           f"must be vectors (D) or "
                           f"rows of vectors (N, D); got scalars",
-                          loss="triplet", subjects=("anchor", "positive", "negative",))
+                          loss="triplet", subjects=("anchor", "positive", "negative"))
     broadcast_pair(t, a, pos, "triplet", ("anchor", "positive"))
     broadcast_pair(t, a, neg, "triplet", ("anchor", "negative"))
     e = t.const(eps, "ε")

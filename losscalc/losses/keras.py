@@ -199,9 +199,8 @@ def one_hot_targets(t, x, y, name, what="one-hot/probabilities"):
     shape (the shape tells which, as for ce; ``what`` None: indices only). Returns the target
     as a node of x's shape."""
     if x.ndim == 0:
-        raise InvalidData(f"{name}: {ref('pred')} must have a class axis (last); got a single "
-                          f"number",
-                          loss=name, subjects=("pred",))
+        raise InvalidData(f"{name}: {ref('pred')} must have a class axis (last); got a "
+                          "single number", loss=name, subjects=("pred",))
     if y.shape == x.shape and what:
         return y
     if y.shape != x.shape[:-1]:
@@ -209,7 +208,7 @@ def one_hot_targets(t, x, y, name, what="one-hot/probabilities"):
         raise InvalidData(
             f"{name}: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of shape "
             f"{fmt_shape(x.shape)} needs class indices of shape {fmt_shape(x.shape[:-1])}"
-            + rows, loss=name, subjects=("target", "pred",))
+            + rows, loss=name, subjects=("target", "pred"))
     labels = class_indices(y.value, x.shape[-1], None, name)
     onehot = (labels[..., None] == np.arange(x.shape[-1])).astype(t.dtype)
     t.remark("the class indices are read as one-hot rows (1 at the target class)")

@@ -131,8 +131,7 @@ def _sample_axis_shape(x, name):
     """PyTorch's multi-class margin losses take (C) or (N, C) (a 0-d input is one class)."""
     if x.ndim > 2:
         raise InvalidData(f"{name}: {ref('pred')} must be a vector (C) or a matrix (N, C), got "
-                          f"shape "
-                          f"{fmt_shape(x.shape)}", loss=name, subjects=("pred",))
+                          f"shape {fmt_shape(x.shape)}", loss=name, subjects=("pred",))
     n = x.shape[0] if x.ndim == 2 else 1
     c = x.shape[-1] if x.ndim else 1
     return n, c
@@ -169,7 +168,7 @@ def multi_margin(t, x, y, *, p=1, margin=1.0, weight=None):
         raise InvalidData(f"multi-margin: {ref('target')} must hold one class index per sample: "
                           f"shape ({n},) for {ref('pred')} of shape {fmt_shape(x.shape)}, got "
                           f"{fmt_shape(y.shape)}",
-                          loss="multi-margin", subjects=("target", "pred",))
+                          loss="multi-margin", subjects=("target", "pred"))
     labels = class_indices(y.value, c, None, "multi-margin")
     onehot = labels[..., None] == np.arange(c)
     # Picked by a condition, not multiplied by one-hot rows: 0·inf would be nan.
@@ -237,7 +236,7 @@ def multilabel_margin(t, x, y):
                           f"{ref('pred')} of "
                           f"shape {fmt_shape(x.shape)} needs one row of C = {c} class indices "
                           f"per sample (padded with −1), shape {fmt_shape(x.shape or (1,))}",
-                          loss=name, subjects=("target", "pred",))
+                          loss=name, subjects=("target", "pred"))
     labels = _label_lists(y.value, c, name).reshape(n, c)
     valid = np.cumprod(labels >= 0, axis=1).astype(bool)  # before the first −1
     # Laid out (J, N, C) so that x (N, C) broadcasts: J runs over each row's target slots.
