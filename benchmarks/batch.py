@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from startup import losscalc_argv  # noqa: E402  (benchmarks/ is on sys.path as the script's)
 
 from losscalc.inputs import parse_literal  # noqa: E402
-from losscalc.registry import all_losses  # noqa: E402
+from losscalc.losses import all_losses  # noqa: E402
 
 TARGET = 50.0
 DTYPES = ("float64", "float32")

@@ -29,8 +29,9 @@ import numpy as np
 from . import tape as T
 from .checks import fmt_shape
 from .errors import InvalidData, UsageError, ref
+from .losses import all_losses
 from .names import NAMES, complete_entry, resolve_entry
-from .registry import Param, all_losses
+from .registry import Param
 
 JACOBIAN_MAX = 100  # classes per row beyond which the Jacobian (C² numbers a row) is left out
 

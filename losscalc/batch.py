@@ -23,7 +23,8 @@ import numpy as np
 from .core import Result, compute, spec_for
 from .errors import CheckFailed, InvalidData, LosscalcError, UsageError
 from .inputs import read_tensor
-from .registry import LossSpec, field_spelling
+from .losses import field_spelling
+from .registry import LossSpec
 
 REQUIRED = ("loss", "pred", "target")
 OPTIONAL = ("params", "reduction", "dtype", "expect", "tol", "id")

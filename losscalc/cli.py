@@ -18,8 +18,9 @@ import typer
 from . import __version__
 from .commands.options import TENSOR_HELP, choice, option, output_options
 from .errors import CheckFailed, LosscalcError, UsageError
+from .losses import all_losses, option_spelling
 from .names import KINDS, NAMES, hint
-from .registry import LOSSES, LossSpec, all_losses, option_spelling
+from .registry import LOSSES, LossSpec
 from .typer_compat import (
     ClickException,
     CompletionItem,

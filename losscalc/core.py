@@ -16,7 +16,8 @@ import numpy as np
 
 from . import tape as T
 from .errors import InvalidData, UsageError, ref
-from .registry import LossSpec, resolve, suggest
+from .losses import resolve, suggest
+from .registry import LossSpec
 from .report import json_params
 
 

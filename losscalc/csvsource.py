@@ -23,8 +23,7 @@ import warnings
 
 import numpy as np
 
-from .errors import InputOutputError, InvalidData, UsageError
-from .inputs import is_number, open_error
+from .errors import InputOutputError, InvalidData, UsageError, open_error
 
 CHUNK_BYTES = 4 << 20
 PARALLEL_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
@@ -33,6 +32,15 @@ PRED_NAMES = ("pred", "preds", "prediction", "predictions", "y_pred", "yhat", "y
               "output", "logit*", "prob*", "score*")
 TARGET_NAMES = ("target", "targets", "label", "labels", "y", "y_true", "true", "class")
 
+
+
+def _is_number(text: str) -> bool:
+    """Does a header candidate read as a number (then the first row is data)?"""
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 class Table:
     """An open table: where it comes from, its delimiter, header and column count."""
@@ -46,7 +54,7 @@ class Table:
         first = self._first_line()
         self.delimiter = delimiter if delimiter is not None else self._sniff(first, source)
         fields = self.split(first)
-        has_header = not all(is_number(f) for f in fields) if header is None else header
+        has_header = not all(_is_number(f) for f in fields) if header is None else header
         self.header = [f.strip() for f in fields] if has_header else None
         self.columns = len(fields)
         self._pending = b"" if has_header else (first + "\n").encode()

@@ -88,3 +88,13 @@ class CheckFailed(LosscalcError):
     """`--expect` or `--check-grad` did not hold (exit 1)."""
 
     exit_code = 1
+
+
+def open_error(path: str, err: OSError) -> InputOutputError:
+    """A file that cannot be opened, said in words (every reader of files uses it)."""
+    reason = {
+        FileNotFoundError: "no such file",
+        IsADirectoryError: "it is a directory",
+        PermissionError: "permission denied",
+    }.get(type(err), err.strerror or str(err))
+    return InputOutputError(f"cannot read {path!r}: {reason}")

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import batch as B
 from .errors import InvalidData, LosscalcError, UsageError
-from .registry import all_losses
+from .losses import all_losses
 
 DEFAULT_TOL = 1e-3  # hand computations are rounded: 1e-3, absolute or relative
 

@@ -26,8 +26,8 @@ import numpy as np
 from . import tape as T
 from .checks import first_bad, fmt_index, fmt_shape
 from .errors import InvalidData, UsageError, ref
+from .losses import all_losses
 from .names import NAMES, complete_entry, resolve_entry
-from .registry import all_losses
 
 SUM_TOLERANCE = 1e-6
 

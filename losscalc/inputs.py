@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 from .checks import first_bad, fmt_index
-from .errors import InputOutputError, InvalidData, UsageError
+from .errors import InputOutputError, InvalidData, UsageError, open_error
 
 
 def shown(value) -> str:
@@ -186,15 +186,6 @@ def _split_key(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
-def open_error(path: str, err: OSError) -> InputOutputError:
-    reason = {
-        FileNotFoundError: "no such file",
-        IsADirectoryError: "it is a directory",
-        PermissionError: "permission denied",
-    }.get(type(err), err.strerror or str(err))
-    return InputOutputError(f"cannot read {path!r}: {reason}")
-
-
 def _read_text(path: str) -> str:
     try:
         with open(path, encoding="utf-8-sig") as handle:
@@ -299,14 +290,6 @@ def parse_table(text: str, option: str, column: str | None = None, tab: bool = F
     if array.size == 1:
         return array.reshape(())
     return array.reshape(-1) if array.ndim == 2 and 1 in array.shape else array
-
-
-def is_number(text: str) -> bool:
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
 
 
 

@@ -38,7 +38,7 @@ def _names(entry: Name) -> dict:
 
 
 def _losses() -> list[dict]:
-    from .registry import all_losses
+    from .losses import all_losses
 
     specs = all_losses()
     rows = []

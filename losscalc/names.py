@@ -17,7 +17,7 @@ Where the entries come from:
   it imports nothing of losscalc but its errors. ``@activation`` and ``@measure`` read their
   aliases from here.
 * The losses are many, and each keeps its aliases in its own ``@loss`` entry (losscalc/losses/).
-  ``registry.all_losses()`` loads them, which a loss command does anyway, and then tells the
+  ``losses.all_losses()`` loads them, which a loss command does anyway, and then tells the
   table they are complete. A question that needs the losses before that is a programming error
   (RuntimeError), never a wrong answer.
 
@@ -111,7 +111,7 @@ class NameTable:
         return entry
 
     def completed(self, kind: str) -> None:
-        """Every entry of ``kind`` is in (the losses: once registry.all_losses() loaded them)."""
+        """Every entry of ``kind`` is in (the losses: once losses.all_losses() loaded them)."""
         self._complete.add(kind)
 
     # -- reading it
@@ -120,7 +120,7 @@ class NameTable:
         """The entries of ``kind`` by canonical name, in the order added."""
         if kind not in self._complete:
             raise RuntimeError(f"the {kind} names are not loaded yet"
-                               + (": call registry.all_losses() first" if kind == "loss" else ""))
+                               + (": call losses.all_losses() first" if kind == "loss" else ""))
         return self._entries[kind]
 
     def get(self, kind: str, name: str) -> Name:

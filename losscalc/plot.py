@@ -29,9 +29,10 @@ from . import activations as A
 from .core import compute
 from .errors import InvalidData, UsageError
 from .inputs import parse_range
+from .losses import all_losses
+from .losses import resolve as resolve_loss
 from .names import KINDS, NAMES, hint
-from .registry import LossSpec, all_losses, normalize
-from .registry import resolve as resolve_loss
+from .registry import LossSpec, normalize
 
 POINTS = 201  # the grid's default size: odd, so a symmetric range has its midpoint (0) on it
 

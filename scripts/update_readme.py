@@ -37,7 +37,7 @@ REPRESENTATIVE_LOSS = "ce"  # every loss's --help has the same shape: one stands
 
 def loss_table() -> str:
     """One row per registered loss: name, aliases, reference, options with their defaults."""
-    from losscalc.registry import all_losses
+    from losscalc.losses import all_losses
 
     def option(p) -> str:
         name = "/".join(f"`{flag}`" for flag in p.option.split(" / "))  # a bool: two flags

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from conftest import assert_close, load
 
-from losscalc.registry import all_losses
+from losscalc.losses import all_losses
 
 SEEDS = {e["id"]: e for e in load("seed-examples.json")}
 

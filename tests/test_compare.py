@@ -8,7 +8,7 @@ import json
 import pytest
 from conftest import assert_close, load
 
-from losscalc.registry import all_losses
+from losscalc.losses import all_losses
 
 SEEDS = {e["id"]: e for e in load("seed-examples.json")}
 SECTION2 = ["loss", "reduction", "dtype", "value", "elementwise", "grad", "shape", "params"]

@@ -153,7 +153,7 @@ def test_errors_go_to_stderr_only(cli, forced_terminal, args):
 
 def _every_command() -> list[tuple[str, ...]]:
     from losscalc.listing import entries
-    from losscalc.registry import all_losses
+    from losscalc.losses import all_losses
 
     commands = [row["name"] for row in entries(("command",))]
     return [(), *[(name,) for name in commands + list(all_losses())], ("info", "kl"),

@@ -163,7 +163,7 @@ def test_an_error_names_the_tensor_as_each_door_does(cli):
     its own words — the option on the command line, the field in a batch line, the keyword for
     a Python caller."""
     from losscalc.errors import InvalidData
-    from losscalc.registry import keyword_spelling
+    from losscalc.losses import keyword_spelling
 
     code, _, err = cli("ce", "--logits", "1", "-t", "0")
     assert (code, err.splitlines()[0]) == (

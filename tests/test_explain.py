@@ -12,7 +12,7 @@ from conftest import assert_latex_compiles, needs_pdflatex
 from samples import SAMPLES, tensor_args
 
 from losscalc.core import compute
-from losscalc.registry import resolve
+from losscalc.losses import resolve
 from losscalc.render import notes
 from losscalc.render.explain import build, fmt_value
 

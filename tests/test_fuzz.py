@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from losscalc.registry import all_losses
+from losscalc.losses import all_losses
 
 LONG = os.environ.get("LOSSCALC_FUZZ") == "long"
 # Per @given test; the long profile's three tests sum to ≥ 100,000 cases (issue 8).

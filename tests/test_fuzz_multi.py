@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from test_fuzz import FUZZ, OPTION_VALUE, TENSOR, _report_count, check, run  # noqa: F401
 
-from losscalc.registry import all_losses
+from losscalc.losses import all_losses
 
 MULTI = [spec for spec in all_losses().values() if not spec.single_prediction]
 

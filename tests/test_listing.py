@@ -11,7 +11,7 @@ import pytest
 from losscalc.activations import ACTIVATIONS
 from losscalc.cli import SUBCOMMANDS
 from losscalc.info import MEASURES
-from losscalc.registry import all_losses
+from losscalc.losses import all_losses
 
 CORE_KEYS = ["kind", "name", "aliases", "family", "formula", "reference", "summary", "usage"]
 # What every loss object held before the other kinds joined the list.

@@ -14,8 +14,8 @@ from conftest import modules_after
 from losscalc import activations as A
 from losscalc import info as I
 from losscalc.cli import SUBCOMMANDS, app
+from losscalc.losses import all_losses
 from losscalc.names import KINDS, NAMES, Name, NameTable, hint
-from losscalc.registry import all_losses
 from losscalc.typer_compat import click_command
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ import pytest
 from conftest import modules_after
 
 from losscalc.errors import InvalidData, UsageError
+from losscalc.losses import all_losses
 from losscalc.plot import activation_curves, grid, loss_curves, parse_range
-from losscalc.registry import all_losses
 
 HINT = "hint: pip install 'losscalc[plot]'\n"
 

@@ -21,7 +21,8 @@ from losscalc.activations import APPROXIMATE, SLOPE
 from losscalc.core import compute
 from losscalc.errors import InvalidData, LosscalcError, UsageError
 from losscalc.inputs import parse_range, read_tensor
-from losscalc.registry import Param, resolve
+from losscalc.losses import resolve
+from losscalc.registry import Param
 
 DELTA = next(p for p in resolve("huber").params if p.name == "delta")
 IGNORE = next(p for p in resolve("ce").params if p.name == "ignore_index")

@@ -9,7 +9,8 @@ import pytest
 from conftest import load
 from samples import SAMPLES
 
-from losscalc.registry import all_losses, normalize, resolve
+from losscalc.losses import all_losses, resolve
+from losscalc.registry import normalize
 
 GOLDEN_LOSSES = {c["loss"] for name in ("golden.json", "golden_zoo.json", "golden_torch2.json",
                                         "golden_multi.json")

@@ -59,7 +59,7 @@ def run(opts: dict) -> None:
     if path is None or path == "-":
         tally = B.run(_lines(sys.stdin, "standard input"), sys.stdout)
     else:
-        from ..inputs import open_error
+        from ..errors import open_error
 
         try:
             handle = open(path, encoding="utf-8-sig")

@@ -9,7 +9,8 @@ import typer
 
 from .. import comparison
 from ..errors import UsageError
-from ..registry import REDUCTIONS, all_losses
+from ..losses import all_losses
+from ..registry import REDUCTIONS
 from .common import command, one_stdin, tensor
 from .options import TENSOR_HELP, choice, output_options, param_option
 

@@ -15,7 +15,7 @@ import typer
 from .. import activations as A
 from .. import plot as P
 from ..errors import InputOutputError, UsageError
-from ..registry import all_losses
+from ..losses import all_losses
 from .common import OUTPUT_OPTIONS, command, tensor
 from .options import param_option
 

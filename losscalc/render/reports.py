@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import field_spelling
+from ..losses import field_spelling
 from ..report import (
     Grid,
     Report,
