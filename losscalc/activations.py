@@ -4,10 +4,10 @@ One entry per activation (``@activation(...)``): its name (declared with its ali
 names.py, the one name table), formula, derivative in words, reference, parameters and a worked
 example. The function builds the value over tape nodes; an elementwise activation also builds
 its local derivative f′(x) as a node, and the value's backward *is* "upstream · f′(x)" read
-from that node — so the derivative printed, the gradient autograd returns (``T.backward``) and
+from that node — so the derivative printed, the gradient autograd returns (``tape.backward``) and
 the step the explanation shows are one computation. Softmax, log-softmax and hardmax act along
 an axis (``--dim``): their backward is PyTorch's vector-Jacobian product, and their Jacobian is
-read off ``T.backward`` one output at a time.
+read off ``tape.backward`` one output at a time.
 
 Conventions at kinks are PyTorch's: relu′(0) = 0, leaky_relu′(0) = slope, elu′(0) = α,
 softplus is x itself where β·x > threshold, hardmax (argmax) passes no gradient. Formulas are
@@ -26,11 +26,13 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-from . import tape as T
+from . import tape
 from .checks import fmt_shape
 from .errors import InvalidData, UsageError, ref
+from .formulas import fmt_number
 from .losses import all_losses
 from .names import NAMES, complete_entry, resolve_entry
+from .recorder import Tape
 from .registry import Param
 
 JACOBIAN_MAX = 100  # classes per row beyond which the Jacobian (C² numbers a row) is left out
@@ -40,8 +42,8 @@ class Elementwise(NamedTuple):
     """What an elementwise activation builds: the value's expression and, given the named
     value node, its derivative f′(x) as a node."""
 
-    expr: T.Node
-    derivative: Callable[[T.Node], T.Node]
+    expr: tape.Node
+    derivative: Callable[[tape.Node], tape.Node]
 
 
 class Activation(NamedTuple):
@@ -102,7 +104,7 @@ DIM = Param("dim", "int", -1, "softmax, log-softmax, hardmax: the axis of each d
             "(-1: the last)")
 
 
-def _x(x: T.Node) -> str:
+def _x(x: tape.Node) -> str:
     return x.name or "x"
 
 
@@ -124,7 +126,7 @@ def sigmoid(t, x):
     Computed from e^(−|x|), so x = ±1000 gives exactly 1 and 0 with no overflow. Its
     derivative σ(1 − σ) is at most 1/4 (at x = 0) and vanishes for large |x|.
     """
-    return Elementwise(T.sigmoid(x), lambda y: y * (1 - y))
+    return Elementwise(tape.sigmoid(x), lambda y: y * (1 - y))
 
 
 @activation(
@@ -136,7 +138,7 @@ def sigmoid(t, x):
 )
 def tanh(t, x):
     """The hyperbolic tangent, squashing x into (−1, 1); tanh(x) = 2σ(2x) − 1."""
-    return Elementwise(T.tanh(x), lambda y: 1 - T.square(y))
+    return Elementwise(tape.tanh(x), lambda y: 1 - tape.square(y))
 
 
 @activation(
@@ -152,8 +154,8 @@ def relu(t, x):
     At the kink PyTorch takes relu′(0) = 0.
     """
     positive = x.value > 0
-    return Elementwise(T.where(positive, x, 0.0, f"{_x(x)} > 0"),
-                       lambda y: T.where(positive, t.const(1), t.const(0), f"{_x(x)} > 0"))
+    return Elementwise(tape.where(positive, x, 0.0, f"{_x(x)} > 0"),
+                       lambda y: tape.where(positive, t.const(1), t.const(0), f"{_x(x)} > 0"))
 
 
 @activation(
@@ -171,8 +173,8 @@ def leaky_relu(t, x, *, slope=0.01):
     """
     positive = x.value > 0
     s = t.const(slope, "slope")
-    return Elementwise(T.where(positive, x, s * x, f"{_x(x)} > 0"),
-                       lambda y: T.where(positive, t.const(1), s, f"{_x(x)} > 0"))
+    return Elementwise(tape.where(positive, x, s * x, f"{_x(x)} > 0"),
+                       lambda y: tape.where(positive, t.const(1), s, f"{_x(x)} > 0"))
 
 
 @activation(
@@ -191,8 +193,8 @@ def elu(t, x, *, alpha=1.0):
     """
     positive = x.value > 0
     a = t.const(alpha, "α")
-    return Elementwise(T.where(positive, x, a * T.expm1(x), f"{_x(x)} > 0"),
-                       lambda y: T.where(positive, t.const(1), a * T.exp(x), f"{_x(x)} > 0"))
+    return Elementwise(tape.where(positive, x, a * tape.expm1(x), f"{_x(x)} > 0"),
+                       lambda y: tape.where(positive, t.const(1), a * tape.exp(x), f"{_x(x)} > 0"))
 
 
 @activation(
@@ -214,13 +216,13 @@ def gelu(t, x, *, approximate="none"):
     half = t.const(0.5)
     if approximate == "tanh":
         k, kappa = t.const(np.sqrt(2 / np.pi), "√(2/π)"), t.const(0.044715, "κ")
-        inner = t.let("inner", k * (x + kappa * T.power_of(x, 3)))
-        tau = t.let("τ", T.tanh(inner))
+        inner = t.let("inner", k * (x + kappa * tape.power_of(x, 3)))
+        tau = t.let("τ", tape.tanh(inner))
         left = half * x
         return Elementwise(left * (1 + tau), lambda y: half * (1 + tau) + left * (
-            1 - T.square(tau)) * (k * (1 + t.const(3) * kappa * T.square(x))))
-    phi_cdf = t.let("Φ", half * (1 + T.erf(x * t.const(np.sqrt(0.5), "1/√2"))))
-    pdf = t.let("φ", T.exp(-half * T.square(x)) * t.const(1 / np.sqrt(2 * np.pi), "1/√(2π)"))
+            1 - tape.square(tau)) * (k * (1 + t.const(3) * kappa * tape.square(x))))
+    phi_cdf = t.let("Φ", half * (1 + tape.erf(x * t.const(np.sqrt(0.5), "1/√2"))))
+    pdf = t.let("φ", tape.exp(-half * tape.square(x)) * t.const(1 / np.sqrt(2 * np.pi), "1/√(2π)"))
     return Elementwise(x * phi_cdf, lambda y: phi_cdf + x * pdf)
 
 
@@ -241,10 +243,10 @@ def softplus(t, x, *, beta=1.0, threshold=20.0):
     b = t.const(beta, "β")
     bx = b * x
     linear = bx.value > threshold
-    text = f"β·{_x(x)} > {T.fmt_number(threshold)}"
-    z = t.let("z", T.exp(bx))
-    return Elementwise(T.where(linear, x, T.log1p(z) / b, text),
-                       lambda y: T.where(linear, t.const(1), z / (z + 1), text))
+    text = f"β·{_x(x)} > {fmt_number(threshold)}"
+    z = t.let("z", tape.exp(bx))
+    return Elementwise(tape.where(linear, x, tape.log1p(z) / b, text),
+                       lambda y: tape.where(linear, t.const(1), z / (z + 1), text))
 
 
 @activation(
@@ -256,7 +258,7 @@ def softplus(t, x, *, beta=1.0, threshold=20.0):
 )
 def silu(t, x):
     """The sigmoid-weighted linear unit (swish with β = 1): x·σ(x)."""
-    s = t.let("σ", T.sigmoid(x))
+    s = t.let("σ", tape.sigmoid(x))
     return Elementwise(x * s, lambda y: s * (1 + x * (1 - s)))
 
 
@@ -273,7 +275,7 @@ def silu(t, x):
     symbol="p",
     params=(DIM,),
     along_axis=True,
-    vjp=lambda t, y, u, axis: T.softmax_vjp(y, u, axis),
+    vjp=lambda t, y, u, axis: tape.softmax_vjp(y, u, axis),
 )
 def softmax(t, x, *, axis):
     """Probabilities from scores: each row (along --dim) is exponentiated and normalised.
@@ -281,7 +283,7 @@ def softmax(t, x, *, axis):
     The max shift m (exact: it cancels) keeps e^(x − m) ≤ 1, so x = ±1000 does not
     overflow. Every row sums to 1 whatever x is, so the gradient of y.sum() is exactly 0.
     """
-    return T.softmax(t, x, axis)
+    return tape.softmax(t, x, axis)
 
 
 @activation(
@@ -293,14 +295,14 @@ def softmax(t, x, *, axis):
     symbol="ln p",
     params=(DIM,),
     along_axis=True,
-    vjp=lambda t, y, u, axis: T.log_softmax_vjp(t.let("p", T.exp(y), "grad"), u, axis),
+    vjp=lambda t, y, u, axis: tape.log_softmax_vjp(t.let("p", tape.exp(y), "grad"), u, axis),
 )
 def log_softmax(t, x, *, axis):
     """The logarithm of softmax, computed directly as x − log-sum-exp (stable).
 
     It is what cross entropy applies to logits; exp of it is softmax.
     """
-    return T.log_softmax(t, x, axis)
+    return tape.log_softmax(t, x, axis)
 
 
 @activation(
@@ -318,7 +320,7 @@ def hardmax(t, x, *, axis):
     Ties go to the first maximum, as torch.argmax. Nothing flows back through it (autograd
     raises for argmax; the gradient shown is 0), which is why training uses softmax.
     """
-    return T.argmax_onehot(t, x, axis)
+    return tape.argmax_onehot(t, x, axis)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,13 +345,13 @@ class ActResult(NamedTuple):
     remarks: list
 
 
-def apply(t: T.Tape, spec: Activation, x: T.Node, params: dict, name: str, dname: str,
-          stage: str = "sample", derivative_stage: str | None = None) -> tuple[T.Node, T.Node]:
+def apply(t: Tape, spec: Activation, x: tape.Node, params: dict, name: str, dname: str,
+          stage: str = "sample", derivative_stage: str | None = None) -> tuple[tape.Node, tape.Node]:
     """Apply an elementwise activation to ``x``: the value named ``name`` and its derivative
     f′(x) named ``dname``; the value's backward is upstream·f′(x), read from that node."""
     built = spec.fn(t, x, **params)
-    derivative: list[T.Node] = []
-    y = t.let(name, T.fused(built.expr, [x], lambda g: (g * derivative[0].value,)), stage)
+    derivative: list[tape.Node] = []
+    y = t.let(name, tape.fused(built.expr, [x], lambda g: (g * derivative[0].value,)), stage)
     derivative.append(t.let(dname, built.derivative(y), derivative_stage or stage))
     return y, derivative[0]
 
@@ -387,7 +389,7 @@ def _axis(spec: Activation, x: np.ndarray, dim: int) -> int:
     return dim % x.ndim
 
 
-def _jacobian(y: T.Node, x: T.Node, axis: int) -> np.ndarray:
+def _jacobian(y: tape.Node, x: tape.Node, axis: int) -> np.ndarray:
     """∂y_i/∂x_j for every row along ``axis``, one backward pass per output i."""
     c = x.shape[axis]
     rows = np.moveaxis(x.value, axis, -1).shape[:-1]
@@ -395,13 +397,13 @@ def _jacobian(y: T.Node, x: T.Node, axis: int) -> np.ndarray:
     for i in range(c):
         seed = np.zeros_like(y.value)
         np.moveaxis(seed, axis, -1)[..., i] = 1
-        grad = T.backward(y, seed).get(id(x))
+        grad = tape.backward(y, seed).get(id(x))
         if grad is not None:
             jac[..., i, :] = np.moveaxis(grad, axis, -1)
     return jac
 
 
-def _remarks(t: T.Tape, spec: Activation, x: np.ndarray, upstream_given: bool,
+def _remarks(t: Tape, spec: Activation, x: np.ndarray, upstream_given: bool,
              params: dict) -> None:
     at_zero = bool(np.any(x == 0))
     kink = {"relu": "relu′(0) = 0",
@@ -418,7 +420,7 @@ def _remarks(t: T.Tape, spec: Activation, x: np.ndarray, upstream_given: bool,
                  "(undefined at ties), so no gradient flows back — softmax is its smooth "
                  "stand-in")
     if spec.name == "softplus" and np.any(params["beta"] * x > params["threshold"]):
-        t.remark(f"where β·x > {T.fmt_number(params['threshold'])} PyTorch returns x itself "
+        t.remark(f"where β·x > {fmt_number(params['threshold'])} PyTorch returns x itself "
                  "(ln(1 + e^(βx))/β equals x to double precision there) and the derivative 1")
 
 
@@ -427,7 +429,7 @@ def compute_act(name, x, params: dict | None = None, dtype: str = "float64",
     """Apply the activation ``name`` to ``x``: its values, the gradient autograd gives for
     (y·upstream).sum() (upstream = 1: of y.sum()), and f′(x) or the Jacobian of each row."""
     spec = name if isinstance(name, Activation) else resolve(name)
-    T.check_dtype(dtype)
+    tape.check_dtype(dtype)
     values = prepare_params(spec, params)
     x = np.asarray(x, dtype=float)
     if x.size == 0:
@@ -442,7 +444,7 @@ def compute_act(name, x, params: dict | None = None, dtype: str = "float64",
                               f"{fmt_shape(upstream.shape)} but {ref('x')} has shape "
                               f"{fmt_shape(x.shape)}; they must be the same",
                               subjects=("upstream", "x"))
-    t = T.Tape(dtype)
+    t = Tape(dtype)
     axis = None
     with np.errstate(all="ignore"):
         xn = t.input(x, "x", requires_grad=True)
@@ -463,7 +465,7 @@ def compute_act(name, x, params: dict | None = None, dtype: str = "float64",
             derivative = dy.value
             if upstream is not None:
                 t.let("x.grad", u * dy, "grad")
-        grad = T.backward(y, u.value).get(id(xn), np.zeros_like(xn.value))
+        grad = tape.backward(y, u.value).get(id(xn), np.zeros_like(xn.value))
     _remarks(t, spec, x, upstream is not None, values)
     return ActResult(spec.name, dtype, xn.value, y.value, grad, derivative, jacobian,
                      None if upstream is None else u.value, axis, values, t.steps, t.notes,

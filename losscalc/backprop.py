@@ -9,7 +9,7 @@ Every weight, bias and neuron is a scalar node on the tape (micrograd's way), na
 tutorials name them: inputs i1, i2, …; weights w1, w2, … through W1 row by row, then W2
 (w5…w8 in the 2-2-2 network); biases b_h1, …, b_o1, …; targets t1, …. So the forward pass,
 the local derivatives (∂out/∂net from the activation, ∂E/∂out from the loss), the gradients
-(``T.backward``) and the chain rule the explanation writes out all come from one graph: the
+(``tape.backward``) and the chain rule the explanation writes out all come from one graph: the
 activation's and the loss's backward *are* their recorded derivative nodes.
 
 Plain SGD (torch.optim.SGD, no momentum): p ← p − lr·∂E/∂p, --steps times.
@@ -22,9 +22,10 @@ from typing import NamedTuple
 import numpy as np
 
 from . import activations as A
-from . import tape as T
+from . import tape
 from .checks import fmt_shape
 from .errors import InvalidData, UsageError
+from .recorder import Tape
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LOSSES = {
@@ -102,7 +103,7 @@ def network(x=None, w1=None, b1=None, w2=None, b2=None, target=None) -> Network:
 class Pass(NamedTuple):
     """One forward and backward pass: the tape and the named nodes of the graph."""
 
-    tape: T.Tape
+    tape: Tape
     inputs: list  # i1, …
     w1: list  # [[w1, w2], [w3, w4]]: nodes, PyTorch's layout
     b1: list
@@ -116,10 +117,10 @@ class Pass(NamedTuple):
     out_o: list
     d_o: list  # ∂out_o/∂net_o
     d_e: list  # ∂E/∂out_o
-    loss: T.Node
-    grads: dict  # id(node) → ∂E/∂node, from T.backward
+    loss: tape.Node
+    grads: dict  # id(node) → ∂E/∂node, from tape.backward
 
-    def grad(self, node: T.Node) -> np.ndarray:
+    def grad(self, node: tape.Node) -> np.ndarray:
         return self.grads.get(id(node), np.zeros_like(node.value))
 
     def param_grads(self) -> dict[str, np.ndarray]:
@@ -158,7 +159,7 @@ def _layer(t, ins, weights, biases, names, activation, stage):
 def forward_backward(net: Network, activation: str = "sigmoid", loss: str = "mse",
                      dtype: str = "float64") -> Pass:
     """The forward pass, the loss and every gradient of the network, on one tape."""
-    t = T.Tape(dtype)
+    t = Tape(dtype)
     inputs, hidden, outputs = net.sizes
     first, second = weight_names(net.sizes)
 
@@ -177,7 +178,7 @@ def forward_backward(net: Network, activation: str = "sigmoid", loss: str = "mse
         net_h, out_h, d_h = _layer(t, ins, w1, b1, h_names, activation, "forward")
         net_o, out_o, d_o = _layer(t, out_h, w2, b2, o_names, activation, "forward")
         loss_node, d_e = _loss(t, out_o, targets, loss)
-        grads = T.backward(loss_node)
+        grads = tape.backward(loss_node)
     return Pass(t, ins, w1, b1, w2, b2, targets, net_h, out_h, d_h, net_o, out_o, d_o, d_e,
                 loss_node, grads)
 
@@ -188,13 +189,13 @@ def _loss(t, outs, targets, loss):
         raise UsageError(f"unknown loss {loss!r}; choose mse or half-sse")
     squares = None
     for o, y in zip(outs, targets):
-        term = T.square(o - y) if loss == "mse" else T.square(y - o)
+        term = tape.square(o - y) if loss == "mse" else tape.square(y - o)
         squares = term if squares is None else squares + term
     n = len(outs)
     half = t.const(0.5)
     expr = squares / t.const(n, "n") if loss == "mse" else half * squares
     derivatives = []
-    node = t.let("E", T.fused(expr, outs, lambda g: tuple(g * d.value for d in derivatives)),
+    node = t.let("E", tape.fused(expr, outs, lambda g: tuple(g * d.value for d in derivatives)),
                  "loss")
     for k, (o, y) in enumerate(zip(outs, targets)):
         # mse: d/do (o − t)²/n = 2·(o − t)/n, PyTorch's 2/n·(o − t); half-sse: ½·2·(o − t).
@@ -238,7 +239,7 @@ def train(net: Network, activation: str = "sigmoid", loss: str = "mse", lr: floa
     """Forward, backward and an SGD update, ``steps`` times."""
     if activation not in ACTIVATIONS:
         raise UsageError(f"unknown activation {activation!r}; choose sigmoid, tanh or relu")
-    T.check_dtype(dtype)
+    tape.check_dtype(dtype)
     if not (np.isfinite(lr) and lr >= 0):
         raise UsageError(f"The 'lr' parameter of backprop must be a finite number >= 0. "
                          f"Got {lr} instead.")

@@ -14,9 +14,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import tape as T
+from . import tape
 from .errors import InvalidData, UsageError, ref
 from .losses import resolve, suggest
+from .recorder import Tape
 from .registry import LossSpec
 from .report import json_params
 
@@ -40,7 +41,7 @@ class Result(NamedTuple):
     divisor: float  # what the mean divides by: the element count, or CE's Σ w_y
     inputs: dict[str, np.ndarray]  # the tensors as computed with (in --dtype), by name
     batched: dict[str, bool]  # which tensors run over the samples along their first axis
-    tables: list  # tables the explanation shows per sample (CTC's α), tape.Table
+    tables: list  # tables the explanation shows per sample (CTC's α), recorder.Table
 
 
 def spec_for(name: str | LossSpec) -> LossSpec:
@@ -74,7 +75,7 @@ def _prepare_params(spec: LossSpec, params: dict | None, dtype) -> dict:
     return values
 
 
-def _reduce(t: T.Tape, spec: LossSpec, out, pred: T.Node, reduction: str) -> T.Node:
+def _reduce(t: Tape, spec: LossSpec, out, pred: tape.Node, reduction: str) -> tape.Node:
     if reduction not in spec.reductions:
         raise UsageError(f"{spec.name} has no reduction {reduction!r}; choose "
                          + ", ".join(spec.reductions))
@@ -83,10 +84,10 @@ def _reduce(t: T.Tape, spec: LossSpec, out, pred: T.Node, reduction: str) -> T.N
         return elem
     if reduction == "mean" and out.mean_terms is not None:
         terms = out.mean_terms
-        summed = t.let(f"Σ({terms.name})", T.total(terms), "reduce")
+        summed = t.let(f"Σ({terms.name})", tape.total(terms), "reduce")
         t.remark(f"the mean divides {out.divides_by}, as PyTorch")
         return t.let("loss", summed / t.const(terms.value.size, "N"), "reduce")
-    summed = t.let("Σℓ", T.total(elem), "reduce")
+    summed = t.let("Σℓ", tape.total(elem), "reduce")
     if reduction == "sum":
         return t.let("loss", summed, "reduce")
     if reduction == "batchmean":
@@ -144,8 +145,8 @@ def compute(loss, pred, target=None, params: dict | None = None, reduction: str 
     (``{"x1": …, "x2": …, "target": …}``); the gradient is keyed the same way.
     """
     spec = spec_for(loss)
-    T.check_dtype(dtype)
-    t = T.Tape(dtype)
+    tape.check_dtype(dtype)
+    t = Tape(dtype)
     values = _prepare_params(spec, params, t.dtype)
     inputs = _inputs(spec, pred, target)
     with np.errstate(all="ignore"):
@@ -157,7 +158,7 @@ def compute(loss, pred, target=None, params: dict | None = None, reduction: str 
         out = spec.fn(t, *leaves.values(), **values)
         first = next(iter(leaves.values()))
         value = _reduce(t, spec, out, first, reduction)
-        grads = T.backward(value)
+        grads = tape.backward(value)
     present = {name: leaf for name, leaf in leaves.items() if leaf is not None}
     return Result(
         loss=spec.name,

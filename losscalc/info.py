@@ -23,11 +23,12 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from . import tape as T
+from . import tape
 from .checks import first_bad, fmt_index, fmt_shape
 from .errors import InvalidData, UsageError, ref
 from .losses import all_losses
 from .names import NAMES, complete_entry, resolve_entry
+from .recorder import Tape
 
 SUM_TOLERANCE = 1e-6
 
@@ -76,19 +77,19 @@ def complete(incomplete: str) -> list[tuple[str, str]]:
     return complete_entry("info", incomplete, MEASURES)
 
 
-def _information(t: T.Tape, a: T.Node, log_base: T.Node | None, name: str) -> T.Node:
+def _information(t: Tape, a: tape.Node, log_base: tape.Node | None, name: str) -> tape.Node:
     """I = −log_b(a): the information content (surprisal) of each outcome."""
-    node = -T.log(a)
+    node = -tape.log(a)
     return t.let(name, node if log_base is None else node / log_base)
 
 
-def _weighted(t: T.Tape, w: T.Node, term: T.Node, name: str) -> T.Node:
+def _weighted(t: Tape, w: tape.Node, term: tape.Node, name: str) -> tape.Node:
     """w·term, and 0 where w = 0 (0·log 0 = 0, even against an infinite term)."""
-    return t.let(name, T.where(w.value > 0, w * term, t.const(0), f"{w.name} > 0"))
+    return t.let(name, tape.where(w.value > 0, w * term, t.const(0), f"{w.name} > 0"))
 
 
-def _row_sum(t: T.Tape, terms: T.Node, name: str) -> T.Node:
-    return t.let(name, T.total(terms, -1, over="c"))
+def _row_sum(t: Tape, terms: tape.Node, name: str) -> tape.Node:
+    return t.let(name, tape.total(terms, -1, over="c"))
 
 
 def _expected_information(t, p, q, log_base, info_name):
@@ -203,7 +204,7 @@ def compute_info(name, p, q=None, base: str = "e", dtype: str = "float64",
     spec = name if isinstance(name, Measure) else resolve(name)
     if base not in BASES:
         raise UsageError(f"unknown base {base!r}; choose e, 2 or 10")
-    T.check_dtype(dtype)
+    tape.check_dtype(dtype)
     notes: list[str] = []
     if spec.needs_q and q is None:
         raise UsageError(f"{spec.name} needs --p and --q",
@@ -219,7 +220,7 @@ def compute_info(name, p, q=None, base: str = "e", dtype: str = "float64",
             raise InvalidData(f"{spec.name}: {ref('q')} has shape {fmt_shape(q.shape)} but "
                               f"{ref('p')} has shape {fmt_shape(p.shape)}; they must be the same",
                               subjects=("q", "p"))
-    t = T.Tape(dtype)
+    t = Tape(dtype)
     constant, unit, _ = BASES[base]
     with np.errstate(all="ignore"):
         pn = t.input(p, "p")

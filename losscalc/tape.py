@@ -6,25 +6,41 @@ A loss is written once over these nodes, and from that one computation come
 
 * the value and the per-element losses (read from the graph),
 * the gradient (``backward``),
-* the explanation: ``Tape.let`` names a node as a step, and its formula is *rendered from
-  the graph* (down to the operands that have names), so the text shown is the computation
-  that ran, never a second copy of it.
+* the explanation: the step recorder (``recorder.Tape.let``) names a node as a step, and its
+  formula is *rendered from the graph* (losscalc.formulas, down to the operands that have
+  names), so the text shown is the computation that ran, never a second copy of it. Each
+  primitive says how it reads with ``@renders``, above its forward and backward.
 
 Primitives carry PyTorch's conventions at kinks and clamps (d|x|/dx = 0 at 0, clamp_min
 passes the gradient where x >= min, a stable log-sigmoid with PyTorch's own backward).
 Where PyTorch's gradient is not the derivative of its forward (BCE's clamped logs) a loss uses
 ``fused``: the forward graph stays for display, the backward is PyTorch's formula.
 
-Only NumPy (and losscalc.errors) is imported here.
+Only NumPy (with losscalc.errors and losscalc.formulas) is imported here.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
 from .errors import UsageError
+from .formulas import (
+    ATOM,
+    POWER,
+    PRODUCT,
+    SUM,
+    SUPERSCRIPTS,
+    UNARY,
+    binary,
+    call,
+    fmt_const,
+    reduce_label,
+    render_where,
+    renders,
+    wrap,
+)
 
 # The precisions every computation offers: float64 by default, float32 to mirror PyTorch's.
 DTYPES = ("float64", "float32")
@@ -35,10 +51,6 @@ def check_dtype(dtype: str) -> str:
     if dtype not in DTYPES:
         raise UsageError(f"unknown dtype {dtype!r}; choose float64 or float32")
     return dtype
-
-
-# Precedence for rendering formulas: higher binds tighter.
-_SUM, _PRODUCT, _UNARY, _POWER, _ATOM = 1, 2, 3, 4, 5
 
 
 class Node:
@@ -144,53 +156,67 @@ def _unbroadcast(grad, shape):
 # Elementwise primitives
 
 
+@renders("add", binary(" + ", SUM))
 def add(a, b) -> Node:
     a, b = _pair(a, b)
     return Node(a.value + b.value, "add", (a, b), lambda g: (g, g))
 
 
+@renders("sub", binary(" − ", SUM, SUM + 1))
 def sub(a, b) -> Node:
     a, b = _pair(a, b)
     return Node(a.value - b.value, "sub", (a, b), lambda g: (g, -g))
 
 
+@renders("mul", binary("·", PRODUCT))
 def mul(a, b) -> Node:
     a, b = _pair(a, b)
     return Node(a.value * b.value, "mul", (a, b), lambda g: (g * b.value, g * a.value))
 
 
+@renders("div", binary(" / ", PRODUCT, PRODUCT + 1))
 def div(a, b) -> Node:
     a, b = _pair(a, b)
     out = a.value / b.value
     return Node(out, "div", (a, b), lambda g: (g / b.value, -g * out / b.value))
 
 
+@renders("neg", lambda node, args: (f"−{wrap(args[0][0], args[0][1], POWER)}", UNARY))
 def neg(a: Node) -> Node:
     return Node(-a.value, "neg", (a,), lambda g: (-g,))
 
 
+@renders("square", lambda node, args: (f"{wrap(args[0][0], args[0][1], ATOM)}²", POWER))
 def square(a: Node) -> Node:
     return Node(a.value * a.value, "square", (a,), lambda g: (2 * g * a.value,))
 
 
+@renders("exp", call("exp"))
 def exp(a: Node) -> Node:
     out = np.exp(a.value)
     return Node(out, "exp", (a,), lambda g: (g * out,))
 
 
+@renders("log", call("ln"))
 def log(a: Node) -> Node:
     return Node(np.log(a.value), "log", (a,), lambda g: (g / a.value,))
 
 
+@renders("log1p", lambda node, args: (
+    f"ln(1 − {args[0][0][1:]})" if node.parents[0].op == "neg" and args[0][0].startswith("−")
+    else f"ln(1 + {args[0][0]})", ATOM))
 def log1p(a: Node) -> Node:
     return Node(np.log1p(a.value), "log1p", (a,), lambda g: (g / (1 + a.value),))
 
 
+@renders("expm1", lambda node, args: (f"exp({args[0][0]}) − 1", SUM))
 def expm1(a: Node) -> Node:
     """e^x − 1, accurate near 0 (ELU's negative branch)."""
     return Node(np.expm1(a.value), "expm1", (a,), lambda g: (g * np.exp(a.value),))
 
 
+@renders("power", lambda node, args: (
+    f"{wrap(args[0][0], args[0][1], ATOM)}{SUPERSCRIPTS[node.attrs['k']]}", POWER))
 def power_of(a: Node, k: int) -> Node:
     """a^k for a whole k >= 2, multiplied out as PyTorch writes x·x·x (GELU's x³)."""
     if k == 2:
@@ -203,6 +229,7 @@ def power_of(a: Node, k: int) -> Node:
     return Node(out, "power", (a,), lambda g: (g * k * a.value ** (k - 1),), {"k": k})
 
 
+@renders("tanh", call("tanh"))
 def tanh(a: Node) -> Node:
     # Rounded from double precision: NumPy's float32 tanh can be an ulp off near ±1, which
     # 1 − tanh² (its derivative) turns into a large relative error.
@@ -211,6 +238,9 @@ def tanh(a: Node) -> Node:
     return Node(out, "tanh", (a,), lambda g: (g * (1 - out * out),))
 
 
+# A quotient that reads as one term: parenthesised as a factor, bare in a sum.
+@renders("sigmoid", lambda node, args: (
+    f"1 / (1 + exp(−{wrap(args[0][0], args[0][1], POWER)}))", SUM))
 def sigmoid(a: Node) -> Node:
     """σ(x) = 1/(1 + e^(−x)), computed from e^(−|x|) so that no exponential overflows
     (x = ±1000 gives 1 and 0); shown as the textbook formula."""
@@ -227,6 +257,7 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return np.asarray(np.frompyfunc(math.erf, 1, 1)(x.astype(float)), dtype=float).astype(x.dtype)
 
 
+@renders("erf", call("erf"))
 def erf(a: Node) -> Node:
     """The error function (exact GELU's Φ(x) = ½·(1 + erf(x/√2)))."""
     x = a.value
@@ -235,6 +266,7 @@ def erf(a: Node) -> Node:
                 lambda g: (g * two_over_sqrt_pi * np.exp(-(x * x)),))
 
 
+@renders("softplus", call("softplus"))
 def softplus(a: Node) -> Node:
     """ln(1 + e^x), computed as max(x, 0) + ln(1 + e^(−|x|)) so that nothing overflows."""
     x = a.value
@@ -248,6 +280,8 @@ def _stable_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
+@renders("pow", lambda node, args: (
+    f"{wrap(args[0][0], args[0][1], ATOM)}^{wrap(args[1][0], args[1][1], ATOM)}", POWER))
 def pow_(a: Node, k: Node) -> Node:
     """a^k for a constant exponent k (focal's (1 − p_t)^γ); 0^k = 0 for k > 0."""
     kv = k.value
@@ -261,6 +295,7 @@ def pow_(a: Node, k: Node) -> Node:
     return Node(out, "pow", (a, k), vjp)
 
 
+@renders("sqrt", call("√"))
 def sqrt(a: Node) -> Node:
     """√a; where the incoming gradient is 0 the result is 0 (so √0 sends back 0, not 0·∞)."""
     out = np.sqrt(a.value)
@@ -272,11 +307,14 @@ def sqrt(a: Node) -> Node:
     return Node(out, "sqrt", (a,), vjp)
 
 
+@renders("abs", lambda node, args: (f"|{args[0][0]}|", ATOM))
 def absolute(a: Node) -> Node:
     # PyTorch: d|x|/dx = sign(x), which is 0 at 0.
     return Node(np.abs(a.value), "abs", (a,), lambda g: (g * np.sign(a.value),))
 
 
+@renders("clamp_min", lambda node, args: (
+    f"max({args[0][0]}, {fmt_const(node.attrs['low'])})", ATOM))
 def clamp_min(a: Node, low: float) -> Node:
     """max(a, low); the gradient passes where a >= low (PyTorch's clamp_min backward)."""
     keep = a.value >= low
@@ -284,6 +322,7 @@ def clamp_min(a: Node, low: float) -> Node:
     return Node(out, "clamp_min", (a,), lambda g: (np.where(keep, g, 0),), {"low": low})
 
 
+@renders("minimum", lambda node, args: (f"min({args[0][0]}, {args[1][0]})", ATOM))
 def minimum(a: Node, b: Node) -> Node:
     """min(a, b) elementwise; a tie sends half the gradient to each (torch.minimum's backward)."""
     a, b = _pair(a, b)
@@ -297,6 +336,7 @@ def minimum(a: Node, b: Node) -> Node:
     return Node(np.minimum(a.value, b.value), "minimum", (a, b), vjp)
 
 
+@renders("reshape", lambda node, args: args[0])
 def reshape(a: Node, shape) -> Node:
     """``a`` with another shape of the same size (the formula shows it unchanged)."""
     return Node(a.value.reshape(shape), "reshape", (a,), lambda g: (g.reshape(a.shape),))
@@ -338,6 +378,7 @@ def norm(a: Node, p: float, axis: int = -1, over: str = "d") -> Node:
     return fused(expr, [a], vjp)
 
 
+@renders("where", render_where)
 def where(cond, a, b, text: str) -> Node:
     """``a`` where ``cond`` holds, else ``b``; ``text`` says the condition in the formula."""
     a, b = _pair(a, b)
@@ -351,6 +392,8 @@ def where(cond, a, b, text: str) -> Node:
     )
 
 
+@renders("xlogy", lambda node, args: (
+    f"{wrap(args[0][0], args[0][1], PRODUCT)}·ln({args[1][0]})", PRODUCT))
 def xlogy(a: Node, b: Node) -> Node:
     """a·ln(b), defined as 0 where a = 0 (so 0·ln 0 = 0), as torch.xlogy."""
     a, b = _pair(a, b)
@@ -368,6 +411,8 @@ def xlogy(a: Node, b: Node) -> Node:
         )
 
 
+@renders("clamp_max", lambda node, args: (
+    f"min({args[0][0]}, {fmt_const(node.attrs['high'])})", ATOM))
 def clamp_max(a: Node, high: float) -> Node:
     """min(a, high); the gradient passes where a <= high (PyTorch's clamp_max backward)."""
     keep = a.value <= high
@@ -396,6 +441,7 @@ def log_sigmoid(a: Node) -> Node:
 # Reductions and indexing
 
 
+@renders("sum", lambda node, args: (f"Σ{reduce_label(node)}({args[0][0]})", ATOM))
 def total(a: Node, axis=None, over: str = "", keepdims: bool = False) -> Node:
     """Σ over ``axis`` (all axes when None); ``over`` names the index in the formula."""
     out = np.sum(a.value, axis=axis, keepdims=keepdims)
@@ -408,6 +454,7 @@ def total(a: Node, axis=None, over: str = "", keepdims: bool = False) -> Node:
                 {"axis": axis, "over": over, "keepdims": keepdims})
 
 
+@renders("amax", lambda node, args: (f"max{reduce_label(node)}({args[0][0]})", ATOM))
 def amax(a: Node, axis: int, over: str = "c", keepdims: bool = True) -> Node:
     """max along ``axis``, keeping it (size 1) unless ``keepdims`` is False; ties share the
     gradient, as torch.amax."""
@@ -422,7 +469,7 @@ def amax(a: Node, axis: int, over: str = "c", keepdims: bool = True) -> Node:
     return Node(value, "amax", (a,), vjp, {"axis": axis, "over": over, "keepdims": keepdims})
 
 
-def _shifted_exponentials(t: "Tape", z: Node, axis: int, over: str):
+def _shifted_exponentials(t, z: Node, axis: int, over: str):
     """The steps a teacher writes before softmax: the max shift m, e = exp(z − m), Σe."""
     m = t.let("m", amax(z, axis, over))
     shifted = z - m
@@ -441,7 +488,7 @@ def log_softmax_vjp(p: Node, g: Node, axis: int, over: str = "c") -> Node:
     return g - p * total(g, axis, over, keepdims=True)
 
 
-def softmax(t: "Tape", z: Node, axis: int, over: str = "c") -> Node:
+def softmax(t, z: Node, axis: int, over: str = "c") -> Node:
     """softmax along ``axis`` as PyTorch's CPU kernel computes it: e^(z − m) / Σ e^(z − m),
     no overflow for z = ±1000. Records m, e and Σe; PyTorch's backward (softmax_vjp)."""
     _, _, e, total_e = _shifted_exponentials(t, z, axis, over)
@@ -450,7 +497,7 @@ def softmax(t: "Tape", z: Node, axis: int, over: str = "c") -> Node:
     return fused(expr, [z], lambda g: (softmax_vjp(p, const(g, z.dtype), axis, over).value,))
 
 
-def log_softmax(t: "Tape", z: Node, axis: int, over: str = "c") -> Node:
+def log_softmax(t, z: Node, axis: int, over: str = "c") -> Node:
     """ln softmax along ``axis`` as PyTorch's CPU kernel computes it: (z − m) − ln Σ e^(z − m).
 
     Records the steps a teacher writes (max shift, exponentials, their sum, log-sum-exp) and
@@ -468,7 +515,7 @@ def log_softmax(t: "Tape", z: Node, axis: int, over: str = "c") -> Node:
     return fused(expr, [z], vjp)
 
 
-def argmax_onehot(t: "Tape", z: Node, axis: int, over: str = "c") -> Node:
+def argmax_onehot(t, z: Node, axis: int, over: str = "c") -> Node:
     """Hardmax: 1 at the first maximum along ``axis`` (torch.argmax's choice), 0 elsewhere.
 
     Piecewise constant, so no gradient flows back (PyTorch: argmax is not differentiable)."""
@@ -529,211 +576,3 @@ def backward(root: Node, seed=None) -> dict[int, np.ndarray]:
             key = id(parent)
             grads[key] = pg if key not in grads else grads[key] + pg
     return grads
-
-
-# ---------------------------------------------------------------------------------------------
-# Formulas rendered from the graph
-
-
-def fmt_number(v) -> str:
-    """A number as formulas show it: shortest general form, with a true minus sign."""
-    return f"{float(v):g}".replace("-", "−")
-
-
-def _fmt_const(value) -> str:
-    return fmt_number(np.asarray(value).reshape(-1)[0]) if np.size(value) == 1 else "[…]"
-
-
-def _wrap(text: str, prec: int, need: int) -> str:
-    return f"({text})" if prec < need else text
-
-
-class View:
-    """How a formula shows its operands: by name (the formula itself) or, in subclasses, by
-    value (the arithmetic with the real numbers, one sample at a time)."""
-
-    def operand(self, node: Node) -> str:
-        return node.name
-
-    def index(self, node: Node) -> str:
-        return node.attrs["label"]
-
-    def branch(self, node: Node) -> bool | None:
-        """For a piecewise node: True/False to show only that branch, None for both."""
-        return None
-
-
-NAMES = View()
-
-
-def _precedence(text: str) -> int:
-    # A negative number reads like a sum: 1 − (−2), (−0.5)².
-    return _SUM if text.startswith("−") else _ATOM
-
-
-def render(node: Node, top: bool = True, view: View = NAMES) -> tuple[str, int]:
-    """The formula that made ``node``, down to named operands: (text, precedence)."""
-    if node.op == "input" or (node.name is not None and not top):
-        text = view.operand(node)
-        return text, _precedence(text)
-    if node.op == "const":
-        text = _fmt_const(node.value)
-        return text, _precedence(text)
-    if node.op == "fused":
-        return render(node.attrs["expr"], True, view)
-    if node.op == "where" and view.branch(node) is not None:
-        return render(node.parents[0 if view.branch(node) else 1], False, view)
-    args = [render(p, False, view) for p in node.parents]
-    if node.op == "take":
-        return f"{_wrap(args[0][0], args[0][1], _ATOM)}[{view.index(node)}]", _ATOM
-    return _RENDER[node.op](node, args)
-
-
-def _binary(symbol, prec, right_need=None):
-    def fmt(node, args):
-        (a, pa), (b, pb) = args
-        return f"{_wrap(a, pa, prec)}{symbol}{_wrap(b, pb, right_need or prec)}", prec
-
-    return fmt
-
-
-def _call(name):
-    return lambda node, args: (f"{name}({args[0][0]})", _ATOM)
-
-
-def _reduce_label(node):
-    over = node.attrs.get("over")
-    return f"_{over}" if over else ""
-
-
-def _render_where(node, args):
-    (a, pa), (b, pb) = args
-    return f"{_wrap(a, pa, _SUM + 1)} if {node.attrs['text']} else {_wrap(b, pb, _SUM + 1)}", 0
-
-
-_SUPERSCRIPTS = dict(zip(range(2, 10), "²³⁴⁵⁶⁷⁸⁹"))
-
-_RENDER = {
-    "add": _binary(" + ", _SUM),
-    "sub": _binary(" − ", _SUM, _SUM + 1),
-    "mul": _binary("·", _PRODUCT),
-    "div": _binary(" / ", _PRODUCT, _PRODUCT + 1),
-    "neg": lambda node, args: (f"−{_wrap(args[0][0], args[0][1], _POWER)}", _UNARY),
-    "square": lambda node, args: (f"{_wrap(args[0][0], args[0][1], _ATOM)}²", _POWER),
-    "exp": _call("exp"),
-    "log": _call("ln"),
-    "log1p": lambda node, args: (
-        f"ln(1 − {args[0][0][1:]})"
-        if node.parents[0].op == "neg" and args[0][0].startswith("−")
-        else f"ln(1 + {args[0][0]})",
-        _ATOM,
-    ),
-    "abs": lambda node, args: (f"|{args[0][0]}|", _ATOM),
-    "clamp_min": lambda node, args: (
-        f"max({args[0][0]}, {_fmt_const(node.attrs['low'])})",
-        _ATOM,
-    ),
-    "where": _render_where,
-    "xlogy": lambda node, args: (
-        f"{_wrap(args[0][0], args[0][1], _PRODUCT)}·ln({args[1][0]})",
-        _PRODUCT,
-    ),
-    "clamp_max": lambda node, args: (
-        f"min({args[0][0]}, {_fmt_const(node.attrs['high'])})",
-        _ATOM,
-    ),
-    "expm1": lambda node, args: (f"exp({args[0][0]}) − 1", _SUM),
-    "power": lambda node, args: (
-        f"{_wrap(args[0][0], args[0][1], _ATOM)}{_SUPERSCRIPTS[node.attrs['k']]}", _POWER),
-    "tanh": _call("tanh"),
-    "erf": _call("erf"),
-    # A quotient that reads as one term: parenthesised as a factor, bare in a sum.
-    "sigmoid": lambda node, args: (f"1 / (1 + exp(−{_wrap(args[0][0], args[0][1], _POWER)}))",
-                                   _SUM),
-    "amax": lambda node, args: (f"max{_reduce_label(node)}({args[0][0]})", _ATOM),
-    "sum": lambda node, args: (f"Σ{_reduce_label(node)}({args[0][0]})", _ATOM),
-    "softplus": _call("softplus"),
-    "sqrt": _call("√"),
-    "minimum": lambda node, args: (f"min({args[0][0]}, {args[1][0]})", _ATOM),
-    "reshape": lambda node, args: args[0],
-    "pow": lambda node, args: (
-        f"{_wrap(args[0][0], args[0][1], _ATOM)}^{_wrap(args[1][0], args[1][1], _ATOM)}", _POWER),
-}
-
-
-class Step(NamedTuple):
-    """A named step of the computation: ``name = formula``, with the value it produced."""
-
-    name: str
-    node: Node
-    stage: str = "sample"
-
-    @property
-    def formula(self) -> str:
-        return render(self.node)[0]
-
-    @property
-    def value(self):
-        return self.node.value
-
-
-class Table(NamedTuple):
-    """A table the explanation shows for one sample (CTC's α lattice): ``rows`` (2-D, a row per
-    line) or None when too large to show; ``text`` says what it holds."""
-
-    name: str
-    sample: int
-    rows: Any
-    text: str
-    after: str = ""  # a line after the rows (what the table adds up to)
-
-
-class Tape:
-    """Records the named steps of one computation, in the order they happened."""
-
-    def __init__(self, dtype) -> None:
-        self.dtype = np.dtype(dtype)
-        self.steps: list[Step] = []
-        self.notes: list[str] = []
-        self.remarks: list[str] = []
-        self.tables: list[Table] = []
-
-    def input(self, value, name: str, requires_grad: bool = False, batched: bool = True) -> Node:
-        """A tensor of the computation. ``batched``: its first axis runs over the samples
-        (False for per-class parameters such as CE's weights), so the explanation can show
-        one sample at a time."""
-        node = leaf(np.asarray(value, dtype=self.dtype), name, requires_grad)
-        node.attrs["batched"] = batched
-        return node
-
-    def const(self, value, name: str | None = None) -> Node:
-        return const(value, self.dtype, name)
-
-    def let(self, name: str, node: Node, stage: str = "sample") -> Node:
-        """Name ``node`` as a step of the explanation and return it.
-
-        ``stage`` is "sample" for per-element/per-sample quantities, "reduce" for the
-        reduction and its denominator.
-        """
-        if node.name is not None or node.op in ("input", "const"):
-            node = Node(node.value, "same", (node,), lambda g: (g,))
-        node.name = name
-        self.steps.append(Step(name, node, stage))
-        return node
-
-    def note(self, text: str | None) -> None:
-        """A diagnosis of likely misuse: shown in the explanation and on stderr."""
-        if text and text not in self.notes:
-            self.notes.append(text)
-
-    def remark(self, text: str) -> None:
-        """A fact worth knowing while reading the steps (explanation only)."""
-        if text not in self.remarks:
-            self.remarks.append(text)
-
-    def table(self, name: str, sample: int, rows, text: str, after: str = "") -> None:
-        """A table of sample ``sample`` for the explanation (rows None: too large to show)."""
-        self.tables.append(Table(name, sample, rows, text, after))
-
-
-_RENDER["same"] = lambda node, args: args[0]

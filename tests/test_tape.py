@@ -13,12 +13,14 @@ import numpy as np
 import pytest
 from samples import SAMPLES
 
-from losscalc import tape as T
+from losscalc import tape
 from losscalc.core import compute
+from losscalc.formulas import render
+from losscalc.recorder import Tape
 
 
 def _x(values):
-    return T.leaf(np.asarray(values, dtype=float), "x", requires_grad=True)
+    return tape.leaf(np.asarray(values, dtype=float), "x", requires_grad=True)
 
 
 # --- primitives ----------------------------------------------------------------------------
@@ -26,7 +28,7 @@ def _x(values):
 
 def test_log_sigmoid_is_stable_and_matches_logaddexp():
     x = np.array([-1000.0, -30.0, -1.0, 0.0, 2.0, 30.0, 1000.0])
-    node = T.log_sigmoid(_x(x))
+    node = tape.log_sigmoid(_x(x))
     assert np.allclose(node.value, -np.logaddexp(0, -x), rtol=1e-15, atol=0)
     (g,) = node.vjp(np.ones_like(x))
     assert np.allclose(g, 1 / (1 + np.exp(np.clip(x, -700, 700))), rtol=1e-14)  # σ(−x)
@@ -34,8 +36,8 @@ def test_log_sigmoid_is_stable_and_matches_logaddexp():
 
 def test_log_softmax_records_the_shift_and_is_stable_for_large_logits():
     z = np.array([[1e4, 0.0, -1e4], [1.0, 2.0, 3.0]])
-    t = T.Tape("float64")
-    lsm = T.log_softmax(t, _x(z), axis=1).value
+    t = Tape("float64")
+    lsm = tape.log_softmax(t, _x(z), axis=1).value
     steps = {s.name: s.value for s in t.steps}
     # Row 0: lse = 1e4 + ln(1 + e^−1e4 + e^−2e4) = 1e4; row 1: 3 + ln(1 + e^−1 + e^−2).
     lse = np.array([1e4, 3 + np.log(1 + np.exp(-1) + np.exp(-2))])
@@ -46,7 +48,7 @@ def test_log_softmax_records_the_shift_and_is_stable_for_large_logits():
 
 def test_take_and_its_backward():
     x = _x([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
-    node = T.take(x, np.array([2, 0]), axis=1)
+    node = tape.take(x, np.array([2, 0]), axis=1)
     assert node.value.tolist() == [3.0, 4.0]
     (g,) = node.vjp(np.array([10.0, 20.0]))
     assert g.tolist() == [[0, 0, 10.0], [20.0, 0, 0]]
@@ -54,22 +56,22 @@ def test_take_and_its_backward():
 
 def test_clamp_min_passes_gradient_where_not_clamped():
     x = _x([-200.0, -100.0, -1.0])
-    node = T.clamp_min(x, -100)
+    node = tape.clamp_min(x, -100)
     assert node.value.tolist() == [-100.0, -100.0, -1.0]
     assert node.vjp(np.ones(3))[0].tolist() == [0.0, 1.0, 1.0]  # x >= min, as torch
 
 
 def test_backward_sums_over_broadcast_axes():
     x = _x([[1.0], [2.0]])
-    y = T.leaf(np.array([10.0, 20.0, 30.0]), "y")
-    out = T.total(x * y)
-    grads = T.backward(out)
+    y = tape.leaf(np.array([10.0, 20.0, 30.0]), "y")
+    out = tape.total(x * y)
+    grads = tape.backward(out)
     assert grads[id(x)].tolist() == [[60.0], [60.0]]
 
 
 def test_xlogy_is_zero_where_first_argument_is_zero():
     y = _x([0.0, 0.5])
-    assert T.xlogy(y, y).value.tolist() == [0.0, 0.5 * np.log(0.5)]
+    assert tape.xlogy(y, y).value.tolist() == [0.0, 0.5 * np.log(0.5)]
 
 
 def test_sigmoid_is_stable_and_matches_the_textbook_formula():
@@ -77,7 +79,7 @@ def test_sigmoid_is_stable_and_matches_the_textbook_formula():
     x = np.array([-1000.0, -30.0, -1.0, 0.0, 2.0, 30.0, 1000.0])
     with np.errstate(over="ignore"):
         expected = 1 / (1 + np.exp(-x))
-    node = T.sigmoid(_x(x))
+    node = tape.sigmoid(_x(x))
     assert np.allclose(node.value, expected, rtol=1e-15, atol=0)
     assert node.value[0] == 0.0 and node.value[-1] == 1.0 and node.value[3] == 0.5
 
@@ -85,26 +87,26 @@ def test_sigmoid_is_stable_and_matches_the_textbook_formula():
 def test_expm1_is_accurate_near_zero():
     # e^x − 1 = x + x²/2 + … : for x = 1e-10 that is 1.00000000005e-10 (exp(x) − 1 would
     # give 1.000000082740371e-10).
-    assert T.expm1(_x([1e-10])).value[0] == pytest.approx(1.00000000005e-10, rel=1e-15)
+    assert tape.expm1(_x([1e-10])).value[0] == pytest.approx(1.00000000005e-10, rel=1e-15)
 
 
 def test_power_multiplies_out():
     x = _x([1.5, -2.0])
-    assert T.power_of(x, 3).value.tolist() == [1.5 * 1.5 * 1.5, -8.0]
+    assert tape.power_of(x, 3).value.tolist() == [1.5 * 1.5 * 1.5, -8.0]
     assert (x ** 2).op == "square" and (x ** 3).op == "power"
     with pytest.raises(ValueError):
-        T.power_of(x, 2.5)
+        tape.power_of(x, 2.5)
 
 
 def test_erf_values():
     # erf(0) = 0, erf(1) = 0.8427007929497149 (Abramowitz & Stegun 7.1), odd.
-    assert T.erf(_x([0.0, 1.0, -1.0])).value.tolist() == [0.0, 0.8427007929497149,
+    assert tape.erf(_x([0.0, 1.0, -1.0])).value.tolist() == [0.0, 0.8427007929497149,
                                                           -0.8427007929497149]
-    assert T.erf(T.leaf(np.array([1.0], np.float32), "x")).value.dtype == np.float32
+    assert tape.erf(tape.leaf(np.array([1.0], np.float32), "x")).value.dtype == np.float32
 
 
-@pytest.mark.parametrize("make", [T.tanh, T.sigmoid, T.erf, T.expm1, T.exp,
-                                  lambda a: T.power_of(a, 3), lambda a: T.power_of(a, 4)],
+@pytest.mark.parametrize("make", [tape.tanh, tape.sigmoid, tape.erf, tape.expm1, tape.exp,
+                                  lambda a: tape.power_of(a, 3), lambda a: tape.power_of(a, 4)],
                          ids=["tanh", "sigmoid", "erf", "expm1", "exp", "cube", "fourth"])
 def test_primitive_backward_matches_central_differences(make):
     x = np.array([-2.5, -0.7, 0.3, 1.1, 2.0])
@@ -117,8 +119,8 @@ def test_primitive_backward_matches_central_differences(make):
 def test_softmax_backward_is_p_times_g_minus_sum():
     # p = softmax(z); the vjp with g is p·(g − Σ g·p): with g = 1 it is p·(1 − Σp) = 0.
     z = np.array([[1.0, 2.0, 3.0], [1000.0, -1000.0, 0.0]])
-    t = T.Tape("float64")
-    node = T.softmax(t, _x(z), axis=1)
+    t = Tape("float64")
+    node = tape.softmax(t, _x(z), axis=1)
     e = np.exp(z - z.max(1, keepdims=True))
     p = e / e.sum(1, keepdims=True)
     assert np.allclose(node.value, p, rtol=1e-15, atol=0)
@@ -130,9 +132,9 @@ def test_softmax_backward_is_p_times_g_minus_sum():
 
 
 def test_hardmax_is_one_at_the_first_maximum_and_has_no_gradient():
-    t = T.Tape("float64")
+    t = Tape("float64")
     x = _x([[3.0, 1.0, -3.0], [2.0, 5.0, 5.0]])
-    node = T.argmax_onehot(t, x, axis=1)
+    node = tape.argmax_onehot(t, x, axis=1)
     assert node.value.tolist() == [[1, 0, 0], [0, 1, 0]]  # ties: the first, as torch.argmax
     assert not node.needs_grad
 
@@ -145,20 +147,20 @@ def test_hardmax_is_one_at_the_first_maximum_and_has_no_gradient():
     (lambda a, b, c: (a - b) - c, "a − b − c"),
     (lambda a, b, c: (a + b) * c, "(a + b)·c"),
     (lambda a, b, c: a / (b * c), "a / (b·c)"),
-    (lambda a, b, c: -T.square(a), "−a²"),
-    (lambda a, b, c: T.square(-a), "(−a)²"),
-    (lambda a, b, c: T.log1p(-a), "ln(1 − a)"),
-    (lambda a, b, c: 0.5 * T.square(a - b), "0.5·(a − b)²"),
-    (lambda a, b, c: T.sigmoid(a), "1 / (1 + exp(−a))"),
-    (lambda a, b, c: a * T.sigmoid(-b), "a·(1 / (1 + exp(−(−b))))"),
-    (lambda a, b, c: b * T.expm1(a), "b·(exp(a) − 1)"),
-    (lambda a, b, c: T.power_of(a + b, 3), "(a + b)³"),
-    (lambda a, b, c: -T.power_of(a, 3), "−a³"),
-    (lambda a, b, c: T.tanh(a) + T.erf(b), "tanh(a) + erf(b)"),
+    (lambda a, b, c: -tape.square(a), "−a²"),
+    (lambda a, b, c: tape.square(-a), "(−a)²"),
+    (lambda a, b, c: tape.log1p(-a), "ln(1 − a)"),
+    (lambda a, b, c: 0.5 * tape.square(a - b), "0.5·(a − b)²"),
+    (lambda a, b, c: tape.sigmoid(a), "1 / (1 + exp(−a))"),
+    (lambda a, b, c: a * tape.sigmoid(-b), "a·(1 / (1 + exp(−(−b))))"),
+    (lambda a, b, c: b * tape.expm1(a), "b·(exp(a) − 1)"),
+    (lambda a, b, c: tape.power_of(a + b, 3), "(a + b)³"),
+    (lambda a, b, c: -tape.power_of(a, 3), "−a³"),
+    (lambda a, b, c: tape.tanh(a) + tape.erf(b), "tanh(a) + erf(b)"),
 ])
 def test_rendering_respects_precedence(build, text):
-    a, b, c = (T.leaf(np.array(0.5), n) for n in "abc")
-    assert T.render(build(a, b, c))[0] == text
+    a, b, c = (tape.leaf(np.array(0.5), n) for n in "abc")
+    assert render(build(a, b, c))[0] == text
 
 
 # --- every recorded step, re-evaluated ---------------------------------------------------

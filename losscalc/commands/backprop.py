@@ -182,7 +182,7 @@ def _grids(result: B.BackpropResult, digits: int):
 
 class _Chain:
     """The chain-rule lines of the first pass: formula with names = with numbers = value.
-    Every number is a value of the graph or a gradient T.backward computed."""
+    Every number is a value of the graph or a gradient tape.backward computed."""
 
     def __init__(self, result: B.BackpropResult, digits: int):
         self.r, self.p, self.digits = result, result.first, digits

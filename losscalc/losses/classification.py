@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import diagnose
-from .. import tape as T
+from .. import diagnose, tape
 from ..checks import (
     broadcasts_to,
     class_indices,
@@ -16,6 +15,7 @@ from ..checks import (
     same_shape,
 )
 from ..errors import InvalidData, ref
+from ..formulas import fmt_number
 from ..registry import Losses, Param, between, loss
 
 # PyTorch's BCE backward divides by max((1 − p)·p, EPSILON), a float constant 1e-12.
@@ -62,17 +62,17 @@ def _negative_log_likelihood(t, logp, labels, weight, ignore_index, name):
     axis = _class_axis(logp)
     ignored = labels == ignore_index
     safe = np.where(ignored, 0, labels)
-    picked = T.take(logp, safe, axis, label="y")
+    picked = tape.take(logp, safe, axis, label="y")
     if weight is None and not ignored.any():
         return t.let("nll", -picked), t.const(labels.size, "N")
     w_c = np.ones(logp.shape[axis], t.dtype) if weight is None else weight.reshape(-1)
     w_y = t.input(np.where(ignored, 0, w_c[safe]), "w_y")
     nll = -(w_y * picked)
     if ignored.any():
-        nll = T.where(~ignored, nll, 0.0, f"y ≠ {T.fmt_number(ignore_index)}")
+        nll = tape.where(~ignored, nll, 0.0, f"y ≠ {fmt_number(ignore_index)}")
         t.note(f"{int(ignored.sum())} of {labels.size} targets equal the ignore index "
                f"{ignore_index} and are skipped (loss 0, not counted in the mean)")
-    return t.let("nll", nll), t.let("Σw_y", T.total(w_y), "reduce")
+    return t.let("nll", nll), t.let("Σw_y", tape.total(w_y), "reduce")
 
 
 def _divides_by(denominator) -> str:
@@ -122,25 +122,25 @@ def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
                           loss="ce", subjects=("pred",))
     t.note(diagnose.probabilities_as_logits(z.value, axis))
     w = None if weight is None else _per_class(t, weight, z, axis, "ce")
-    logp = t.let("ln p", T.log_softmax(t, z, axis))
-    t.let("p", T.exp(logp))  # the softmax probabilities, for the reader (and the gradient)
+    logp = t.let("ln p", tape.log_softmax(t, z, axis))
+    t.let("p", tape.exp(logp))  # the softmax probabilities, for the reader (and the gradient)
     eps, classes = t.const(label_smoothing, "ε"), t.const(n_classes, "C")
 
     if y.shape == z.shape:  # class probabilities
         t.note(diagnose.one_hot_targets(y.value, axis) or diagnose.target_rows(y.value, axis))
         q = y if label_smoothing == 0 else t.let("q", (1 - eps) * y + eps / classes)
         terms = logp * q if w is None else logp * q * t.input(w, "w", batched=False)
-        return Losses(t.let("ℓ", -T.total(terms, axis, over="c")), class_axis=axis)
+        return Losses(t.let("ℓ", -tape.total(terms, axis, over="c")), class_axis=axis)
 
     labels = _index_targets(t, z, y, ignore_index, "ce")
     nll, denominator = _negative_log_likelihood(t, logp, labels, w, ignore_index, "ce")
     if label_smoothing == 0:
         return Losses(nll, denominator, axis, _divides_by(denominator))
     terms = logp if w is None else logp * t.input(w, "w", batched=False)
-    smooth = -T.total(terms, axis, over="c")
+    smooth = -tape.total(terms, axis, over="c")
     ignored = labels == ignore_index
     if ignored.any():
-        smooth = T.where(~ignored, smooth, 0.0, f"y ≠ {T.fmt_number(ignore_index)}")
+        smooth = tape.where(~ignored, smooth, 0.0, f"y ≠ {fmt_number(ignore_index)}")
     smooth = t.let("smooth", smooth)
     return Losses(t.let("ℓ", (1 - eps) * nll + eps * smooth / classes), denominator, axis,
                   _divides_by(denominator))
@@ -203,8 +203,8 @@ def bce(t, p, y, *, weight=None):
     in_unit_interval(p.value, "bce", "pred", hint)
     in_unit_interval(y.value, "bce", "target")
     with np.errstate(divide="ignore"):
-        ln_p = t.let("ln p", T.clamp_min(T.log(p), -100))
-        ln_q = t.let("ln(1 − p)", T.clamp_min(T.log1p(-p), -100))
+        ln_p = t.let("ln p", tape.clamp_min(tape.log(p), -100))
+        ln_q = t.let("ln(1 − p)", tape.clamp_min(tape.log1p(-p), -100))
     clamped = int((p.value == 0).sum() + (p.value == 1).sum())
     if clamped:
         t.note(f"ln 0 = −∞ was clamped at −100 at {clamped} position(s) (p = 0 or 1), "
@@ -221,7 +221,7 @@ def bce(t, p, y, *, weight=None):
         grad = g * (pv - yv) / np.maximum((1 - pv) * pv, _BCE_EPSILON.astype(t.dtype))
         return (grad if w is None else grad * w,)
 
-    return Losses(t.let("ℓ", T.fused(terms, [p], vjp)))
+    return Losses(t.let("ℓ", tape.fused(terms, [p], vjp)))
 
 
 @loss(
@@ -251,7 +251,7 @@ def bce_logits(t, x, y, *, weight=None, pos_weight=None):
     """
     same_shape(x, y, "bce-logits", ("pred", "target"))
     t.note(diagnose.targets_outside_unit(y.value) or diagnose.logits_as_probabilities(x.value))
-    log_sig = t.let("ln σ(x)", T.log_sigmoid(x))
+    log_sig = t.let("ln σ(x)", tape.log_sigmoid(x))
     pw = None
     if pos_weight is None:
         terms = (1 - y) * x - log_sig
@@ -277,7 +277,7 @@ def bce_logits(t, x, y, *, weight=None, pos_weight=None):
             grad = ((pos + 1 - yv) * sig - pos) * g
         return (grad if w is None else grad * w,)
 
-    return Losses(t.let("ℓ", T.fused(terms, [x], vjp)))
+    return Losses(t.let("ℓ", tape.fused(terms, [x], vjp)))
 
 
 @loss(
@@ -305,11 +305,11 @@ def multilabel_soft_margin(t, x, y, *, weight=None):
                           f"shape {fmt_shape(x.shape)}", loss="multilabel-soft-margin",
                           subjects=("pred",))
     axis = x.ndim - 1
-    terms = -(y * T.log_sigmoid(x) + (1 - y) * T.log_sigmoid(-x))
+    terms = -(y * tape.log_sigmoid(x) + (1 - y) * tape.log_sigmoid(-x))
     if weight is not None:
         w = np.asarray(weight, dtype=t.dtype)
         broadcasts_to(w, y.shape, "multilabel-soft-margin", "weight", "the target's shape")
         terms = terms * t.input(w, "w", batched=w.ndim == y.ndim)
     per_class = t.let("ℓ_c", terms)
     n_classes = x.shape[axis]
-    return Losses(t.let("ℓ", T.total(per_class, axis, over="c") / n_classes), class_axis=axis)
+    return Losses(t.let("ℓ", tape.total(per_class, axis, over="c") / n_classes), class_axis=axis)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tape as T
+from .. import tape
 from ..checks import (
     class_indices,
     fmt_shape,
@@ -54,10 +54,10 @@ def focal(t, x, y, *, alpha=0.25, gamma=2.0):
     if x.value.size > 1 and x.value.min() >= 0 and x.value.max() <= 1:
         t.note("--logits are all in [0, 1]: focal applies the sigmoid itself; if these are "
                "probabilities, pass their logits ln(p / (1 − p))")
-    p = t.let("p", T.sigmoid(x))
-    ce = t.let("ce", (1 - y) * x - t.let("ln σ(x)", T.log_sigmoid(x)))
+    p = t.let("p", tape.sigmoid(x))
+    ce = t.let("ce", (1 - y) * x - t.let("ln σ(x)", tape.log_sigmoid(x)))
     p_t = t.let("p_t", p * y + (1 - p) * (1 - y))
-    terms = ce * T.pow_(1 - p_t, t.const(gamma, "γ"))
+    terms = ce * tape.pow_(1 - p_t, t.const(gamma, "γ"))
     if alpha >= 0:
         a = t.const(alpha, "α")
         alpha_t = t.let("α_t", a * y + (1 - a) * (1 - y))
@@ -87,7 +87,7 @@ def quantile(t, x, y, *, q=0.5):
     same_shape(x, y, "quantile")
     qq = t.const(q, "q")
     u = t.let("u", y - x)
-    return Losses(t.let("ℓ", T.where(u.value >= 0, qq * u, (qq - 1) * u, "u ≥ 0")))
+    return Losses(t.let("ℓ", tape.where(u.value >= 0, qq * u, (qq - 1) * u, "u ≥ 0")))
 
 
 @loss(
@@ -111,11 +111,11 @@ def poly1(t, z, y, *, epsilon=2.0):
     """
     y = one_hot_targets(t, z, y, "poly1")
     axis = z.ndim - 1
-    logp = t.let("ln p", T.log_softmax(t, z, axis))
-    p = t.let("p", T.exp(logp))
-    ce = t.let("ce", -T.total(y * logp, axis, over="c"))
+    logp = t.let("ln p", tape.log_softmax(t, z, axis))
+    p = t.let("p", tape.exp(logp))
+    ce = t.let("ce", -tape.total(y * logp, axis, over="c"))
     eps = t.const(epsilon, "ε")
-    return Losses(t.let("ℓ", ce + eps * T.total(y * (1 - p), axis, over="c")), class_axis=axis)
+    return Losses(t.let("ℓ", ce + eps * tape.total(y * (1 - p), axis, over="c")), class_axis=axis)
 
 
 @loss(
@@ -146,8 +146,8 @@ def contrastive(t, d, y, *, margin=1.0):
                  "pass the distance between the two embeddings (e.g. ‖a − b‖), not a "
                  "similarity")
     m = t.const(margin, "m")
-    pull = t.let("pull", 0.5 * T.square(d))
-    push = t.let("push", 0.5 * T.square(T.clamp_min(m - d, 0)))
+    pull = t.let("pull", 0.5 * tape.square(d))
+    push = t.let("push", 0.5 * tape.square(tape.clamp_min(m - d, 0)))
     return Losses(t.let("ℓ", y * pull + (1 - y) * push))
 
 
@@ -195,16 +195,16 @@ def sparsemax(t, z, y):
     tau = t.input(_sparsemax_threshold(z.value), "τ")
     t.remark("τ is the threshold that makes p* sum to 1: sort z descending, take the largest k "
              "with 1 + k·z_(k) > z_(1) + … + z_(k), then τ = (z_(1) + … + z_(k) − 1)/k")
-    p = t.let("p*", T.clamp_min(z - tau, 0))
-    z_y = t.let("z_y", T.total(y_c * z, axis, over="c", keepdims=True))
-    expr = T.total(p * (z - z_y), axis, over="c") + 0.5 * (1 - T.total(T.square(p), axis,
+    p = t.let("p*", tape.clamp_min(z - tau, 0))
+    z_y = t.let("z_y", tape.total(y_c * z, axis, over="c", keepdims=True))
+    expr = tape.total(p * (z - z_y), axis, over="c") + 0.5 * (1 - tape.total(tape.square(p), axis,
                                                                         over="c"))
     pv, yv = p.value, y_c.value
 
     def vjp(g):
         return (np.expand_dims(g, axis) * (pv - yv),)
 
-    return Losses(t.let("ℓ", T.fused(expr, [z], vjp)), class_axis=axis)
+    return Losses(t.let("ℓ", tape.fused(expr, [z], vjp)), class_axis=axis)
 
 
 def _diagonal(z):
@@ -252,5 +252,5 @@ def info_nce(t, s, y, *, temperature=0.07):
             f"{fmt_shape(s.shape[:-1])}", loss="info-nce", subjects=("target", "pred"))
     labels = class_indices(y.value, s.shape[-1], None, "info-nce")
     tau = t.const(temperature, "τ")
-    logp = t.let("ln p", T.log_softmax(t, t.let("s/τ", s / tau), axis))
-    return Losses(t.let("ℓ", -T.take(logp, labels, axis, label="y")), class_axis=axis)
+    logp = t.let("ln p", tape.log_softmax(t, t.let("s/τ", s / tau), axis))
+    return Losses(t.let("ℓ", -tape.take(logp, labels, axis, label="y")), class_axis=axis)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tape as T
+from .. import tape
 from ..checks import fmt_index, fmt_number, fmt_shape
 from ..errors import InvalidData, ref
+from ..recorder import Tape
 from ..registry import Losses, Param, Tensor, loss
 
 NEG_INF = -np.inf
@@ -24,8 +25,8 @@ TABLE_LIMIT = 24  # the α table is shown for sequences of at most this many ste
 
 def _log_softmax(lp: np.ndarray) -> np.ndarray:
     """log_softmax over the class axis (the tape's): what --check-grad perturbs through."""
-    t = T.Tape(np.float64)
-    return T.log_softmax(t, t.input(lp, "lp"), -1).value
+    t = Tape(np.float64)
+    return tape.log_softmax(t, t.input(lp, "lp"), -1).value
 
 
 def _integers(values: np.ndarray, name: str, what: str) -> np.ndarray:
@@ -255,9 +256,9 @@ def ctc(t, lp, y, input_lengths, target_lengths, *, blank=0, zero_infinity=False
         _record_table(t, b, ext, alpha, batched)
 
     last = t.input(ends if batched else ends[0], "ln α_end")
-    top = T.amax(last, -1, "s")
-    m = t.let("m", T.where(top.value == NEG_INF, 0.0, top, "both are −∞"))
-    log_lik = m + T.log(T.total(T.exp(last - m), -1, "s", keepdims=True))
+    top = tape.amax(last, -1, "s")
+    m = t.let("m", tape.where(top.value == NEG_INF, 0.0, top, "both are −∞"))
+    log_lik = m + tape.log(tape.total(tape.exp(last - m), -1, "s", keepdims=True))
 
     def vjp(g):
         g = np.asarray(g).reshape(n)
@@ -270,10 +271,10 @@ def ctc(t, lp, y, input_lengths, target_lengths, *, blank=0, zero_infinity=False
         return (grad.reshape(lp.shape),)
 
     shape = (n,) if batched else ()
-    nll = t.let("nll", T.fused(T.reshape(-log_lik, shape), [lp], vjp))
+    nll = t.let("nll", tape.fused(tape.reshape(-log_lik, shape), [lp], vjp))
     per_seq = nll
     if zero_infinity:
-        per_seq = T.where(nll.value == np.inf, 0.0, nll, "nll = ∞")
+        per_seq = tape.where(nll.value == np.inf, 0.0, nll, "nll = ∞")
     out = t.let("ℓ", per_seq)
     length = t.input(np.maximum(label_counts, 1).reshape(shape), "L")
     return Losses(out, mean_terms=t.let("ℓ/L", out / length),

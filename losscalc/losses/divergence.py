@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from .. import diagnose
-from .. import tape as T
+from .. import diagnose, tape
 from ..checks import broadcast_pair, first_bad, fmt_index, fmt_number
 from ..errors import InvalidData, ref
 from ..registry import REDUCTIONS, Losses, Param, loss
@@ -37,7 +36,7 @@ def kl(t, x, y, *, log_target=False):
         x.value, axis, "--log-probs", "kl expects ln q; take the log of probabilities first"))
     t.note(diagnose.target_rows(y.value, axis, log_target))
     if log_target:
-        return Losses(t.let("ℓ", T.exp(y) * (y - x)))
+        return Losses(t.let("ℓ", tape.exp(y) * (y - x)))
     negative = y.value < 0
     if negative.any():
         at = first_bad(negative)
@@ -46,4 +45,4 @@ def kl(t, x, y, *, log_target=False):
             f"index {fmt_index(at)}",
             "if the target holds log-probabilities, add --log-target",
         loss="kl", subjects=("target",))
-    return Losses(t.let("ℓ", T.xlogy(y, y) - y * x))
+    return Losses(t.let("ℓ", tape.xlogy(y, y) - y * x))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tape as T
+from .. import tape
 from ..checks import broadcast_pair, fmt_shape
 from ..errors import InvalidData, ref
 from ..registry import Losses, Param, Tensor, greater_than, loss
@@ -69,17 +69,17 @@ def cosine_embedding(t, x1, x2, y, *, margin=0.0):
             "labels, or (D) with one", loss="cosine-embedding", subjects=("x1", "x2"))
     broadcast_pair(t, x1, x2, "cosine-embedding", ("x1", "x2"))
     axis = y.ndim
-    dot = t.let("dot", T.total(x1 * x2, axis, "d"))
+    dot = t.let("dot", tape.total(x1 * x2, axis, "d"))
     eps = t.const(COSINE_EPS, "ε")
-    sq1 = t.let("s1", T.total(T.square(x1), axis, "d") + eps)
-    sq2 = t.let("s2", T.total(T.square(x2), axis, "d") + eps)
-    cos = t.let("cos", dot / T.sqrt(sq1 * sq2))
+    sq1 = t.let("s1", tape.total(tape.square(x1), axis, "d") + eps)
+    sq2 = t.let("s2", tape.total(tape.square(x2), axis, "d") + eps)
+    cos = t.let("cos", dot / tape.sqrt(sq1 * sq2))
     _broadcast_to(y, cos.shape, "cosine-embedding", "target", "pairs")
     odd = note_labels(t, y, "cosine-embedding", "such a pair costs 0, as in PyTorch")
-    dissimilar = T.clamp_min(cos - t.const(margin, "margin"), 0)
+    dissimilar = tape.clamp_min(cos - t.const(margin, "margin"), 0)
     if odd:
-        dissimilar = t.let("ℓ⁻", T.where(y.value == -1, dissimilar, 0, "y = −1"))
-    return Losses(t.let("ℓ", T.where(y.value == 1, 1 - cos, dissimilar, "y = 1")))
+        dissimilar = t.let("ℓ⁻", tape.where(y.value == -1, dissimilar, 0, "y = −1"))
+    return Losses(t.let("ℓ", tape.where(y.value == 1, 1 - cos, dissimilar, "y = 1")))
 
 
 @loss(
@@ -114,7 +114,7 @@ def margin_ranking(t, x1, x2, y, *, margin=0.0):
     d = t.let("d", x1 - x2)
     broadcast_pair(t, d, y, "margin-ranking", ("x1", "target"))
     note_labels(t, y, "margin-ranking", "used as given, as PyTorch does")
-    return Losses(t.let("ℓ", T.clamp_min(-y * d + t.const(margin, "margin"), 0)))
+    return Losses(t.let("ℓ", tape.clamp_min(-y * d + t.const(margin, "margin"), 0)))
 
 
 @loss(
@@ -165,9 +165,9 @@ def triplet(t, a, pos, neg, *, margin=1.0, p=2.0, eps=1e-6, swap=False):
     broadcast_pair(t, a, pos, "triplet", ("anchor", "positive"))
     broadcast_pair(t, a, neg, "triplet", ("anchor", "negative"))
     e = t.const(eps, "ε")
-    d_pos = t.let("d⁺", T.norm(a - pos + e, p))
-    d_neg = t.let("d⁻", T.norm(a - neg + e, p))
+    d_pos = t.let("d⁺", tape.norm(a - pos + e, p))
+    d_neg = t.let("d⁻", tape.norm(a - neg + e, p))
     if swap:
-        d_swap = t.let("dₛ", T.norm(pos - neg + e, p))
-        d_neg = t.let("d⁻ₘᵢₙ", T.minimum(d_neg, d_swap))
-    return Losses(t.let("ℓ", T.clamp_min(t.const(margin, "margin") + d_pos - d_neg, 0)))
+        d_swap = t.let("dₛ", tape.norm(pos - neg + e, p))
+        d_neg = t.let("d⁻ₘᵢₙ", tape.minimum(d_neg, d_swap))
+    return Losses(t.let("ℓ", tape.clamp_min(t.const(margin, "margin") + d_pos - d_neg, 0)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tape as T
+from .. import tape
 from ..checks import class_indices, fmt_shape, non_negative, same_shape
 from ..errors import InvalidData, ref
 from ..registry import Constraint, Losses, Param, at_least, loss
@@ -26,7 +26,7 @@ def _per_sample(t, terms, scale=None) -> Losses:
     if terms.ndim == 0:
         return Losses(t.let("ℓ", terms if scale is None else scale * terms))
     axis = terms.ndim - 1
-    mean = T.total(terms, axis, over="j") / t.const(terms.shape[axis], "K")
+    mean = tape.total(terms, axis, over="j") / t.const(terms.shape[axis], "K")
     return Losses(t.let("ℓ", mean if scale is None else scale * mean), class_axis=axis)
 
 
@@ -55,7 +55,7 @@ def log_cosh(t, x, y):
     """
     _pair(t, x, y, "log-cosh")
     d = t.let("d", x - y)
-    terms = t.let("ℓ_j", d + T.softplus(-2 * d) - t.const(np.log(2.0), "ln 2"))
+    terms = t.let("ℓ_j", d + tape.softplus(-2 * d) - t.const(np.log(2.0), "ln 2"))
     return _per_sample(t, terms)
 
 
@@ -80,7 +80,7 @@ def mape(t, x, y):
     if zero:
         t.note(f"{zero} target(s) are 0 (|y| < 1e-7): their error is divided by 1e-7, as Keras "
                "does, and dominates the percentage")
-    r = t.let("r", T.absolute(y - x) / T.clamp_min(T.absolute(y), EPSILON))
+    r = t.let("r", tape.absolute(y - x) / tape.clamp_min(tape.absolute(y), EPSILON))
     return _per_sample(t, r, 100)
 
 
@@ -106,9 +106,9 @@ def msle(t, x, y):
     if clamped:
         t.note(f"{clamped} prediction(s) below 1e-7 are clamped to 1e-7 (gradient 0 there), "
                "as Keras does")
-    a = t.let("a", T.log1p(T.clamp_min(x, EPSILON)))
-    b = t.let("b", T.log1p(T.clamp_min(y, EPSILON)))
-    return _per_sample(t, t.let("ℓ_j", T.square(a - b)))
+    a = t.let("a", tape.log1p(tape.clamp_min(x, EPSILON)))
+    b = t.let("b", tape.log1p(tape.clamp_min(y, EPSILON)))
+    return _per_sample(t, t.let("ℓ_j", tape.square(a - b)))
 
 
 @loss(
@@ -134,7 +134,7 @@ def poisson(t, x, y):
                  "if these are log-rates, take their exp first (torch's PoissonNLLLoss takes "
                  "log-rates)")
     eps = t.const(EPSILON, "ε")
-    return _per_sample(t, t.let("ℓ_j", x - y * T.log(x + eps)))
+    return _per_sample(t, t.let("ℓ_j", x - y * tape.log(x + eps)))
 
 
 def _hinge_labels(t, y):
@@ -169,7 +169,7 @@ def hinge(t, x, y):
     """
     _pair(t, x, y, "hinge")
     labels = _hinge_labels(t, y)
-    return _per_sample(t, t.let("ℓ_j", T.clamp_min(1 - labels * x, 0)))
+    return _per_sample(t, t.let("ℓ_j", tape.clamp_min(1 - labels * x, 0)))
 
 
 @loss(
@@ -191,7 +191,7 @@ def squared_hinge(t, x, y):
     """
     _pair(t, x, y, "squared-hinge")
     labels = _hinge_labels(t, y)
-    return _per_sample(t, t.let("ℓ_j", T.square(T.clamp_min(1 - labels * x, 0))))
+    return _per_sample(t, t.let("ℓ_j", tape.square(tape.clamp_min(1 - labels * x, 0))))
 
 
 def one_hot_targets(t, x, y, name, what="one-hot/probabilities"):
@@ -235,19 +235,19 @@ def categorical_hinge(t, x, y):
     """
     y = one_hot_targets(t, x, y, "categorical-hinge", "one-hot rows")
     axis = x.ndim - 1
-    pos = t.let("pos", T.total(y * x, axis, over="c"))
-    neg = t.let("neg", T.amax((1 - y) * x, axis, over="c", keepdims=False))
-    return Losses(t.let("ℓ", T.clamp_min(neg - pos + 1, 0)), class_axis=axis)
+    pos = t.let("pos", tape.total(y * x, axis, over="c"))
+    neg = t.let("neg", tape.amax((1 - y) * x, axis, over="c", keepdims=False))
+    return Losses(t.let("ℓ", tape.clamp_min(neg - pos + 1, 0)), class_axis=axis)
 
 
 def _unit(t, v, name, symbol, axis):
     """v / max(‖v‖, ε) along ``axis`` (Keras' normalize), with its norm as a step."""
-    norm = t.let(f"‖{v.name}‖", T.sqrt(T.total(T.square(v), axis, over="j", keepdims=True)))
+    norm = t.let(f"‖{v.name}‖", tape.sqrt(tape.total(tape.square(v), axis, over="j", keepdims=True)))
     zero = int((norm.value < EPSILON).sum())
     if zero:
         t.note(f"{zero} {name} vector(s) have norm < 1e-7 (zero vectors): divided by 1e-7 "
                "instead, as Keras does, so their similarity is 0")
-    return t.let(symbol, v / T.clamp_min(norm, EPSILON))
+    return t.let(symbol, v / tape.clamp_min(norm, EPSILON))
 
 
 @loss(
@@ -276,7 +276,7 @@ def cosine_similarity(t, x, y):
     axis = x.ndim - 1
     u = _unit(t, x, "prediction", "u", axis)
     v = _unit(t, y, "target", "v", axis)
-    return Losses(t.let("ℓ", -T.total(u * v, axis, over="j")), class_axis=axis)
+    return Losses(t.let("ℓ", -tape.total(u * v, axis, over="j")), class_axis=axis)
 
 
 def _pooled(t, x, y, name):
@@ -288,7 +288,7 @@ def _pooled(t, x, y, name):
                "sigmoid or softmax first)")
     t.remark(f"{name} pools every element of the batch into one value (Keras axis=None), "
              "which is not the mean of per-sample scores")
-    return t.let("TP", T.total(y * x))
+    return t.let("TP", tape.total(y * x))
 
 
 @loss(
@@ -309,7 +309,7 @@ def dice(t, x, y):
     default axis=None): one value for the batch, not a mean of per-sample Dice scores.
     """
     tp = _pooled(t, x, y, "dice")
-    denominator = t.let("Σy + Σx + ε", T.total(y) + T.total(x) + t.const(EPSILON, "ε"))
+    denominator = t.let("Σy + Σx + ε", tape.total(y) + tape.total(x) + t.const(EPSILON, "ε"))
     return Losses(t.let("ℓ", 1 - 2 * tp / denominator))
 
 
@@ -341,8 +341,8 @@ def tversky(t, x, y, *, alpha=0.5, beta=0.5):
     3.15.1 puts α on FN and β on FP. α = β = 0.5 is Dice (with 2ε in place of ε).
     """
     tp = _pooled(t, x, y, "tversky")
-    fp = t.let("FP", T.total((1 - y) * x))
-    fn = t.let("FN", T.total(y * (1 - x)))
+    fp = t.let("FP", tape.total((1 - y) * x))
+    fn = t.let("FN", tape.total(y * (1 - x)))
     a, b = t.const(alpha, "α"), t.const(beta, "β")
     return Losses(t.let("ℓ", 1 - tp / (tp + a * fp + b * fn + t.const(EPSILON, "ε"))))
 
@@ -383,14 +383,14 @@ def categorical_focal(t, z, y, *, alpha=0.25, gamma=2.0):
     """
     y = one_hot_targets(t, z, y, "categorical-focal")
     axis = z.ndim - 1
-    p = T.softmax(t, z, axis)
+    p = tape.softmax(t, z, axis)
     _unclipped(t, p, "probabilities")
-    p = t.let("p", T.clamp_max(T.clamp_min(p, EPSILON), 1 - EPSILON))
+    p = t.let("p", tape.clamp_max(tape.clamp_min(p, EPSILON), 1 - EPSILON))
     t.remark("p is clipped to [1e-7, 1 − 1e-7] as Keras does (the upper bound 0.9999999 "
              "shows as 1 when rounded)")
     a, g = t.const(alpha, "α"), t.const(gamma, "γ")
-    terms = t.let("ℓ_c", -a * T.pow_(1 - p, g) * y * T.log(p))
-    return Losses(t.let("ℓ", T.total(terms, axis, over="c")), class_axis=axis)
+    terms = t.let("ℓ_c", -a * tape.pow_(1 - p, g) * y * tape.log(p))
+    return Losses(t.let("ℓ", tape.total(terms, axis, over="c")), class_axis=axis)
 
 
 @loss(
@@ -421,5 +421,5 @@ def generalized_ce(t, p, y, *, q=0.5):
                "(apply the softmax first)")
     axis = p.ndim - 1
     qq = t.const(q, "q")
-    p_y = t.let("p_y", T.total(y * p, axis, over="c"))
-    return Losses(t.let("ℓ", (1 - T.pow_(p_y, qq)) / qq), class_axis=axis)
+    p_y = t.let("p_y", tape.total(y * p, axis, over="c"))
+    return Losses(t.let("ℓ", (1 - tape.pow_(p_y, qq)) / qq), class_axis=axis)

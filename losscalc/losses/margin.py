@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import tape as T
+from .. import tape
 from ..checks import (
     broadcast_pair,
     broadcasts_to,
@@ -63,19 +63,19 @@ def poisson_nll(t, x, y, *, log_input=True, full=False, eps=1e-8):
         t.note(f"--target holds counts, but {fmt_number(y.value[at])} at index "
                f"{fmt_index(at)} is negative (used as given, as PyTorch does)")
     if log_input:
-        terms = T.exp(x) - y * x
+        terms = tape.exp(x) - y * x
     else:
         if (x.value < 0).any():
             t.note("--no-log-input takes rates, which must be >= 0: a negative rate gives "
                    "nan, as in PyTorch (for log-rates leave out --no-log-input)")
-        terms = x - y * T.log(x + t.const(eps, "ε"))
+        terms = x - y * tape.log(x + t.const(eps, "ε"))
     if not full:
         return Losses(t.let("ℓ", terms))
     t.remark("--full adds Stirling's approximation of ln(y!) where y > 1; it does not "
              "depend on the prediction, so the gradient is unchanged")
     nll = t.let("nll", terms)
-    stirling = y * T.log(y) - y + 0.5 * T.log(t.const(TWO_PI, "2π") * y)
-    s = t.let("s", T.where(y.value > 1, stirling, 0.0, "y > 1"))
+    stirling = y * tape.log(y) - y + 0.5 * tape.log(t.const(TWO_PI, "2π") * y)
+    s = t.let("s", tape.where(y.value > 1, stirling, 0.0, "y > 1"))
     return Losses(t.let("ℓ", nll + s))
 
 
@@ -119,7 +119,7 @@ def soft_margin(t, x, y):
     if overflow:
         t.note(f"exp(−x·y) overflows at {overflow} position(s): the loss is inf and the "
                "gradient nan there, as in PyTorch")
-    return Losses(t.let("ℓ", T.log1p(T.exp(-x * y))))
+    return Losses(t.let("ℓ", tape.log1p(tape.exp(-x * y))))
 
 
 def _class_axis(x):
@@ -172,14 +172,14 @@ def multi_margin(t, x, y, *, p=1, margin=1.0, weight=None):
     labels = class_indices(y.value, c, None, "multi-margin")
     onehot = labels[..., None] == np.arange(c)
     # Picked by a condition, not multiplied by one-hot rows: 0·inf would be nan.
-    picked = t.let("x_yc", T.where(onehot, x, 0.0, "c = y"))
-    x_y = t.let("x_y", T.total(picked, -1, over="c", keepdims=True))
+    picked = t.let("x_yc", tape.where(onehot, x, 0.0, "c = y"))
+    x_y = t.let("x_y", tape.total(picked, -1, over="c", keepdims=True))
     z = t.let("z", t.const(margin, "margin") - x_y + x)
-    hinge = z if p == 1 else T.square(z)
-    h = t.let("h", T.where((z.value > 0) & ~onehot, hinge, 0.0, "z > 0 and c ≠ y"))
+    hinge = z if p == 1 else tape.square(z)
+    h = t.let("h", tape.where((z.value > 0) & ~onehot, hinge, 0.0, "z > 0 and c ≠ y"))
     classes = t.const(c, "C")
     # (1, C) scores with a 0-d target: one sample whose loss is 0-d, as in PyTorch.
-    total = T.total(h) if x.ndim == 2 and y.ndim == 0 else T.total(h, -1, over="c")
+    total = tape.total(h) if x.ndim == 2 and y.ndim == 0 else tape.total(h, -1, over="c")
     if weight is None:
         return Losses(t.let("ℓ", total / classes), class_axis=_class_axis(x))
     w = np.asarray(weight, dtype=t.dtype)
@@ -251,13 +251,13 @@ def multilabel_margin(t, x, y):
     t.remark("targets are read up to the first −1; x_jc is x_c where the j-th target is "
              "class c, else 0")
     # Picked by a condition, not multiplied by one-hot rows: 0·inf would be nan.
-    picked = t.let("x_jc", T.where(picks, x, 0.0, "c = y_j"))
-    x_t = t.let("x_t", T.total(picked, -1, over="c", keepdims=True))
+    picked = t.let("x_jc", tape.where(picks, x, 0.0, "c = y_j"))
+    x_t = t.let("x_t", tape.total(picked, -1, over="c", keepdims=True))
     z = t.let("z", 1 - x_t + x)
     counted = (z.value > 0) & picks.any(axis=-1, keepdims=True) & ~is_target
-    h = t.let("h", T.where(counted, z, 0.0, "z > 0 and i ∉ y"))
-    s = t.let("s_j", T.total(h, -1, over="i"))
-    return Losses(t.let("ℓ", T.total(s, 0, over="j") / t.const(c, "C")),
+    h = t.let("h", tape.where(counted, z, 0.0, "z > 0 and i ∉ y"))
+    s = t.let("s_j", tape.total(h, -1, over="i"))
+    return Losses(t.let("ℓ", tape.total(s, 0, over="j") / t.const(c, "C")),
                   class_axis=_class_axis(x))
 
 
@@ -288,7 +288,7 @@ def hinge_embedding(t, x, y, *, margin=1.0):
     labels = y.value
     if not note_labels(t, y, "hinge-embedding", "such a label gets both terms, "
                         "x + max(0, margin − x), as PyTorch computes"):
-        return Losses(t.let("ℓ", T.where(labels == 1, x, T.clamp_min(m - x, 0), "y = 1")))
-    a = t.let("a", T.where(labels != 1, T.clamp_min(m - x, 0), 0.0, "y ≠ 1"))
-    b = t.let("b", T.where(labels != -1, x, 0.0, "y ≠ −1"))
+        return Losses(t.let("ℓ", tape.where(labels == 1, x, tape.clamp_min(m - x, 0), "y = 1")))
+    a = t.let("a", tape.where(labels != 1, tape.clamp_min(m - x, 0), 0.0, "y ≠ 1"))
+    b = t.let("b", tape.where(labels != -1, x, 0.0, "y ≠ −1"))
     return Losses(t.let("ℓ", a + b))

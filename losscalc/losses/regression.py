@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .. import diagnose
-from .. import tape as T
+from .. import diagnose, tape
 from ..checks import broadcast_pair, fmt_shape, non_negative
 from ..errors import InvalidData, ref
 from ..registry import Losses, Param, Tensor, at_least, greater_than, loss
@@ -37,7 +36,7 @@ def l1(t, x, y):
 
     ℓᵢ = |xᵢ − yᵢ|; ∂ℓᵢ/∂xᵢ = sign(xᵢ − yᵢ), which is 0 where xᵢ = yᵢ (PyTorch's convention).
     """
-    return Losses(t.let("ℓ", T.absolute(_difference(t, x, y, "l1"))))
+    return Losses(t.let("ℓ", tape.absolute(_difference(t, x, y, "l1"))))
 
 
 @loss(
@@ -54,14 +53,14 @@ def mse(t, x, y):
 
     ℓᵢ = (xᵢ − yᵢ)²; ∂ℓᵢ/∂xᵢ = 2(xᵢ − yᵢ).
     """
-    return Losses(t.let("ℓ", T.square(_difference(t, x, y, "mse"))))
+    return Losses(t.let("ℓ", tape.square(_difference(t, x, y, "mse"))))
 
 
 def _quadratic_then_linear(t, x, y, name, width, quadratic, linear):
     """Losses quadratic near zero, linear beyond: ``quadratic(d)`` where |d| < width."""
     d = _difference(t, x, y, name)
-    a = T.absolute(d)
-    return T.where(a.value < width.value, quadratic(d), linear(a), f"|d| < {width.name}")
+    a = tape.absolute(d)
+    return tape.where(a.value < width.value, quadratic(d), linear(a), f"|d| < {width.name}")
 
 
 @loss(
@@ -88,7 +87,7 @@ def smooth_l1(t, x, y, *, beta=1.0):
     b = t.const(beta, "β")
     return Losses(t.let("ℓ", _quadratic_then_linear(
         t, x, y, "smooth-l1", b,
-        lambda d: 0.5 * T.square(d) / b,
+        lambda d: 0.5 * tape.square(d) / b,
         lambda a: a - 0.5 * b,
     )))
 
@@ -115,7 +114,7 @@ def huber(t, x, y, *, delta=1.0):
     k = t.const(delta, "δ")
     return Losses(t.let("ℓ", _quadratic_then_linear(
         t, x, y, "huber", k,
-        lambda d: 0.5 * T.square(d),
+        lambda d: 0.5 * tape.square(d),
         lambda a: k * (a - 0.5 * k),
     )))
 
@@ -152,12 +151,12 @@ def gaussian_nll(t, x, y, var, *, full=False, eps=1e-6):
     non_negative(var.value, "gaussian-nll", "var", "variances")
     broadcast_pair(t, x, y, "gaussian-nll")
     var = _variance_shape(x, var)
-    v = t.let("v", T.fused(T.clamp_min(var, eps), [var], lambda g: (g,)))
+    v = t.let("v", tape.fused(tape.clamp_min(var, eps), [var], lambda g: (g,)))
     if (var.value < eps).any():
         t.remark(f"variances below ε = {eps:g} are raised to ε; as in PyTorch the clamp has no "
                  "gradient of its own, so ∂ℓ/∂var is taken at v = ε")
     d = t.let("d", x - y)
-    terms = 0.5 * (T.log(v) + T.square(d) / v)
+    terms = 0.5 * (tape.log(v) + tape.square(d) / v)
     if full:
         terms = terms + t.const(0.5 * math.log(2 * math.pi), "½ln2π")
     return Losses(t.let("ℓ", terms))
@@ -169,7 +168,7 @@ def _variance_shape(x, var):
     if var.shape == x.shape:
         return var
     if var.shape == x.shape[:-1]:
-        return T.reshape(var, var.shape + (1,))
+        return tape.reshape(var, var.shape + (1,))
     if var.ndim == x.ndim and sum(v for n, v in zip(x.shape, var.shape) if n != v) == 1:
         return var
     raise InvalidData(

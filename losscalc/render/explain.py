@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import tape as T
+from .. import tape
+from ..formulas import View, render
 from ..report import nested
 from .numbers import SHOWN_SAMPLES, fmt_array, fmt_value  # noqa: F401  (also for the commands)
 
@@ -22,7 +23,7 @@ class Prose(str):
     """A line of words (a remark, a description) rather than a formula."""
 
 
-class SampleView(T.View):
+class SampleView(View):
     """Shows each operand by its value for sample ``n`` (its whole value when ``n`` is None)."""
 
     def __init__(self, count: int | None, n: int | None, digits: int, full: bool,
@@ -31,7 +32,7 @@ class SampleView(T.View):
         self.squeeze = squeeze  # show kept size-1 axes (a row's max, its sum) as numbers
         self._batched: dict[int, bool] = {}
 
-    def batched(self, node: T.Node) -> bool:
+    def batched(self, node: tape.Node) -> bool:
         """Does the node's first axis run over the samples?"""
         key = id(node)
         if key not in self._batched:
@@ -47,20 +48,20 @@ class SampleView(T.View):
                                                   any(self.batched(p) for p in inner))
         return self._batched[key]
 
-    def value(self, node: T.Node):
+    def value(self, node: tape.Node):
         v = node.value[self.n] if self.n is not None and self.batched(node) else node.value
         return v.reshape(()) if self.squeeze and v.size == 1 else v
 
-    def operand(self, node: T.Node) -> str:
+    def operand(self, node: tape.Node) -> str:
         return fmt_array(self.value(node), self.digits, self.full)
 
-    def index(self, node: T.Node) -> str:
+    def index(self, node: tape.Node) -> str:
         index = np.squeeze(node.attrs["index"], node.attrs["axis"])
         if self.n is not None and self.batched(node):
             index = index[self.n]
         return fmt_array(index, self.digits, self.full)
 
-    def branch(self, node: T.Node) -> bool | None:
+    def branch(self, node: tape.Node) -> bool | None:
         cond = node.attrs["cond"]
         if self.n is not None and self.batched(node):
             cond = cond[self.n]
@@ -89,13 +90,13 @@ class Explanation:
 
 
 def step_line(step, view: SampleView) -> str:
-    numbers = T.render(step.node, True, view)[0]
+    numbers = render(step.node, True, view)[0]
     result = fmt_array(view.value(step.node), view.digits, view.full)
     text = f"{step.name} = {numbers}"
     return text if numbers == result else f"{text} = {result}"
 
 
-def named_constants(steps) -> list[T.Node]:
+def named_constants(steps) -> list[tape.Node]:
     """Named numbers and per-class tensors the formulas use (β, ε, C, w …), once each."""
     found, seen = [], set()
 
