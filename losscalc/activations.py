@@ -346,7 +346,8 @@ class ActResult(NamedTuple):
 
 
 def apply(t: Tape, spec: Activation, x: tape.Node, params: dict, name: str, dname: str,
-          stage: str = "sample", derivative_stage: str | None = None) -> tuple[tape.Node, tape.Node]:
+          stage: str = "sample",
+          derivative_stage: str | None = None) -> tuple[tape.Node, tape.Node]:
     """Apply an elementwise activation to ``x``: the value named ``name`` and its derivative
     f′(x) named ``dname``; the value's backward is upstream·f′(x), read from that node."""
     built = spec.fn(t, x, **params)

@@ -21,8 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import activations as A
-from . import tape
+from . import activations, tape
 from .checks import fmt_shape
 from .errors import InvalidData, UsageError
 from .recorder import Tape
@@ -142,13 +141,13 @@ def weight_names(sizes) -> tuple[list[list[str]], list[list[str]]]:
 
 def _layer(t, ins, weights, biases, names, activation, stage):
     nets, outs, locals_ = [], [], []
-    spec = A.resolve(activation)
+    spec = activations.resolve(activation)
     for row, bias, name in zip(weights, biases, names):
         total = row[0] * ins[0]
         for w, i in zip(row[1:], ins[1:]):
             total = total + w * i
         net = t.let(f"net_{name}", total + bias, stage)
-        out, local = A.apply(t, spec, net, {}, f"out_{name}", f"∂out_{name}/∂net_{name}",
+        out, local = activations.apply(t, spec, net, {}, f"out_{name}", f"∂out_{name}/∂net_{name}",
                              stage, "local")
         nets.append(net)
         outs.append(out)

@@ -89,7 +89,8 @@ def coerce_param(spec: LossSpec, name: str, value, where: str = "params"):
 
 
 def problem(obj) -> Problem:
-    """Read one problem object (docs/contract.md, section 10: the same checks as the command line)."""
+    """Read one problem object, with the checks of the command line (docs/contract.md,
+    section 10)."""
     if not isinstance(obj, dict):
         raise InvalidData(f"expected a JSON object such as {{\"loss\": \"mse\", \"pred\": "
                           f"[1, 2], \"target\": [1, 3]}}, got {type(obj).__name__}")

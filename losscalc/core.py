@@ -23,7 +23,8 @@ from .report import json_params
 
 
 class Result(NamedTuple):
-    """Everything one computation produced (the JSON object of docs/contract.md, section 7, as arrays)."""
+    """Everything one computation produced: the JSON object of docs/contract.md (section 7),
+    as arrays."""
 
     loss: str
     reduction: str

@@ -1,4 +1,5 @@
-"""Tables in: CSV/TSV files and pipes, read in chunks so memory stays bounded (docs/contract.md, section 4).
+"""Tables in: CSV/TSV files and pipes, read in chunks so memory stays bounded
+(docs/contract.md, section 4).
 
 A table is read as bytes, a chunk of whole lines at a time; each chunk is parsed by NumPy's C
 reader (``np.loadtxt``: quotes, CRLF, blank and ``#`` lines, and a column count checked on every

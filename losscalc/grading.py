@@ -16,7 +16,7 @@ from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
-from . import batch as B
+from . import batch
 from .errors import InvalidData, LosscalcError, UsageError
 from .losses import all_losses
 
@@ -88,11 +88,11 @@ def csv_problems(text: str, tab: bool = False) -> Iterator[tuple[int, Any]]:
         return
     columns = [h.strip().lower().replace("-", "_") for h in header]
     params = _param_names()
-    known = set(B.FIELDS) - {"params"}
+    known = set(batch.FIELDS) - {"params"}
     for column in columns:
         if column not in known and column not in params:
             raise UsageError(f"unknown column {column!r}; check reads "
-                             f"{', '.join(B.FIELDS[:3])}, expect and the optional id, tol, "
+                             f"{', '.join(batch.FIELDS[:3])}, expect and the optional id, tol, "
                              "reduction, dtype and loss parameters (" +
                              ", ".join(sorted(params)) + ")")
     missing = [c for c in ("loss", "pred", "target", "expect") if c not in columns]
@@ -138,9 +138,9 @@ def _csv_object(cells: dict, params: set[str]) -> dict:
 
 
 def jsonl_problems(text: str) -> Iterator[tuple[int, Any]]:
-    for line, raw in B.problems(text.splitlines()):
+    for line, raw in batch.problems(text.splitlines()):
         try:
-            yield line, B.parse_line(raw)
+            yield line, batch.parse_line(raw)
         except LosscalcError as err:
             yield line, err
 
@@ -170,22 +170,22 @@ def grade(line: int, obj, tol: float | None) -> Graded:
             obj = {**obj, "tol": tol}
         if isinstance(obj, dict) and "tol" not in obj:
             obj = {**obj, "tol": DEFAULT_TOL}
-        problem = B.problem(obj)
+        problem = batch.problem(obj)
         loss = problem.spec.name
-        answer = B.solve(problem, line)
+        answer = batch.solve(problem, line)
         value = np.asarray(answer.result.value, dtype=float)
-        return Graded(line, ident, loss, B.expect_text(problem.expect), value,
+        return Graded(line, ident, loss, batch.expect_text(problem.expect), value,
                       _difference(value, problem.expect), answer.ok)
     except LosscalcError as err:
         expect = obj.get("expect") if isinstance(obj, dict) else None
-        return Graded(line, ident, loss, None if expect is None else B.expect_text(expect),
+        return Graded(line, ident, loss, None if expect is None else batch.expect_text(expect),
                       error=err)
 
 
 def _difference(value: np.ndarray, expect) -> float:
     from .inputs import parse_literal
 
-    expected = parse_literal(B.expect_text(expect), "expect")
+    expected = parse_literal(batch.expect_text(expect), "expect")
     diff = np.broadcast_to(value - expected, np.broadcast_shapes(value.shape, expected.shape))
     diff = diff.reshape(-1)
     finite = np.where(np.isnan(diff), -math.inf, np.abs(diff))
@@ -196,7 +196,7 @@ def grade_all(path: str, tol: float | None) -> list[Graded]:
     return [grade(line, obj, tol) for line, obj in read(path)]
 
 
-def tally(grades: list[Graded]) -> B.Tally:
-    return B.Tally(len(grades), sum(g.ok is False for g in grades),
+def tally(grades: list[Graded]) -> batch.Tally:
+    return batch.Tally(len(grades), sum(g.ok is False for g in grades),
                    sum(g.error is not None for g in grades),
                    max((g.exit_code for g in grades), default=0))

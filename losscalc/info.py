@@ -181,7 +181,8 @@ def _distributions(values, tensor: str, name: str, normalize_rows: bool, notes: 
         return values
     at = first_bad(off)
     if not normalize_rows:
-        raise InvalidData(f"{name}: {_row(values, at, ref(tensor))} sums to {sums[at]:.10g}, not 1",
+        raise InvalidData(f"{name}: {_row(values, at, ref(tensor))} sums to "
+                          f"{sums[at]:.10g}, not 1",
                           "add --normalize to divide each row by its sum", subjects=(tensor,))
     if (sums == 0).any():
         at = first_bad(sums == 0)

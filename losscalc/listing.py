@@ -1,6 +1,6 @@
-"""The rows of `losscalc list`: every entry of the name table (names.py) — the losses, the activations of
-`act`, the measures of `info`, and the other commands (act, info, backprop, batch, check,
-compare, list, plot …).
+"""The rows of `losscalc list`: every entry of the name table (names.py) — the losses, the
+activations of `act`, the measures of `info`, and the other commands (act, info, backprop,
+batch, check, compare, list, plot …).
 
 Each entry is one JSON object with the same core keys (``kind``, ``name``, ``aliases``,
 ``family``, ``formula``, ``reference``, ``summary``, ``usage``); ``kind`` is ``loss``,

@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import activations as A
+from . import activations
 from .core import compute
 from .errors import InvalidData, UsageError
 from .inputs import parse_range
@@ -103,7 +103,7 @@ def resolve_names(text: str) -> tuple[str, list]:
     if not names:
         raise UsageError("plot needs losses or activations separated by commas, such as "
                          "huber,mse,l1 or sigmoid")
-    specs = {"loss": all_losses(), "activation": A.ACTIVATIONS}
+    specs = {"loss": all_losses(), "activation": activations.ACTIVATIONS}
     found: list[tuple[str, Any]] = []
     for name in names:
         entry = NAMES.lookup(name, TARGETS)
@@ -335,7 +335,7 @@ def _fmt(a: np.ndarray) -> str:
 
 def activation_curves(names, x, params: dict | None = None) -> Plot:
     """The curve and derivative f′ of each elementwise activation over the grid ``x``."""
-    specs = [n if isinstance(n, A.Activation) else A.resolve(n) for n in names]
+    specs = [n if isinstance(n, activations.Activation) else activations.resolve(n) for n in names]
     for spec in specs:
         if spec.along_axis:
             raise UsageError(f"{spec.name} acts on a vector (along --dim), not on one number, "
@@ -344,7 +344,7 @@ def activation_curves(names, x, params: dict | None = None) -> Plot:
     x = np.asarray(x, dtype=float)
     curves = []
     for spec, p in zip(specs, params_for(specs, params or {})):
-        result = A.compute_act(spec, x, p)
+        result = activations.compute_act(spec, x, p)
         curves.append(Curve(spec.name, _label(spec.name, p), result.value,
                             result.derivative))
     return Plot("activation", x, curves, "x", "x", "")

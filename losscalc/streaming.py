@@ -134,7 +134,8 @@ class _Progress:
 
             # No refresh thread (auto_refresh=False): the reader may fork worker processes.
             self.bar = Progress(TextColumn(f"reading {self.table.name}"), BarColumn(),
-                                DownloadColumn(), TransferSpeedColumn(), TextColumn("{task.fields[rate]}"),
+                                DownloadColumn(), TransferSpeedColumn(),
+                                TextColumn("{task.fields[rate]}"),
                                 TimeRemainingColumn(), auto_refresh=False, transient=True,
                                 console=_stderr_console())
             self.bar.start()

@@ -8,13 +8,13 @@ from typing import Optional
 import numpy as np
 import typer
 
-from .. import activations as A
+from .. import activations
 from ..errors import UsageError
 from ..inputs import parse_range
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
 from .options import TENSOR_HELP, param_option, read_params
 
-_PARAMS = {p.name: p for spec in A.ACTIVATIONS.values() for p in spec.params}
+_PARAMS = {p.name: p for spec in activations.ACTIVATIONS.values() for p in spec.params}
 POINTS = 100  # --range's inputs when --points is not given
 
 
@@ -27,7 +27,7 @@ def _param_options() -> dict:
 OPTIONS = {
     "name": (str, ..., typer.Argument(metavar="NAME", help="The activation (see the list "
                                                            "above).", show_default=False,
-                                      autocompletion=A.complete)),
+                                      autocompletion=activations.complete)),
     "x": (Optional[str], None, typer.Option("--x", "-x", metavar="TENSOR",
                                             help=f"The inputs. {TENSOR_HELP}")),
     "range": (Optional[str], None, typer.Option(
@@ -48,8 +48,9 @@ OPTIONS = {
 
 
 def _help() -> str:
-    rows = "\n".join(f"  {s.name:<12}{s.formula}" for s in A.ACTIVATIONS.values())
-    aliases = "; ".join(f"{s.name}: {', '.join(s.aliases)}" for s in A.ACTIVATIONS.values()
+    rows = "\n".join(f"  {s.name:<12}{s.formula}" for s in activations.ACTIVATIONS.values())
+    aliases = "; ".join(f"{s.name}: {', '.join(s.aliases)}"
+                        for s in activations.ACTIVATIONS.values()
                         if s.aliases)
     return f"""An activation's values and its derivative, as PyTorch computes them.
 
@@ -67,7 +68,7 @@ Output: plain prints the values, one per line; csv one row per
 element: index, x, value, derivative (u and x.grad with --upstream;
 along --dim: x, value, u, x.grad); json {{"act", "dtype", "value",
 "grad": {{"x"}}, "derivative" (elementwise) or "jacobian" (rows…, C, C;
-null beyond {A.JACOBIAN_MAX} classes), "shape": {{"x"}}, "params"}}.
+null beyond {activations.JACOBIAN_MAX} classes), "shape": {{"x"}}, "params"}}.
 
 \b
 Examples:
@@ -94,19 +95,19 @@ def _inputs(opts: dict) -> np.ndarray:
             raise UsageError("--points goes with --range A:B")
         if opts["x"] is None:
             raise UsageError("act needs --x (or --range A:B)",
-                             f"for example: {A.resolve(opts['name']).example}")
+                             f"for example: {activations.resolve(opts['name']).example}")
         return tensor(opts["x"], "--x")
     start, end = parse_range(opts["range"])
-    return A.linspace(start, end, POINTS if points is None else points, opts["dtype"])
+    return activations.linspace(start, end, POINTS if points is None else points, opts["dtype"])
 
 
 def run(opts: dict) -> None:
-    spec = A.resolve(opts["name"])
+    spec = activations.resolve(opts["name"])
     one_stdin(opts, ["x", "upstream"])
     x = _inputs(opts)
     upstream = tensor(opts["upstream"], "--upstream")
     params = read_params(_PARAMS.values(), opts)
-    result = A.compute_act(spec, x, params, opts["dtype"], upstream)
+    result = activations.compute_act(spec, x, params, opts["dtype"], upstream)
     emit(report(result, spec), opts)
 
 
@@ -117,7 +118,7 @@ app = command(run, OPTIONS, "act", _help())
 # The result in every form
 
 
-def _settings(result: A.ActResult, spec: A.Activation) -> str:
+def _settings(result: activations.ActResult, spec: activations.Activation) -> str:
     params = ", ".join(f"{k}={v}" for k, v in result.params.items())
     return f"{spec.reference.split(' (')[0]}" + (f" ({params})" if params else "")
 
@@ -128,7 +129,7 @@ def _index_columns(ndim: int) -> list[str]:
     return index_names(ndim) if ndim else []
 
 
-def _per_element(result: A.ActResult):
+def _per_element(result: activations.ActResult):
     """Column names and, per element, its values: x, value, f′ (elementwise), u, x.grad."""
     columns = {"x": result.x, "value": result.value}
     if result.derivative is not None:
@@ -141,7 +142,7 @@ def _per_element(result: A.ActResult):
     return list(columns), rows
 
 
-def report(result: A.ActResult, spec: A.Activation) -> Report:
+def report(result: activations.ActResult, spec: activations.Activation) -> Report:
     from ..report import nested
 
     obj = {"act": result.act, "dtype": result.dtype, "value": nested(result.value),
@@ -173,7 +174,7 @@ JACOBIAN_TABLE_MAX = 10  # classes beyond which the table leaves the Jacobian to
 SHOWN_ROWS = 3
 
 
-def _grids(result: A.ActResult, digits: int, full: bool):
+def _grids(result: activations.ActResult, digits: int, full: bool):
     from ..render.explain import fmt_value
     from ..render.table import Grid
 
@@ -198,7 +199,8 @@ def _grids(result: A.ActResult, digits: int, full: bool):
     return grids
 
 
-def explain(result: A.ActResult, spec: A.Activation, digits: int = 6, full: bool = False):
+def explain(result: activations.ActResult, spec: activations.Activation, digits: int = 6,
+            full: bool = False):
     """The computation as a teacher writes it: formulas, then each element (or row) with its
     numbers, then the derivative; every number is one the computation produced."""
     from ..render.explain import (

@@ -7,12 +7,12 @@ from typing import NamedTuple, Optional
 import numpy as np
 import typer
 
-from .. import backprop as B
+from .. import backprop
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
 from .options import choice
 
-Activation = choice("BackpropActivation", B.ACTIVATIONS)
-Loss = choice("BackpropLoss", tuple(B.LOSSES))
+Activation = choice("BackpropActivation", backprop.ACTIVATIONS)
+Loss = choice("BackpropLoss", tuple(backprop.LOSSES))
 
 
 # The short forms act and plot give the same tensors: -x the inputs, -t the target.
@@ -22,7 +22,7 @@ SHORT = {"x": "-x", "target": "-t"}
 def _tensor_option(key: str, what: str):
     names = (f"--{key}", SHORT[key]) if key in SHORT else (f"--{key}",)
     return (Optional[str], None, typer.Option(*names, metavar="TENSOR",
-                                              help=f"{what} [default: {B.TUTORIAL[key]}]."))
+                                              help=f"{what} [default: {backprop.TUTORIAL[key]}]."))
 
 
 OPTIONS = {
@@ -73,8 +73,8 @@ Examples:
 def run(opts: dict) -> None:
     keys = ["x", "w1", "b1", "w2", "b2", "target"]
     one_stdin(opts, keys)
-    net = B.network(**{k: tensor(opts[k], f"--{k}") for k in keys})
-    result = B.train(net, opts["activation"], opts["loss"], opts["lr"], opts["steps"],
+    net = backprop.network(**{k: tensor(opts[k], f"--{k}") for k in keys})
+    result = backprop.train(net, opts["activation"], opts["loss"], opts["lr"], opts["steps"],
                      opts["dtype"])
     emit(report(result), opts)
 
@@ -85,11 +85,11 @@ app = command(run, OPTIONS, "backprop", HELP)
 # ---------------------------------------------------------------------------------------------
 
 
-def _sizes(result: B.BackpropResult) -> str:
+def _sizes(result: backprop.BackpropResult) -> str:
     return "-".join(str(n) for n in result.network.sizes)
 
 
-def _detail(result: B.BackpropResult) -> str:
+def _detail(result: backprop.BackpropResult) -> str:
     return (f"{_sizes(result)} network · {result.activation} · loss {result.loss_name} · "
             f"lr {result.lr:g} · {result.dtype}")
 
@@ -103,7 +103,7 @@ class _Param(NamedTuple):
     after: list  # the value after each SGD step
 
 
-def _parameters(result: B.BackpropResult) -> list[_Param]:
+def _parameters(result: backprop.BackpropResult) -> list[_Param]:
     first = result.first
     grads = result.steps[0].grads
     rows = []
@@ -118,7 +118,7 @@ def _parameters(result: B.BackpropResult) -> list[_Param]:
 SHOWN_STEPS = 4  # columns of parameters after a step in the table (then only the last)
 
 
-def report(result: B.BackpropResult) -> Report:
+def report(result: backprop.BackpropResult) -> Report:
     from ..report import nested
 
     first = result.first
@@ -155,7 +155,7 @@ def _fmt(v, digits):
     return fmt_value(v, digits)
 
 
-def _grids(result: B.BackpropResult, digits: int):
+def _grids(result: backprop.BackpropResult, digits: int):
     from ..render.table import Grid
 
     first = result.first
@@ -184,7 +184,7 @@ class _Chain:
     """The chain-rule lines of the first pass: formula with names = with numbers = value.
     Every number is a value of the graph or a gradient tape.backward computed."""
 
-    def __init__(self, result: B.BackpropResult, digits: int):
+    def __init__(self, result: backprop.BackpropResult, digits: int):
         self.r, self.p, self.digits = result, result.first, digits
 
     def num(self, v) -> str:
@@ -244,12 +244,12 @@ class _Chain:
                 f"{_fmt(lr, self.digits)}·{self.num(grad)} = {_fmt(new, self.digits)}")
 
 
-def _chain_json(result: B.BackpropResult) -> list[dict]:
+def _chain_json(result: backprop.BackpropResult) -> list[dict]:
     """The gradient of every parameter, for the JSON steps."""
     return [{"text": f"∂E/∂{p.name}", "value": float(p.grad)} for p in _parameters(result)]
 
 
-def explain(result: B.BackpropResult, digits: int = 6, full: bool = False):
+def explain(result: backprop.BackpropResult, digits: int = 6, full: bool = False):
     from ..render.explain import Explanation, Prose, SampleView, Section, step_line
 
     p, chain = result.first, _Chain(result, digits)
@@ -264,7 +264,7 @@ def explain(result: B.BackpropResult, digits: int = 6, full: bool = False):
     ])]
     sections.append(Section("forward pass", [step_line(s, view) for s in by_stage("forward")]))
     loss_lines = [step_line(s, view) for s in by_stage("loss")]
-    loss_lines.append(Prose(B.LOSSES[result.loss_name]))
+    loss_lines.append(Prose(backprop.LOSSES[result.loss_name]))
     if result.network.sizes[2] == 2:
         loss_lines.append(Prose("for 2 outputs MSELoss's ÷ 2 and the textbook ½ give the same "
                                 "E: --loss mse and --loss half-sse agree"))

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .. import batch as B
+from .. import batch
 from .common import command
 
 OPTIONS = {
@@ -57,7 +57,7 @@ Examples:
 def run(opts: dict) -> None:
     path = opts["file"]
     if path is None or path == "-":
-        tally = B.run(_lines(sys.stdin, "standard input"), sys.stdout)
+        tally = batch.run(_lines(sys.stdin, "standard input"), sys.stdout)
     else:
         from ..errors import open_error
 
@@ -66,8 +66,8 @@ def run(opts: dict) -> None:
         except OSError as err:
             raise open_error(path, err) from None
         with handle:
-            tally = B.run(_lines(handle, path), sys.stdout)
-    failure = B.outcome(tally)
+            tally = batch.run(_lines(handle, path), sys.stdout)
+    failure = batch.outcome(tally)
     if failure is not None:
         raise failure
 

@@ -7,16 +7,16 @@ from typing import Optional
 import numpy as np
 import typer
 
-from .. import info as I
+from .. import info
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
 from .options import TENSOR_HELP, choice
 
-Base = choice("Base", tuple(I.BASES))
+Base = choice("Base", tuple(info.BASES))
 
 OPTIONS = {
     "measure": (str, ..., typer.Argument(metavar="MEASURE", show_default=False,
                                          help="entropy, cross-entropy, kl or js.",
-                                         autocompletion=I.complete)),
+                                         autocompletion=info.complete)),
     "p": (Optional[str], None, typer.Option("--p", "-p", metavar="TENSOR",
                                             help=f"Probabilities, one distribution per row. "
                                                  f"{TENSOR_HELP}")),
@@ -33,7 +33,7 @@ OPTIONS = {
 
 
 def _help() -> str:
-    rows = "\n".join(f"  {m.name:<14}{m.formula}" for m in I.MEASURES.values())
+    rows = "\n".join(f"  {m.name:<14}{m.formula}" for m in info.MEASURES.values())
     return f"""Entropy, cross-entropy, KL and Jensen–Shannon divergence of distributions.
 
 \b
@@ -56,14 +56,14 @@ Examples:
 
 
 def run(opts: dict) -> None:
-    spec = I.resolve(opts["measure"])
+    spec = info.resolve(opts["measure"])
     one_stdin(opts, ["p", "q"])
     if opts["p"] is None:
         from ..errors import UsageError
 
         raise UsageError(f"{spec.name} needs --p" + (" and --q" if spec.needs_q else ""),
                          "for example: losscalc info entropy --p 0.7,0.2,0.1")
-    result = I.compute_info(spec, tensor(opts["p"], "--p"), tensor(opts["q"], "--q"),
+    result = info.compute_info(spec, tensor(opts["p"], "--p"), tensor(opts["q"], "--q"),
                             opts["base"], opts["dtype"], opts["normalize"])
     emit(report(result, spec), opts)
 
@@ -71,11 +71,11 @@ def run(opts: dict) -> None:
 app = command(run, OPTIONS, "info", _help())
 
 
-def _detail(result: I.InfoResult) -> str:
+def _detail(result: info.InfoResult) -> str:
     return f"base {result.base} ({result.unit}) · {result.dtype}"
 
 
-def _columns(result: I.InfoResult) -> dict:
+def _columns(result: info.InfoResult) -> dict:
     out = {"p": result.p}
     if result.q is not None:
         out["q"] = result.q
@@ -83,7 +83,7 @@ def _columns(result: I.InfoResult) -> dict:
     return out
 
 
-def report(result: I.InfoResult, spec: I.Measure) -> Report:
+def report(result: info.InfoResult, spec: info.Measure) -> Report:
     from ..report import index_names, nested
 
     shape = {"p": list(result.p.shape)}
@@ -105,13 +105,13 @@ def report(result: I.InfoResult, spec: I.Measure) -> Report:
     )
 
 
-def _shown_value(result: I.InfoResult, digits: int) -> str:
+def _shown_value(result: info.InfoResult, digits: int) -> str:
     from ..render.explain import fmt_array
 
     return f"{fmt_array(result.value, digits, True)} {result.unit}"
 
 
-def _grids(result: I.InfoResult, spec: I.Measure, digits: int):
+def _grids(result: info.InfoResult, spec: info.Measure, digits: int):
     from ..render.explain import fmt_value
     from ..render.table import Grid
 
@@ -127,7 +127,7 @@ def _grids(result: I.InfoResult, spec: I.Measure, digits: int):
     return grids
 
 
-def explain(result: I.InfoResult, spec: I.Measure, digits: int = 6, full: bool = False):
+def explain(result: info.InfoResult, spec: info.Measure, digits: int = 6, full: bool = False):
     from ..render.explain import (
         Explanation,
         Prose,
@@ -138,7 +138,7 @@ def explain(result: I.InfoResult, spec: I.Measure, digits: int = 6, full: bool =
         step_line,
     )
 
-    _, unit, log = I.BASES[result.base]
+    _, unit, log = info.BASES[result.base]
     formulas = [Prose(spec.formula)] + [f"{s.name} = {s.formula}" for s in result.steps]
     if result.base == "e":
         formulas.append(Prose("ln is the natural logarithm (base e): the result is in nats — "

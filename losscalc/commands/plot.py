@@ -12,8 +12,8 @@ from typing import Optional
 import numpy as np
 import typer
 
-from .. import activations as A
-from .. import plot as P
+from .. import activations
+from .. import plot as curves
 from ..errors import InputOutputError, UsageError
 from ..losses import all_losses
 from .common import OUTPUT_OPTIONS, command, tensor
@@ -35,7 +35,7 @@ OPTIONS = {
              "sample's target as the loss takes it.")),
     "range": (str, "-3:3", typer.Option("--range", metavar="A:B",
                                         help="The interval of x, from A to B.")),
-    "points": (int, P.POINTS, typer.Option("--points", min=2, max=100_000, metavar="N",
+    "points": (int, curves.POINTS, typer.Option("--points", min=2, max=100_000, metavar="N",
                                            help="How many points of x (evenly spaced).")),
     "param": (Optional[list[str]], None, typer.Option(
         "--param", metavar="NAME=VALUE", hidden=True,
@@ -68,7 +68,7 @@ def _param_options(taken) -> dict:
     `losscalc LOSS` and `losscalc act` spell them; each goes to the listed curves that take
     it."""
     owners: dict = {}
-    for spec in [*all_losses().values(), *A.ACTIVATIONS.values()]:
+    for spec in [*all_losses().values(), *activations.ACTIVATIONS.values()]:
         for p in spec.params:
             if p.name not in taken:
                 owners.setdefault(p.name, (p, []))[1].append(spec.name)
@@ -102,21 +102,21 @@ Examples:
 
 
 def run(opts: dict) -> None:
-    kind, specs = P.resolve_names(opts["names"])
-    x = P.grid(*P.parse_range(opts["range"]), opts["points"])
+    kind, specs = curves.resolve_names(opts["names"])
+    x = curves.grid(*curves.parse_range(opts["range"]), opts["points"])
     params = _params(opts)
     fmt = _image_format(opts["out"])
     size = _size(opts, fmt is not None)
     if kind == "loss":
         target = tensor(opts["target"], "--target")
-        plot = P.loss_curves(specs, x, 0.0 if target is None else target, params,
+        plot = curves.loss_curves(specs, x, 0.0 if target is None else target, params,
                              tensor(opts["pred"], "--pred"), opts["vary"])
     else:
         for option in ("target", "pred", "vary"):
             if opts[option] is not None:
                 raise UsageError(f"--{option} goes with losses; {specs[0].name} is an "
                                  "activation")
-        plot = P.activation_curves(specs, x, params)
+        plot = curves.activation_curves(specs, x, params)
     if fmt is None:
         text = terminal_plot(plot, size, _color(opts))
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -139,7 +139,7 @@ def _params(opts: dict) -> dict:
     """The parameters given, by name: their own options and the former --param NAME=VALUE
     (each once); each curve's Param reads them."""
     given = {name: opts[name] for name in PARAMS if opts[name] is not None}
-    for name, text in P.parse_params(opts["param"]).items():
+    for name, text in curves.parse_params(opts["param"]).items():
         if name in given:
             option = "--" + name.replace("_", "-")
             raise UsageError(f"{option} is given twice (once as --param {name}=…)")
@@ -193,7 +193,7 @@ def _finite(x: np.ndarray, y: np.ndarray) -> tuple[list, list]:
     return x[keep].tolist(), y[keep].tolist()
 
 
-def _gaps(plot: P.Plot) -> list[str]:
+def _gaps(plot: curves.Plot) -> list[str]:
     """A note for each curve that is not finite everywhere (those points are left out)."""
     notes = []
     for curve in plot.curves:
@@ -211,7 +211,7 @@ def _prime(label: str) -> str:
     return f"{name}′{sep}{rest}"
 
 
-def _axis_labels(plot: P.Plot) -> tuple[str, str]:
+def _axis_labels(plot: curves.Plot) -> tuple[str, str]:
     x = plot.symbol
     return ((f"loss ℓ({x})", f"derivative ∂ℓ/∂{x}") if plot.kind == "loss" else
             (f"f({x})", f"derivative f′({x})"))
@@ -226,7 +226,7 @@ MARKS = ("•", "x", "+", "o", "*", "#", "@", "%")
 COLORS = ("blue+", "red+", "green+", "orange+", "magenta+", "cyan+", "yellow", "gray+")
 
 
-def terminal_plot(plot: P.Plot, size: tuple[int, int], color: bool) -> str:
+def terminal_plot(plot: curves.Plot, size: tuple[int, int], color: bool) -> str:
     """The plot as text: the curves above, their derivatives below (plotext)."""
     plt = _need("plotext", "the terminal plot")
     top, bottom = _axis_labels(plot)
@@ -238,7 +238,7 @@ def terminal_plot(plot: P.Plot, size: tuple[int, int], color: bool) -> str:
     for row, ylabel, prime in ((1, top, False), (2, bottom, True)):
         plt.subplot(row, 1)
         if row == 1:
-            plt.title(P.title(plot))
+            plt.title(curves.title(plot))
         else:
             plt.xlabel(plot.xlabel)
         plt.ylabel(ylabel)
@@ -253,7 +253,7 @@ def terminal_plot(plot: P.Plot, size: tuple[int, int], color: bool) -> str:
     return text if color else plt.uncolorize(text)
 
 
-def write_image(plot: P.Plot, path: str, fmt: str, size: tuple[int, int]) -> None:
+def write_image(plot: curves.Plot, path: str, fmt: str, size: tuple[int, int]) -> None:
     """Two panels, the curves and their (dashed) derivatives, exactly ``size`` pixels: a PNG
     at 100 dpi, an SVG whose width and height in pt are the pixels · 0.75 (96 px an inch)."""
     mpl = _need("matplotlib", "--out")
@@ -276,7 +276,7 @@ def write_image(plot: P.Plot, path: str, fmt: str, size: tuple[int, int]) -> Non
         ax.grid(True, alpha=0.3)
         ax.axhline(0, color="0.6", linewidth=0.8)
         ax.legend(loc="best", fontsize="small")
-    top.set_title(P.title(plot))
+    top.set_title(curves.title(plot))
     bottom.set_xlabel(plot.xlabel)
     try:
         # no date and fixed ids in an SVG: the same plot makes the same file

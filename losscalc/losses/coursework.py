@@ -212,8 +212,8 @@ def _diagonal(z):
     z = np.asarray(z)
     if z.ndim != 2 or z.shape[0] != z.shape[1]:
         raise InvalidData(
-            f"info-nce: without {ref('target')} the positives are the diagonal, which needs square "
-            f"logits (N, N); got shape {fmt_shape(z.shape)}",
+            f"info-nce: without {ref('target')} the positives are the diagonal, which needs "
+            f"square logits (N, N); got shape {fmt_shape(z.shape)}",
             "give --target with the positive's column for each row",
             loss="info-nce", subjects=("target",))
     return np.arange(z.shape[0], dtype=float)
@@ -247,8 +247,8 @@ def info_nce(t, s, y, *, temperature=0.07):
     axis = s.ndim - 1
     if y.shape != s.shape[:-1]:
         raise InvalidData(
-            f"info-nce: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of shape "
-            f"{fmt_shape(s.shape)} needs one positive column per row, shape "
+            f"info-nce: {ref('target')} has shape {fmt_shape(y.shape)}, but {ref('pred')} of "
+            f"shape {fmt_shape(s.shape)} needs one positive column per row, shape "
             f"{fmt_shape(s.shape[:-1])}", loss="info-nce", subjects=("target", "pred"))
     labels = class_indices(y.value, s.shape[-1], None, "info-nce")
     tau = t.const(temperature, "τ")

@@ -83,7 +83,8 @@ def _targets(y, n: int, batched: bool, lengths, blank: int, classes: int, t):
     else:
         if lengths is None:
             raise InvalidData(f"ctc: a 1-dimensional {ref('target')} holds every sequence's "
-                              f"labels one after another: give {ref('target_lengths')} to split it",
+                              f"labels one after another: give {ref('target_lengths')} to "
+                              "split it",
                               "or give --target as an (N, S) table padded to one length",
                               loss="ctc", subjects=("target", "target_lengths"))
         # (S) with --target-lengths: PyTorch reads it as the concatenated form, also unbatched

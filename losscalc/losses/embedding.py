@@ -51,9 +51,9 @@ def cosine_embedding(t, x1, x2, y, *, margin=0.0):
     """Cosine embedding loss: pull similar pairs to cosine 1, push dissimilar ones below a margin.
 
     cos = Σ x1·x2 / √((Σ x1² + ε)(Σ x2² + ε)), ε = float32(1e-12), over the last axis.
-    ℓ = 1 − cos for y = 1 and max(0, cos − margin) for y = −1; other labels give 0 (PyTorch does not check
-    them: a note says so). A target of shape (N) takes x1, x2 of shape (N, D); a scalar target
-    takes (D).
+    ℓ = 1 − cos for y = 1 and max(0, cos − margin) for y = −1; other labels give 0 (PyTorch
+    does not check them: a note says so). A target of shape (N) takes x1, x2 of shape (N, D);
+    a scalar target takes (D).
     """
     if y.ndim > 1:
         raise InvalidData(f"cosine-embedding: {ref('target')} must be one label per pair, a "

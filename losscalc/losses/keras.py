@@ -242,7 +242,8 @@ def categorical_hinge(t, x, y):
 
 def _unit(t, v, name, symbol, axis):
     """v / max(‖v‖, ε) along ``axis`` (Keras' normalize), with its norm as a step."""
-    norm = t.let(f"‖{v.name}‖", tape.sqrt(tape.total(tape.square(v), axis, over="j", keepdims=True)))
+    norm = t.let(f"‖{v.name}‖",
+                 tape.sqrt(tape.total(tape.square(v), axis, over="j", keepdims=True)))
     zero = int((norm.value < EPSILON).sum())
     if zero:
         t.note(f"{zero} {name} vector(s) have norm < 1e-7 (zero vectors): divided by 1e-7 "
