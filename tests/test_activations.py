@@ -18,7 +18,7 @@ import pytest
 from conftest import assert_close, load
 from test_tape import evaluate_text, reevaluate
 
-from losscalc import activations as A
+from losscalc import activations
 from losscalc.activations import compute_act, linspace
 from losscalc.commands.act import explain
 
@@ -56,7 +56,7 @@ def test_values_and_gradients_match_pytorch(case, dtype):
     assert_close(with_u.grad, ref["grad_upstream"], dtype, "grad of (y·u).sum()")
 
 
-@pytest.mark.parametrize("name", list(A.ACTIVATIONS))
+@pytest.mark.parametrize("name", list(activations.ACTIVATIONS))
 def test_the_explained_gradient_is_the_gradient_backward_gives(name):
     # One computation: the step "x.grad" (u·f′, or the vjp formula) and T.backward agree to
     # the bit, and the elementwise derivative is the backward of u = 1.
@@ -75,7 +75,7 @@ def test_the_explained_gradient_is_the_gradient_backward_gives(name):
 
 def test_every_activation_has_golden_cases_with_adversarial_inputs():
     covered = {c["name"] for c in GOLDEN["act"] if c["case"] == "adversarial"}
-    assert covered == set(A.ACTIVATIONS)
+    assert covered == set(activations.ACTIVATIONS)
     adversarial = next(c for c in GOLDEN["act"] if c["name"] == "sigmoid"
                        and c["case"] == "adversarial")
     assert {-1000.0, 0.0, 1000.0} <= set(adversarial["x"])
@@ -110,7 +110,7 @@ def test_linspace_matches_torch(entry, dtype):
 # ---------------------------------------------------------------------------------------------
 # Derivatives against central differences (computed here from the values alone)
 
-ELEMENTWISE_SETTINGS = [(name, {}) for name, s in A.ACTIVATIONS.items() if not s.along_axis] + [
+ELEMENTWISE_SETTINGS = [(name, {}) for name, s in activations.ACTIVATIONS.items() if not s.along_axis] + [
     ("leaky-relu", {"slope": 0.2}), ("elu", {"alpha": 0.5}), ("gelu", {"approximate": "tanh"}),
     ("softplus", {"beta": 2.0, "threshold": 5.0}), ("softplus", {"beta": -0.5})]
 
@@ -170,7 +170,7 @@ def test_jacobian_and_vjp_match_central_differences(name, shape, dim):
 
 def test_every_activation_is_checked_against_central_differences():
     checked = {n for n, _ in ELEMENTWISE_SETTINGS} | {"softmax", "log-softmax", "hardmax"}
-    assert checked == set(A.ACTIVATIONS)
+    assert checked == set(activations.ACTIVATIONS)
 
 
 def test_hardmax_has_zero_gradient_and_jacobian():
@@ -282,7 +282,7 @@ def _steps(name, x, params=None, upstream=None):
     return compute_act(name, x, params, upstream=upstream).steps
 
 
-@pytest.mark.parametrize("name, params", [(n, {}) for n in A.ACTIVATIONS] +
+@pytest.mark.parametrize("name, params", [(n, {}) for n in activations.ACTIVATIONS] +
                          [("gelu", {"approximate": "tanh"}), ("softmax", {"dim": 0})])
 def test_every_step_reevaluates_to_its_value(name, params):
     x = np.array([[-2.5, 0.0, 1.5], [3.0, -0.5, 30.0]])
@@ -298,7 +298,7 @@ def test_every_step_reevaluates_to_its_value(name, params):
 def test_sigmoid_explanation_by_hand():
     # σ(0) = 1/(1 + e^0) = 0.5, σ′(0) = 0.5·(1 − 0.5) = 0.25; σ(2) = 1/(1 + e^−2) = 0.880797,
     # σ′(2) = 0.880797·0.119203 = 0.104994.
-    text = explain(compute_act("sigmoid", [0.0, 2.0]), A.resolve("sigmoid")).text()
+    text = explain(compute_act("sigmoid", [0.0, 2.0]), activations.resolve("sigmoid")).text()
     for line in ("σ = 1 / (1 + exp(−x))", "σ′ = σ·(1 − σ)",
                  "σ = 1 / (1 + exp(−0)) = 0.5", "σ′ = 0.5·(1 − 0.5) = 0.25",
                  "σ = 1 / (1 + exp(−2)) = 0.880797", "σ′ = 0.880797·(1 − 0.880797) = 0.104994",
@@ -310,7 +310,7 @@ def test_softmax_explanation_by_hand():
     # z = (3, 1, −3): m = 3, e = (1, e^−2, e^−6) = (1, 0.135335, 0.00247875),
     # Σe = 1.13781, p = e/Σe = (0.878878, 0.118943, 0.00217852) (004-softmax-3dp rounds these
     # to 0.879, 0.119, 0.002); with u = 1, x.grad = p·(1 − 1) = 0.
-    text = explain(compute_act("softmax", [3.0, 1.0, -3.0]), A.resolve("softmax")).text()
+    text = explain(compute_act("softmax", [3.0, 1.0, -3.0]), activations.resolve("softmax")).text()
     for line in ("m = max_c([3, 1, −3]) = 3",
                  "e = exp([3, 1, −3] − 3) = [1, 0.135335, 0.00247875]",
                  "Σe = Σ_c([1, 0.135335, 0.00247875]) = 1.13781",
@@ -325,7 +325,7 @@ def test_softmax_explanation_by_hand():
 def test_log_softmax_vjp_explanation_by_hand():
     # u = (1, 0, 0): x.grad = u − p·Σu = (1 − 0.878878, −0.118943, −0.00217852).
     r = compute_act("log-softmax", [3.0, 1.0, -3.0], upstream=[1.0, 0.0, 0.0])
-    text = explain(r, A.resolve("log-softmax")).text()
+    text = explain(r, activations.resolve("log-softmax")).text()
     assert "x.grad = u − p·Σ_c(u)" in text
     assert "= [0.121122, −0.118943, −0.00217852]" in text
 
@@ -333,7 +333,7 @@ def test_log_softmax_vjp_explanation_by_hand():
 def test_piecewise_explanation_shows_the_branch_taken():
     # leaky-relu with slope 0.1 at x = −10: y = 0.1·(−10) = −1, y′ = 0.1; at 3: y = 3, y′ = 1.
     r = compute_act("leaky-relu", [-10.0, 3.0], {"slope": 0.1})
-    text = explain(r, A.resolve("leaky-relu")).text()
+    text = explain(r, activations.resolve("leaky-relu")).text()
     assert "y = x if x > 0 else slope·x" in text
     assert "slope = 0.1" in text
     assert "y = 0.1·(−10) = −1" in text and "y′ = 0.1" in text
@@ -342,11 +342,11 @@ def test_piecewise_explanation_shows_the_branch_taken():
 
 def test_long_inputs_show_three_elements_and_say_how_many_more():
     r = compute_act("tanh", linspace(-10, 10, 100))
-    ex = explain(r, A.resolve("tanh"))
+    ex = explain(r, activations.resolve("tanh"))
     titles = [s.title for s in ex.sections]
     assert titles[:5] == ["formulas", "element 0", "element 1", "element 2",
                           "… 97 more elements (same steps)"]
-    assert len(explain(r, A.resolve("tanh"), full=True).sections) == 102
+    assert len(explain(r, activations.resolve("tanh"), full=True).sections) == 102
 
 
 # ---------------------------------------------------------------------------------------------
@@ -478,19 +478,19 @@ def test_unknown_activation_suggests_the_closest(cli):
 def test_help_lists_every_activation(cli):
     code, out, _ = cli("act", "--help")
     assert code == 0
-    for name, spec in A.ACTIVATIONS.items():
+    for name, spec in activations.ACTIVATIONS.items():
         assert name in out and spec.formula.split(" ")[0] in out
 
 
 def test_help_examples_run(cli):
-    for spec in A.ACTIVATIONS.values():
+    for spec in activations.ACTIVATIONS.values():
         args = shlex.split(spec.example)
         assert args[:3] == ["losscalc", "act", spec.name]
         assert cli(*args[1:])[0] == 0, spec.example
 
 
 def test_large_softmax_leaves_the_jacobian_out(cli):
-    code, out, err = cli("act", "softmax", "--range", "0:1", "--num", str(A.JACOBIAN_MAX + 1),
+    code, out, err = cli("act", "softmax", "--range", "0:1", "--num", str(activations.JACOBIAN_MAX + 1),
                          "--json")
     assert json.loads(out)["jacobian"] is None and "left out" in err
 

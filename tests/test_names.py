@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import modules_after
 
-from losscalc import activations as A
-from losscalc import info as I
+from losscalc import activations, info
 from losscalc.cli import SUBCOMMANDS, app
 from losscalc.losses import all_losses
 from losscalc.names import KINDS, NAMES, Name, NameTable, hint
@@ -56,8 +55,8 @@ def test_words_are_what_follows_losscalc():
 
 def test_the_table_and_the_registries_agree():
     """Same entries, in the same order, and each spec's aliases are the table's."""
-    for kind, specs in (("loss", all_losses()), ("activation", A.ACTIVATIONS),
-                        ("info", I.MEASURES)):
+    for kind, specs in (("loss", all_losses()), ("activation", activations.ACTIVATIONS),
+                        ("info", info.MEASURES)):
         entries = NAMES.entries(kind)
         assert list(entries) == list(specs), kind
         for name, spec in specs.items():
@@ -122,7 +121,7 @@ def test_losses_asked_for_before_they_are_loaded_is_a_programming_error():
 
 def test_an_undeclared_activation_is_refused_at_registration():
     with pytest.raises(ValueError, match="not declared in losscalc/names.py"):
-        A.activation("no-such-activation", formula="", derivative="", reference="",
+        activations.activation("no-such-activation", formula="", derivative="", reference="",
                      example="")(lambda t, x: x)
 
 
@@ -223,10 +222,12 @@ def test_top_level_completion_gives_commands_losses_and_aliases():
 
 
 def test_act_and_info_completion_read_the_table():
-    assert dict(A.complete("leaky")) == {"leaky-relu": A.ACTIVATIONS["leaky-relu"].formula,
-                                         "leakyrelu": "= leaky-relu"}
-    assert [name for name, _ in A.complete("")] == list(A.ACTIVATIONS)  # names only, at first
-    assert dict(I.complete("kull")) == {"kullback-leibler": "= kl"}
+    leaky = activations.ACTIVATIONS["leaky-relu"]
+    assert dict(activations.complete("leaky")) == {"leaky-relu": leaky.formula,
+                                                   "leakyrelu": "= leaky-relu"}
+    # names only, at first
+    assert [name for name, _ in activations.complete("")] == list(activations.ACTIVATIONS)
+    assert dict(info.complete("kull")) == {"kullback-leibler": "= kl"}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,8 +15,7 @@ import math
 import numpy as np
 import pytest
 
-from losscalc import batch as B
-from losscalc import grading as C
+from losscalc import batch, grading
 from losscalc.activations import APPROXIMATE, SLOPE
 from losscalc.core import compute
 from losscalc.errors import InvalidData, LosscalcError, UsageError
@@ -122,14 +121,14 @@ def test_parse_range_reads_either_direction_as_torch_linspace(text, ends):
 
 def _batch(problem: dict) -> LosscalcError:
     text = json.dumps({"loss": "huber", "pred": [1, 2], "target": [1, 3], **problem})
-    return B.answer(text, 1).error
+    return batch.answer(text, 1).error
 
 
 def _check(tmp_path, cells: dict) -> LosscalcError:
     row = {"loss": "huber", "pred": "1,2", "target": "1,3", "expect": "0", **cells}
     path = tmp_path / "problems.csv"
     path.write_text(",".join(row) + "\n" + ",".join(f'"{v}"' for v in row.values()) + "\n")
-    (graded,) = C.grade_all(str(path), None)
+    (graded,) = grading.grade_all(str(path), None)
     return graded.error
 
 
