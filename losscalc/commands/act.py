@@ -12,7 +12,7 @@ from .. import activations
 from ..errors import UsageError
 from ..inputs import parse_range
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
-from .options import TENSOR_HELP, param_option, read_params
+from .options import TENSOR_HELP, param_options, read_params
 
 _PARAMS = {p.name: p for spec in activations.ACTIVATIONS.values() for p in spec.params}
 POINTS = 100  # --range's inputs when --points is not given
@@ -20,8 +20,7 @@ POINTS = 100  # --range's inputs when --points is not given
 
 def _param_options() -> dict:
     """One option per activation parameter of the registry (None: not given)."""
-    return {p.name: param_option(p, f"{p.help[:1].upper()}{p.help[1:]} "
-                                    f"[default: {p.default}].") for p in _PARAMS.values()}
+    return param_options(activations.ACTIVATIONS.values(), own=True)
 
 
 OPTIONS = {

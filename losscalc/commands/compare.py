@@ -12,7 +12,7 @@ from ..errors import UsageError
 from ..losses import all_losses
 from ..registry import REDUCTIONS
 from .common import command, one_stdin, tensor
-from .options import TENSOR_HELP, choice, output_options, param_option
+from .options import TENSOR_HELP, choice, output_options, param_options
 
 FORMATS = ("table", "plain", "json", "csv")
 # The shared output options compare takes (it has no explanation and no single value to expect).
@@ -64,14 +64,7 @@ def _fixed_options() -> dict:
 def _param_options(taken: set[str]) -> dict:
     """One option per loss parameter in the registry; each goes to the listed losses that
     take it."""
-    params: dict = {}
-    for spec in _specs():
-        for p in spec.params:
-            if p.name in taken or p.name in params:
-                continue
-            users = ", ".join(s.name for s in _specs() if p.name in {q.name for q in s.params})
-            params[p.name] = param_option(p, f"{p.help[:1].upper()}{p.help[1:]} ({users}).")
-    return params
+    return param_options(_specs(), taken)
 
 
 def _read_params(specs, given: dict) -> dict:

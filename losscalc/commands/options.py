@@ -41,6 +41,20 @@ def param_option(param, help: str) -> tuple:
                                              autocompletion=complete)
 
 
+def param_options(specs, taken=(), *, own: bool = False) -> dict:
+    """One option per parameter of ``specs`` (losses or activations) that is not ``taken``;
+    the first entry's Param declares it. Shared by several entries, its help names those that
+    take it; ``own`` (each parameter belongs to one entry, whose help names it): its default."""
+    owners: dict = {}
+    for spec in specs:
+        for p in spec.params:
+            if p.name not in taken:
+                owners.setdefault(p.name, (p, []))[1].append(spec.name)
+    return {name: param_option(p, f"{p.help[:1].upper()}{p.help[1:]} "
+                                  + (f"[default: {p.default}]." if own else f"({', '.join(users)})."))
+            for name, (p, users) in owners.items()}
+
+
 def read_params(params, opts: dict) -> dict:
     """The values of the parameter options given (by name), each read by its Param."""
     return {p.name: p.read(opts[p.name], p.option) for p in params

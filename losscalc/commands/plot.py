@@ -17,7 +17,7 @@ from .. import plot as curves
 from ..errors import InputOutputError, UsageError
 from ..losses import all_losses
 from .common import OUTPUT_OPTIONS, command, tensor
-from .options import param_option
+from .options import param_options
 
 EXTRA_HINT = "pip install 'losscalc[plot]'"
 IMAGE_SIZE = (800, 600)  # pixels, for --out
@@ -63,20 +63,10 @@ OPTIONS = {
 }
 
 
-def _param_options(taken) -> dict:
-    """One option per parameter of a loss or an activation (--delta 2, --slope 0.1), as
-    `losscalc LOSS` and `losscalc act` spell them; each goes to the listed curves that take
-    it."""
-    owners: dict = {}
-    for spec in [*all_losses().values(), *activations.ACTIVATIONS.values()]:
-        for p in spec.params:
-            if p.name not in taken:
-                owners.setdefault(p.name, (p, []))[1].append(spec.name)
-    return {name: param_option(p, f"{p.help[:1].upper()}{p.help[1:]} ({', '.join(users)}).")
-            for name, (p, users) in owners.items()}
-
-
-PARAMS = _param_options(set(OPTIONS))
+# One option per parameter of a loss or an activation (--delta 2, --slope 0.1), as
+# `losscalc LOSS` and `losscalc act` spell them; each goes to the listed curves that take it.
+PARAMS = param_options([*all_losses().values(), *activations.ACTIVATIONS.values()],
+                       set(OPTIONS))
 OPTIONS.update(PARAMS)
 
 HELP = f"""Curves and their derivatives: losses of one prediction, or activations.
