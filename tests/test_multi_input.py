@@ -206,3 +206,17 @@ def test_core_refuses_an_unknown_tensor():
 def test_margin_ranking_needs_equal_dimensions():
     with pytest.raises(InvalidData):
         compute("margin-ranking", {"x1": [1.0], "x2": [1.0], "target": [[1.0]]})
+
+
+def test_ctc_check_grad_of_an_infinite_log_prob_warns_nothing(cli):
+    """--check-grad maps CTC's log-probs through log_softmax first; an infinite input maps to
+    nan there, which the check reports in its one line, with no NumPy warning on stderr (found
+    by the multi-input fuzz)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would end the call as an internal error
+        code, out, err = cli("ctc", "--log-probs", ";1E309", "--target", "0", "--blank", "0",
+                             "--check-grad", "-q")
+    assert code == 1 and out == "nan\n", err
+    assert err.startswith("losscalc: gradient check failed") and len(err.splitlines()) == 1
