@@ -198,7 +198,7 @@ class Tally(NamedTuple):
     exit_code: int
 
 
-def run(lines: Iterable[str], out) -> Tally:
+def answer_all(lines: Iterable[str], out) -> Tally:
     """Answer every problem, writing (and flushing) each answer as soon as it is computed."""
     count = failed = errors = worst = 0
     for number, text in problems(lines):

@@ -100,7 +100,7 @@ def _inputs(opts: dict) -> np.ndarray:
     return activations.linspace(start, end, POINTS if points is None else points, opts["dtype"])
 
 
-def run(opts: dict) -> None:
+def apply_activation(opts: dict) -> None:
     spec = activations.resolve(opts["name"])
     one_stdin(opts, ["x", "upstream"])
     x = _inputs(opts)
@@ -110,7 +110,7 @@ def run(opts: dict) -> None:
     emit(report(result, spec), opts)
 
 
-app = command(run, OPTIONS, "act", _help())
+app = command(apply_activation, OPTIONS, "act", _help())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ Examples:
   losscalc backprop --x 1,0 --target 1 --w1 '0.5,-0.5; 0.3,0.8' --w2 '1,-1' --b2 0"""
 
 
-def run(opts: dict) -> None:
+def train_network(opts: dict) -> None:
     keys = ["x", "w1", "b1", "w2", "b2", "target"]
     one_stdin(opts, keys)
     net = backprop.network(**{k: tensor(opts[k], f"--{k}") for k in keys})
@@ -79,7 +79,7 @@ def run(opts: dict) -> None:
     emit(report(result), opts)
 
 
-app = command(run, OPTIONS, "backprop", HELP)
+app = command(train_network, OPTIONS, "backprop", HELP)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -54,10 +54,10 @@ Examples:
   generate_problems | losscalc batch > answers.jsonl"""
 
 
-def run(opts: dict) -> None:
+def answer_problems(opts: dict) -> None:
     path = opts["file"]
     if path is None or path == "-":
-        tally = batch.run(_lines(sys.stdin, "standard input"), sys.stdout)
+        tally = batch.answer_all(_lines(sys.stdin, "standard input"), sys.stdout)
     else:
         from ..errors import open_error
 
@@ -66,7 +66,7 @@ def run(opts: dict) -> None:
         except OSError as err:
             raise open_error(path, err) from None
         with handle:
-            tally = batch.run(_lines(handle, path), sys.stdout)
+            tally = batch.answer_all(_lines(handle, path), sys.stdout)
     failure = batch.outcome(tally)
     if failure is not None:
         raise failure
@@ -82,4 +82,4 @@ def _lines(handle, name: str):
         raise InputOutputError(f"cannot read {name}: not a text file (not UTF-8)") from None
 
 
-app = command(run, OPTIONS, "batch", HELP)
+app = command(answer_problems, OPTIONS, "batch", HELP)

@@ -60,7 +60,7 @@ Example:
   losscalc check examples/answers.csv"""
 
 
-def run(opts: dict) -> None:
+def grade_answers(opts: dict) -> None:
     from ..render.emit import emit
     from ..render.reports import check_report
 
@@ -72,4 +72,4 @@ def run(opts: dict) -> None:
         raise failure
 
 
-app = command(run, OPTIONS, "check", HELP)
+app = command(grade_answers, OPTIONS, "check", HELP)

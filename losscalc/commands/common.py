@@ -26,19 +26,19 @@ def command(fn: Callable, options: dict, name: str, help: str) -> typer.Typer:
     default, typer.Option or typer.Argument)); ``fn`` receives them as keyword arguments,
     enums as their values."""
 
-    def run(**kwargs):
+    def invoke(**kwargs):
         fn({k: v.value if isinstance(v, Enum) else v for k, v in kwargs.items()})
 
-    run.__signature__ = inspect.Signature([
+    invoke.__signature__ = inspect.Signature([
         inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default,
                           annotation=Annotated[annotation, info])
         for key, (annotation, default, info) in options.items()
     ])
-    run.__name__ = name
-    run.__doc__ = help
+    invoke.__name__ = name
+    invoke.__doc__ = help
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                       rich_markup_mode=None)
-    app.command(name)(run)
+    app.command(name)(invoke)
     return app
 
 

@@ -114,7 +114,7 @@ def _prediction(opts: dict) -> tuple[str | None, str | None]:
     return (given[0][1], given[0][0]) if given else (None, None)
 
 
-def run(opts: dict) -> None:
+def compare_losses(opts: dict) -> None:
     specs = comparison.resolve_names(opts["losses"])
     text, alias = _prediction(opts)
     comparison.check_prediction_option(specs, alias)
@@ -138,4 +138,4 @@ def run(opts: dict) -> None:
     emit(compare_report(results, pred, target), opts)
 
 
-app = command(run, options(), "compare", HELP)
+app = command(compare_losses, options(), "compare", HELP)

@@ -48,8 +48,8 @@ def script(shell: str) -> str:
     return completion_script("losscalc", "_LOSSCALC_COMPLETE", shell).strip() + "\n"
 
 
-def run(opts: dict) -> None:
+def print_completion(opts: dict) -> None:
     sys.stdout.write(script(opts["shell"]))
 
 
-app = command(run, OPTIONS, "completions", HELP)
+app = command(print_completion, OPTIONS, "completions", HELP)

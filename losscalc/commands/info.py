@@ -55,7 +55,7 @@ Examples:
   losscalc info kl --p 0.5,0.5 --q 0.9,0.1 --base 2"""
 
 
-def run(opts: dict) -> None:
+def measure_information(opts: dict) -> None:
     spec = info.resolve(opts["measure"])
     one_stdin(opts, ["p", "q"])
     if opts["p"] is None:
@@ -68,7 +68,7 @@ def run(opts: dict) -> None:
     emit(report(result, spec), opts)
 
 
-app = command(run, OPTIONS, "info", _help())
+app = command(measure_information, OPTIONS, "info", _help())
 
 
 def _detail(result: info.InfoResult) -> str:

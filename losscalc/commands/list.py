@@ -107,7 +107,7 @@ def print_list(as_json: bool, kinds=KINDS, no_color: bool = False) -> None:
                                     if r["kind"] == kind), no_color=no_color)
 
 
-def run(opts: dict) -> None:
+def list_entries(opts: dict) -> None:
     chosen = {kind.value for kind in opts["kind"] or ()}
     if "all" in chosen or (not chosen and not opts["as_json"] and sys.stdout.isatty()):
         kinds = KINDS
@@ -116,4 +116,4 @@ def run(opts: dict) -> None:
     print_list(opts["as_json"], kinds, opts["no_color"])
 
 
-app = command(run, OPTIONS, "list", HELP)
+app = command(list_entries, OPTIONS, "list", HELP)

@@ -91,7 +91,7 @@ Examples:
   losscalc plot ce --pred 0,0,0 --target 1 --range -5:5"""
 
 
-def run(opts: dict) -> None:
+def draw_curves(opts: dict) -> None:
     kind, specs = curves.resolve_names(opts["names"])
     x = curves.grid(*curves.parse_range(opts["range"]), opts["points"])
     params = _params(opts)
@@ -118,7 +118,7 @@ def run(opts: dict) -> None:
             sys.stderr.write(f"note: {note}\n")
 
 
-app = command(run, OPTIONS, "plot", HELP)
+app = command(draw_curves, OPTIONS, "plot", HELP)
 
 
 # ---------------------------------------------------------------------------------------------
