@@ -477,7 +477,7 @@ def linspace(start: float, end: float, num: int, dtype: str = "float64") -> np.n
     """torch.linspace(start, end, num): the first half counted up from start, the second
     half down from end, in the computation's dtype (so both ends are exact)."""
     if num < 1:
-        raise UsageError(f"--points must be at least 1, got {num}")
+        raise UsageError(f"{ref('points')} must be at least 1, got {num}", subjects=("points",))
     kind = np.dtype(dtype).type
     start_, end_ = kind(start), kind(end)
     if num == 1:

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import activations, tape
 from .checks import fmt_shape
-from .errors import InvalidData, UsageError
+from .errors import InvalidData, UsageError, ref
 from .recorder import Tape
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -68,8 +68,8 @@ def network(x=None, w1=None, b1=None, w2=None, b2=None, target=None) -> Network:
         if a.ndim == 2 and a.shape[0] == 1:  # a batch of one sample, as nn.Linear takes it
             a = a[0]
         if a.ndim != 1:
-            raise InvalidData(f"backprop: --{key} must be one sample (a vector), got shape "
-                              f"{fmt_shape(v[key].shape)}")
+            raise InvalidData(f"backprop: {ref(key)} must be one sample (a vector), got shape "
+                              f"{fmt_shape(v[key].shape)}", subjects=(key,))
         v[key] = a
     inputs, outputs = v["x"].size, v["target"].size
     for key, rows, cols, what in (("w1", None, inputs, "hidden × inputs"),
@@ -77,25 +77,27 @@ def network(x=None, w1=None, b1=None, w2=None, b2=None, target=None) -> Network:
         w = v[key]
         if w.ndim != 2 or (cols is not None and w.shape[1] != cols) or \
                 (rows is not None and w.shape[0] != rows):
-            raise InvalidData(f"backprop: --{key} has shape {fmt_shape(w.shape)}; it must be "
+            raise InvalidData(f"backprop: {ref(key)} has shape {fmt_shape(w.shape)}; it must be "
                               f"{what} ({'?' if rows is None else rows}, "
                               f"{'?' if cols is None else cols}) for {inputs} inputs and "
-                              f"{outputs} outputs")
+                              f"{outputs} outputs", subjects=(key,))
     hidden = v["w1"].shape[0]
     if v["w2"].shape[1] != hidden:
-        raise InvalidData(f"backprop: --w2 has {v['w2'].shape[1]} columns but --w1 has "
-                          f"{hidden} rows (hidden neurons); they must agree")
+        raise InvalidData(f"backprop: {ref('w2')} has {v['w2'].shape[1]} columns but "
+                          f"{ref('w1')} has {hidden} rows (hidden neurons); they must agree",
+                          subjects=("w2", "w1"))
     for key, n in (("b1", hidden), ("b2", outputs)):
         if v[key].size not in (1, n) or v[key].ndim > 2:  # (1, n) as the tutorial writes it
-            raise InvalidData(f"backprop: --{key} has shape {fmt_shape(v[key].shape)}; give "
-                              f"one number or {n} (one per neuron)")
+            raise InvalidData(f"backprop: {ref(key)} has shape {fmt_shape(v[key].shape)}; give "
+                              f"one number or {n} (one per neuron)", subjects=(key,))
         v[key] = np.broadcast_to(v[key].reshape(-1), (n,)).copy()
     if v["x"].size == 0 or hidden == 0:
         raise InvalidData("backprop: the network needs at least one input, hidden neuron "
                           "and output")
     for key, a in v.items():
         if not np.isfinite(a).all():
-            raise InvalidData(f"backprop: --{key} must hold finite numbers")
+            raise InvalidData(f"backprop: {ref(key)} must hold finite numbers",
+                              subjects=(key,))
     return Network(**v)
 
 
@@ -243,7 +245,8 @@ def train(net: Network, activation: str = "sigmoid", loss: str = "mse", lr: floa
         raise UsageError(f"The 'lr' parameter of backprop must be a finite number >= 0. "
                          f"Got {lr} instead.")
     if steps < 1:
-        raise UsageError(f"--steps must be at least 1, got {steps}")
+        raise UsageError(f"{ref('steps')} must be at least 1, got {steps}",
+                         subjects=("steps",))
     history, first = [], None
     current = net
     for _ in range(steps):

@@ -143,7 +143,7 @@ def verdict(value, expect, tol: float) -> bool:
     """--expect's test: True when the value is within tol of expect."""
     from .expectation import holds
 
-    return holds(value, expect_text(expect), tol)
+    return holds(value, expect_text(expect), tol, '"expect"')
 
 
 def solve(p: Problem, line: int) -> Answer:

@@ -5,24 +5,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import CheckFailed, InvalidData, UsageError
+from .errors import CheckFailed, InvalidData, UsageError, ref
 from .inputs import parse_literal
 
 
-def check_expectation(value, expect: str, tol: float) -> None:
+def check_expectation(value, expect: str, tol: float, where: str = "--expect") -> None:
     """Raise CheckFailed unless ``value`` is within ``tol`` (absolute or relative) of
-    ``expect``, a number or numbers as text."""
+    ``expect``, a number or numbers as text; ``where`` names it in the door's words."""
     if not np.isfinite(tol):
-        raise UsageError(f"--tol must be a finite number >= 0, got {tol}")
+        raise UsageError(f"{ref('tol')} must be a finite number >= 0, got {tol}",
+                         subjects=("tol",))
     try:
-        expected = parse_literal(expect, "--expect")
+        expected = parse_literal(expect, where)
     except InvalidData as err:  # a malformed option value: usage, not data
         raise UsageError(err.message) from None
     value = np.asarray(value, dtype=float)
     try:
         diff = np.abs(value - expected)
     except ValueError:
-        raise UsageError(f"--expect has shape {expected.shape} but the value has shape "
+        raise UsageError(f"{where} has shape {expected.shape} but the value has shape "
                          f"{value.shape}") from None
     scale = np.abs(expected)
     same = (value == expected) | (diff <= tol) | (diff <= tol * scale)
@@ -33,10 +34,10 @@ def check_expectation(value, expect: str, tol: float) -> None:
                           f"{worst:.3g} (tolerance {tol:g}, absolute or relative)")
 
 
-def holds(value, expect: str, tol: float) -> bool:
+def holds(value, expect: str, tol: float, where: str = "--expect") -> bool:
     """True when ``value`` is within ``tol`` of ``expect`` (a failed check, not an error)."""
     try:
-        check_expectation(value, expect, tol)
+        check_expectation(value, expect, tol, where)
     except CheckFailed:
         return False
     return True

@@ -208,12 +208,12 @@ def compute_info(name, p, q=None, base: str = "e", dtype: str = "float64",
     tape.check_dtype(dtype)
     notes: list[str] = []
     if spec.needs_q and q is None:
-        raise UsageError(f"{spec.name} needs --p and --q",
+        raise UsageError(f"{spec.name} needs {ref('p')} and {ref('q')}",
                          f"for example: losscalc info {spec.name} --p 0.7,0.2,0.1 "
-                         "--q 0.6,0.3,0.1")
+                         "--q 0.6,0.3,0.1", subjects=("p", "q"))
     if not spec.needs_q and q is not None:
-        raise UsageError(f"{spec.name} takes only --p; for two distributions use "
-                         "cross-entropy, kl or js")
+        raise UsageError(f"{spec.name} takes only {ref('p')}; for two distributions use "
+                         "cross-entropy, kl or js", subjects=("p",))
     p = _distributions(p, "p", spec.name, normalize_rows, notes)
     if q is not None:
         q = _distributions(q, "q", spec.name, normalize_rows, notes)

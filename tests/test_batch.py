@@ -142,7 +142,9 @@ BAD_LINES = [
     ('{"loss": "mse", "pred": [1], "target": [1], "tol": -1}', 2, '"tol" must be a finite'),
     ('{"loss": "mse", "pred": [1], "target": [1], "expect": {"v": 1}}', 2,
      '"expect" must be a number'),
-    ('{"loss": "mse", "pred": [1], "target": [1], "expect": "abc"}', 2, "--expect"),
+    # a field is named as a field, not as the command line's --expect
+    ('{"loss": "mse", "pred": [1], "target": [1], "expect": "abc"}', 2,
+     '"expect": expected a number'),
     ('{"loss": "mse", "pred": [1, NaN], "target": [1, 2]}', 3, "pred: NaN at index [1]"),
     ('{"loss": "mse", "pred": [1, "2"], "target": [1, 2]}', 3,
      "pred: expected a number at index [1], got '2'"),

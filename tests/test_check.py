@@ -112,7 +112,7 @@ def test_tsv(cli, tmp_path):
     ('q,mse,"1,2,3","1,2,5",1,avg,', 2, "mse has no reduction 'avg'"),
     ('q,mse,"1,2,3","1,2,5",1,,2', 2, "mse has no parameter 'delta'"),
     ('q,huber,"1,2,3","1,2,5",1,,big', 2, 'column "delta" must be a number, got \'big\''),
-    ('q,mse,"1,2,3","1,2,5",abc,,', 2, "--expect"),
+    ('q,mse,"1,2,3","1,2,5",abc,,', 2, "\"expect\": expected a number"),  # the field's name
     ('q,mse,"1,2,3"', 3, "the row has 3 cells but the header 7"),
 ])
 def test_a_bad_row_is_listed_and_sets_the_exit_code(cli, tmp_path, row, code, message):
