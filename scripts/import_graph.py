@@ -22,7 +22,7 @@ LAYERS = [
     ["names", "checks", "diagnose", "csvsource", "inputs"],
     ["registry", "losses", "losses.*"],
     ["core", "activations", "info", "backprop", "report", "expectation"],
-    ["batch", "grading", "comparison", "streaming", "plot", "listing"],
+    ["batch", "grading", "comparison", "streaming", "plot", "listing", "exercise"],
     ["render", "render.*"],
     ["commands", "commands.*", "typer_compat"],
     ["cli", "__main__"],

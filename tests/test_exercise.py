@@ -1,0 +1,161 @@
+"""Problem sets (losscalc.exercise): every loss can be exercised, the same seed gives the same
+set, and the problems are well conditioned — checked here with independent arithmetic
+(finite differences, math.exp), not with the generator's own test."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from losscalc import exercise
+from losscalc.core import check_gradient, compute
+from losscalc.errors import UsageError
+from losscalc.losses import all_losses
+
+SPECS = list(all_losses().values())
+BY_HAND = [s for s in SPECS if exercise.RECIPES[s.name].lowest == 1]
+SEEDS = st.integers(0, 2**32 - 1)
+
+
+def test_every_loss_has_a_recipe():
+    assert sorted(exercise.RECIPES) == sorted(all_losses())
+
+
+@pytest.mark.parametrize("level", exercise.LEVELS)
+def test_every_loss_can_be_exercised(level):
+    for spec in SPECS:
+        if exercise.RECIPES[spec.name].lowest > level:
+            with pytest.raises(UsageError, match=f"{spec.name} has no level-{level} problems"):
+                exercise.generate([spec], 3, 0, level)
+            continue
+        for e in exercise.generate([spec], 6, level, level):
+            assert np.all(np.isfinite(e.result.value)), (spec.name, e)
+
+
+def test_the_same_seed_gives_the_same_set_and_another_seed_another():
+    specs = [all_losses()[n] for n in ("mse", "huber", "ce", "kl", "bce")]
+    first = exercise.csv_text(exercise.generate(specs, 20, 42, 2), key=True)
+    again = exercise.csv_text(exercise.generate(specs, 20, 42, 2), key=True)
+    other = exercise.csv_text(exercise.generate(specs, 20, 43, 2), key=True)
+    assert first == again
+    assert first != other
+
+
+def test_losses_take_turns_and_levels_2_and_3_go_through_the_reductions():
+    specs = [all_losses()["mse"], all_losses()["kl"]]
+    got = exercise.generate(specs, 8, 1, 2)
+    assert [e.spec.name for e in got] == ["mse", "kl"] * 4
+    assert [e.reduction for e in got if e.spec.name == "mse"] == ["mean", "sum", "none", "mean"]
+    # kl's "mean" divides by every element (a misuse note): its set has batchmean instead
+    assert [e.reduction for e in got if e.spec.name == "kl"] == ["batchmean", "sum", "none",
+                                                                 "batchmean"]
+    assert {e.reduction for e in exercise.generate(specs, 6, 1, 1)} == {"mean", "sum"}
+
+
+def _perturbed_value(e, name, index, step):
+    x = np.array(e.tensors[name], dtype=float)
+    x[index] += step
+    return float(np.sum(compute(e.spec, {**e.tensors, name: x}, None, e.params,
+                                e.reduction).value))
+
+
+@settings(max_examples=8, deadline=None)
+@given(SEEDS)
+def test_level_1_answers_are_well_conditioned(seed):
+    """Moving any input by 1e-3 (less than the printed precision, 0.1) changes the answer by
+    at most 1e-3·|∂/∂x| plus a second-order term: no kink, clamp or cliff within reach; and
+    every problem's gradient agrees with central differences."""
+    for e in exercise.generate(BY_HAND, len(BY_HAND), seed, 1):
+        base = float(np.sum(compute(e.spec, e.tensors, None, e.params, e.reduction).value))
+        for name, grad in e.result.grad.items():
+            for index in np.ndindex(*np.shape(e.tensors[name])):
+                slope = abs(float(np.asarray(grad)[index]))
+                for step in (1e-3, -1e-3):
+                    change = abs(_perturbed_value(e, name, index, step) - base)
+                    assert change <= 1e-3 * slope + 1e-4, (e.spec.name, e.id, name, index)
+        assert check_gradient(e.spec, e.tensors, None, e.params, e.reduction).ok, e
+
+
+@settings(max_examples=5, deadline=None)
+@given(SEEDS, st.sampled_from([2, 3]))
+def test_every_generated_problem_passes_the_gradient_check(seed, level):
+    for e in exercise.generate(SPECS, len(SPECS), seed, level):
+        assert check_gradient(e.spec, e.tensors, None, e.params, e.reduction, e.dtype).ok, e
+
+
+def _softmax(row):
+    exps = [math.exp(z) for z in row]
+    return [v / sum(exps) for v in exps]
+
+
+@settings(max_examples=20, deadline=None)
+@given(SEEDS)
+def test_level_1_numbers_are_worked_by_hand(seed):
+    """One-decimal inputs, integer regression targets, and no class probability that rounds
+    to 0 at four digits."""
+    names = ("mse", "l1", "huber", "ce", "poly1", "categorical-focal", "bce", "bce-logits")
+    specs = [all_losses()[n] for n in names]
+    for e in exercise.generate(specs, 2 * len(specs), seed, 1):
+        pred = np.asarray(e.tensors["pred"])
+        assert pred.ndim == 1 and pred.size <= 4
+        assert np.all(np.abs(pred * 10 - np.round(pred * 10)) < 1e-9), e
+        if e.spec.name in ("mse", "l1", "huber"):
+            assert np.all(e.tensors["target"] == np.round(e.tensors["target"])), e
+        if e.spec.name in ("ce", "poly1", "categorical-focal"):
+            assert min(_softmax(pred.tolist())) >= 5e-4, e
+        if e.spec.name == "bce":  # no log clamp: 0 < p < 1 strictly
+            assert 0 < pred.min() and pred.max() < 1
+
+
+def test_level_3_has_label_smoothing_ignored_targets_extra_dimensions_and_float32():
+    got = exercise.generate([all_losses()["ce"], all_losses()["nll"]], 40, 3, 3)
+    assert any("label_smoothing" in e.params for e in got)
+    assert any(np.any(e.tensors["target"] == -100) for e in got)
+    assert any(np.ndim(e.tensors["pred"]) == 3 for e in got)
+    assert any(e.dtype == "float32" for e in got)
+
+
+def test_a_kink_is_refused():
+    """|d| = 0 is l1's kink, |d| = δ huber's: a problem on one is not well posed."""
+    l1, huber = all_losses()["l1"], all_losses()["huber"]
+    assert exercise.well_posed(l1, {"pred": [1.0, 2.0], "target": [1.0, 3.5]}, {}, "mean",
+                               "float64") is None
+    assert exercise.well_posed(huber, {"pred": [2.0], "target": [1.0]}, {"delta": 1.0},
+                               "mean", "float64") is None
+    assert exercise.well_posed(huber, {"pred": [2.5], "target": [1.0]}, {"delta": 1.0},
+                               "mean", "float64") is not None
+
+
+def test_a_clamp_is_refused():
+    """bce clamps ln 0 at −100 (a note): p = 1 with target 0 is no exercise."""
+    bce = all_losses()["bce"]
+    assert exercise.well_posed(bce, {"pred": [1.0, 0.5], "target": [0.0, 1.0]}, {}, "mean",
+                               "float64") is None
+
+
+def test_the_texts_read_back_exactly():
+    assert exercise.tensor_text(np.array([0.1, 2.0, -0.7])) == "0.1,2,-0.7"
+    assert exercise.tensor_text(np.array([[1.0, 0.5], [0.25, 3.0]])) == "1,0.5; 0.25,3"
+    assert exercise.tensor_text(np.zeros((1, 1, 2))) == "[[[0, 0]]]"
+    assert exercise.tensor_text(np.float64(1 / 3)) == "0.3333333333333333"
+    assert exercise.param_text(True) == "true"
+
+
+def test_losses_are_named_once_and_unknown_names_are_hinted():
+    assert [s.name for s in exercise.losses("MSE, l2,ce")] == ["mse", "ce"]
+    with pytest.raises(UsageError, match="unknown loss 'msee'") as err:
+        exercise.losses("msee")
+    assert err.value.hint == "did you mean 'mse'?"
+    with pytest.raises(UsageError, match="at least one loss"):
+        exercise.losses(" , ")
+
+
+def test_losses_of_more_tensors_need_json_lines():
+    with pytest.raises(UsageError, match="triplet takes the tensor") as err:
+        exercise.csv_blocked([all_losses()["mse"], all_losses()["triplet"]])
+    assert err.value.hint == "use --format jsonl"
+    exercise.csv_blocked([all_losses()["ctc"]])  # one sequence: pred and target only
