@@ -4,6 +4,7 @@ set, and the problems are well conditioned — checked here with independent ari
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -159,3 +160,101 @@ def test_losses_of_more_tensors_need_json_lines():
         exercise.csv_blocked([all_losses()["mse"], all_losses()["triplet"]])
     assert err.value.hint == "use --format jsonl"
     exercise.csv_blocked([all_losses()["ctc"]])  # one sequence: pred and target only
+
+
+# --- the command ---------------------------------------------------------------------------
+
+
+def _files(directory) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_the_command_writes_a_set_that_check_grades(cli, tmp_path):
+    out = tmp_path / "week3"
+    code, stdout, err = cli("exercise", "mse,huber,ce,kl", "--count", 8, "--seed", 7,
+                            "--out", out)
+    assert (code, err) == (0, "")
+    assert sorted(_files(out)) == ["key.csv", "problems.csv", "solutions.md", "solutions.tex"]
+    assert stdout.startswith("wrote 8 problems (mse, huber, ce, kl, level 1, seed 7)")
+    problems = (out / "problems.csv").read_text().splitlines()
+    key = (out / "key.csv").read_text().splitlines()
+    assert problems[0] == "id,loss,pred,target,delta,reduction,dtype"
+    assert key[0] == problems[0] + ",expect,tol"
+    assert len(problems) == len(key) == 9
+    assert all(k.startswith(p + ",") for p, k in zip(problems[1:], key[1:]))
+
+    code, graded, _ = cli("check", out / "key.csv", "--format", "plain")
+    assert code == 0 and graded.count("\tright\t") == 8
+
+    # a student's answers: the key with one answer changed
+    rows = key[:]
+    cells = rows[3].rsplit(",", 2)
+    rows[3] = f"{cells[0]},{float(cells[1]) + 0.5!r},{cells[2]}"
+    answers = tmp_path / "student.csv"
+    answers.write_text("\n".join(rows) + "\n")
+    code, graded, err = cli("check", answers, "--format", "plain")
+    assert code == 1 and "expectation failed for 1 of 8 answers" in err
+    verdicts = [line.split("\t")[1] for line in graded.splitlines()]
+    assert verdicts == ["right", "right", "wrong"] + ["right"] * 5  # row 3 is file line 4
+
+
+def test_two_runs_are_byte_identical_and_another_seed_differs(cli, tmp_path):
+    args = ("exercise", "ce,bce-logits,smooth-l1,nll", "--count", 12, "--level", 3)
+    for name, seed in (("a", 5), ("b", 5), ("c", 6)):
+        assert cli(*args, "--seed", seed, "--out", tmp_path / name, "--quiet")[:2] == (0, "")
+    first, again, other = (_files(tmp_path / n) for n in "abc")
+    assert first == again
+    assert all(first[name] != other[name] for name in first)
+
+
+def test_json_lines_for_losses_of_more_tensors(cli, tmp_path):
+    out = tmp_path / "set"
+    code, _, err = cli("exercise", "triplet,gaussian-nll,margin-ranking", "--format", "jsonl",
+                       "--level", 2, "--count", 6, "--out", out, "-q")
+    assert (code, err) == (0, "")
+    assert sorted(_files(out)) == ["key.jsonl", "problems.jsonl", "solutions.md",
+                                   "solutions.tex"]
+    first = json.loads((out / "problems.jsonl").read_text().splitlines()[0])
+    assert list(first) == ["id", "loss", "anchor", "positive", "negative", "params",
+                           "reduction", "dtype"]
+    assert cli("check", out / "key.jsonl", "-f", "plain")[0] == 0
+
+
+def test_solutions_explain_every_problem(cli, tmp_path):
+    out = tmp_path / "set"
+    assert cli("exercise", "l1,ce", "--count", 4, "--out", out, "-q")[0] == 0
+    md = (out / "solutions.md").read_text()
+    tex = (out / "solutions.tex").read_text()
+    assert [line for line in md.splitlines() if line.startswith("## ")] == [
+        "## q1: l1", "## q2: ce", "## q3: l1", "## q4: ce"]
+    assert md.count("**Answer:**") == 4 and md.count("**Formulas**") == 4
+    assert tex.startswith("\\documentclass{article}") and tex.endswith("\\end{document}\n")
+    assert tex.count("\\begin{align*}") == tex.count("\\end{align*}") == 4
+
+
+def test_existing_files_are_replaced(cli, tmp_path):
+    out = tmp_path / "set"
+    out.mkdir()
+    (out / "key.csv").write_text("old")
+    (out / "notes.txt").write_text("mine")
+    assert cli("exercise", "mse", "--count", 2, "--out", out, "-q")[0] == 0
+    assert (out / "key.csv").read_text().startswith("id,loss,")
+    assert (out / "notes.txt").read_text() == "mine"
+    assert not [p for p in out.iterdir() if p.name.startswith(".exercise-")]
+
+
+def test_errors_are_one_line(cli, tmp_path):
+    a_file = tmp_path / "f"
+    a_file.write_text("")
+    code, out, err = cli("exercise", "mse", "--out", a_file)
+    assert (code, out) == (4, "")
+    assert err == (f"losscalc: error: --out '{a_file}' is a file, not a directory\n"
+                   "hint: name a directory (it is created if missing)\n")
+    code, _, err = cli("exercise", "hubber", "--out", tmp_path / "x")
+    assert code == 2 and err.splitlines() == ["losscalc: error: unknown loss 'hubber'",
+                                              "hint: did you mean 'huber'?"]
+    code, _, err = cli("exercise", "mse,ctc", "--out", tmp_path / "x")
+    assert code == 2 and err.startswith("losscalc: error: ctc has no level-1 problems")
+    code, _, err = cli("exercise", "triplet", "--out", tmp_path / "x")
+    assert code == 2 and err.endswith("hint: use --format jsonl\n")
+    assert not (tmp_path / "x").exists()  # nothing written when the set cannot be made
