@@ -234,5 +234,5 @@ def mathml(text: str, display: str = "block") -> str:
     tokens = [(m.lastgroup, m.group()) for m in _tokenizer().finditer(text)
               if m.lastgroup != "space"]
     row = "".join(markup for markup, _, _ in _items(tokens, None))
-    return (f'<math xmlns="http://www.w3.org/1998/Math/MathML" display="{display}">'
-            f"<mrow>{row}</mrow></math>")
+    # No xmlns: HTML puts <math> in the MathML namespace itself, and the page names no URL.
+    return f'<math display="{display}"><mrow>{row}</mrow></math>'
