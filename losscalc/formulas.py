@@ -202,6 +202,9 @@ def _items(tokens: list, stop: str | None) -> list[tuple[str, bool, str]]:
         elif kind in ("sub", "subs", "sups") and items and items[-1][0] == "<mo>Σ</mo>":
             items[-1] = (f"<munder><mo>Σ</mo>{_script(text.lstrip('_'), SUBSCRIPT_CHARS)}"
                          "</munder>", False, "")
+        elif (kind == "num" and items and items[-1][0] == "<mo>−</mo>"
+              and (len(items) == 1 or not items[-2][1])):
+            items[-1] = (_token_markup(kind, "−" + text), True, "")  # a negative number
         else:
             operand = kind in ("num", "word") or text in ("½", "∞")
             items.append((_token_markup(kind, text), operand, ""))
@@ -227,7 +230,7 @@ def _fractions(items: list[tuple[str, bool, str]]) -> list[tuple[str, bool, str]
     return out
 
 
-def mathml(text: str, display: str = "block") -> str:
+def mathml(text: str, display: str = "inline") -> str:
     """A formula line (``d = 0.9 − 1 = −0.1``) as one MathML Core ``<math>`` element: names
     as <mi>, numbers as <mn>, operators as <mo>, Unicode and ``_c`` scripts as <msub>/<msup>,
     ``Σ_c`` as <munder>, ``a / b`` between operands as <mfrac>. Every character is escaped."""

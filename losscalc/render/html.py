@@ -33,7 +33,7 @@ font-variant-numeric:tabular-nums}
 .losscalc th{background:#f3f3f3}
 .losscalc ul.steps{list-style:none;padding-left:1em;margin:.2em 0}
 .losscalc ul.steps li{margin:.15em 0}
-.losscalc math[display=block]{display:block math;text-align:left;margin:.1em 0}
+.losscalc math{font-size:1.1em}
 .losscalc .prose{color:#444}
 .losscalc .note{color:#8a5a00}
 .losscalc .failed{color:#b00020}
@@ -105,7 +105,7 @@ def report_html(report: Report, expl: Explanation | None, digits: int = 6,
 def _part(part: Part, digits: int, full: bool) -> str:
     if isinstance(part, Explanation):
         return f'<article class="report">{explanation(part)}</article>'
-    report, expl = part if isinstance(part, tuple) else (part, None)
+    report, expl = (part, None) if isinstance(part, Report) else part
     if expl is None and report.explanation is not None:
         expl = report.explanation(digits, full)
     return report_html(report, expl, digits, full)
