@@ -114,3 +114,128 @@ def render_where(node, args):
 
 
 SUPERSCRIPTS = dict(zip(range(2, 10), "²³⁴⁵⁶⁷⁸⁹"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The MathML target: a rendered formula (the text ``render`` wrote, its parentheses placed by
+# precedence, and the numbers a View filled in) as MathML Core, for the HTML page. Nothing is
+# re-derived from the graph: the page shows the very formula the other forms show.
+
+SUBSCRIPT_CHARS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼ", "0123456789+−aeoxhklmnpstij"))
+SUPERSCRIPT_CHARS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻ᵀ", "0123456789+−T"))
+# Not letters of a name: scripts, and what Unicode counts as a letter or number but a formula
+# reads as an operator or a number (Σ, ½, ∞).
+_NOT_LETTERS = "".join(SUBSCRIPT_CHARS) + "".join(SUPERSCRIPT_CHARS) + "Σ½∞"
+_LETTER = rf"(?:(?![{_NOT_LETTERS}])[^\W\d_])"
+_TOKEN = None  # the tokenizer, compiled on first use (the start-up path never renders MathML)
+_WORDS_AS_TEXT = ("if", "else", "more", "same", "steps", "for", "and", "where")
+
+
+def _tokenizer():
+    import re
+
+    global _TOKEN
+    if _TOKEN is None:
+        _TOKEN = re.compile(rf"""
+            (?P<space>\s+)
+          | (?P<num>(?:\d+\.?\d*|\.\d+)(?:e[+\-−]?\d+)?)
+          | (?P<word>[∂Σ]?{_LETTER}(?:{_LETTER}|\d)*(?:\.{_LETTER}+)*′*)
+          | (?P<sub>_(?:{_LETTER}|\d)+)
+          | (?P<subs>[{''.join(SUBSCRIPT_CHARS)}]+)
+          | (?P<sups>[{''.join(SUPERSCRIPT_CHARS)}]+)
+          | (?P<open>[(\[{{])
+          | (?P<close>[)\]}}])
+          | (?P<op>.)""", re.X)
+    return _TOKEN
+
+
+def _esc(text: str) -> str:
+    from html import escape
+
+    return escape(text, quote=False)
+
+
+def _token_markup(kind: str, text: str) -> str:
+    if kind == "num":
+        return f"<mn>{_esc(text.replace('-', '−'))}</mn>"
+    if kind == "word":
+        if text in _WORDS_AS_TEXT:
+            return f"<mtext>\u00a0{_esc(text)}\u00a0</mtext>"
+        if text[0] in "∂Σ" and len(text) > 1:  # ∂loss, Σℓ: one operand
+            return f"<mrow><mo>{text[0]}</mo><mi>{_esc(text[1:])}</mi></mrow>"
+        return f"<mi>{_esc(text)}</mi>"
+    if text == "½":
+        return "<mfrac><mn>1</mn><mn>2</mn></mfrac>"
+    if text == "∞":
+        return "<mi>∞</mi>"
+    return f"<mo>{_esc(text)}</mo>"
+
+
+def _script(text: str, table: dict[str, str]) -> str:
+    """A run of sub- or superscript characters (or ``_word``) as the script's markup."""
+    plain = "".join(table.get(c, c) for c in text)
+    parts = [f"<mn>{c}</mn>" if c.isdigit() else f"<mo>{c}</mo>" if c in "+−" else
+             f"<mi>{_esc(c)}</mi>" for c in plain] if len(plain) > 1 and not plain.isalnum() \
+        else [f"<mn>{plain}</mn>" if plain.isdigit() else f"<mi>{_esc(plain)}</mi>"]
+    return parts[0] if len(parts) == 1 else "<mrow>" + "".join(parts) + "</mrow>"
+
+
+def _items(tokens: list, stop: str | None) -> list[tuple[str, bool, str]]:
+    """The tokens up to ``stop`` (a closing bracket) as items (markup, is an operand, inner
+    markup of a parenthesised group), scripts attached and fractions folded."""
+    closing = {"(": ")", "[": "]", "{": "}"}
+    items: list[tuple[str, bool, str]] = []
+    while tokens:
+        kind, text = tokens.pop(0)
+        if kind == "close" and text == stop:
+            break
+        if kind == "open":
+            inner = _items(tokens, closing[text])
+            row = "".join(markup for markup, _, _ in inner)
+            items.append((f"<mrow><mo>{text}</mo>{row}<mo>{closing[text]}</mo></mrow>", True,
+                          row if text == "(" else ""))
+        elif kind in ("sub", "subs", "sups") and items and items[-1][1]:
+            base = items.pop()[0]
+            table = SUPERSCRIPT_CHARS if kind == "sups" else SUBSCRIPT_CHARS
+            tag = "msup" if kind == "sups" else "msub"
+            items.append((f"<{tag}>{base}{_script(text.lstrip('_'), table)}</{tag}>", True, ""))
+        elif kind in ("sub", "subs", "sups") and items and items[-1][0] == "<mo>Σ</mo>":
+            items[-1] = (f"<munder><mo>Σ</mo>{_script(text.lstrip('_'), SUBSCRIPT_CHARS)}"
+                         "</munder>", False, "")
+        elif (kind == "num" and items and items[-1][0] == "<mo>−</mo>"
+              and (len(items) == 1 or not items[-2][1])):
+            items[-1] = (_token_markup(kind, "−" + text), True, "")  # a negative number
+        else:
+            operand = kind in ("num", "word") or text in ("½", "∞")
+            items.append((_token_markup(kind, text), operand, ""))
+    return _fractions(items)
+
+
+def _fractions(items: list[tuple[str, bool, str]]) -> list[tuple[str, bool, str]]:
+    """``a / b`` between two operands as a fraction (a group loses its parentheses there),
+    left to right as the text reads."""
+    out: list[tuple[str, bool, str]] = []
+    i = 0
+    while i < len(items):
+        item = items[i]
+        if (item[0] == "<mo>/</mo>" and out and out[-1][1] and i + 1 < len(items)
+                and items[i + 1][1]):
+            left, right = out.pop(), items[i + 1]
+            num, den = (f"<mrow>{x[2]}</mrow>" if x[2] else x[0] for x in (left, right))
+            out.append((f"<mfrac>{num}{den}</mfrac>", True, ""))
+            i += 2
+            continue
+        out.append(item)
+        i += 1
+    return out
+
+
+def mathml(text: str, display: str = "inline") -> str:
+    """A formula line (``d = 0.9 − 1 = −0.1``) as one MathML Core ``<math>`` element: names
+    as <mi>, numbers as <mn>, operators as <mo>, Unicode and ``_c`` scripts as <msub>/<msup>,
+    ``Σ_c`` as <munder>, ``a / b`` between operands as <mfrac>. Every character is escaped."""
+    tokens = [(m.lastgroup, m.group()) for m in _tokenizer().finditer(text)
+              if m.lastgroup != "space"]
+    row = "".join(markup for markup, _, _ in _items(tokens, None))
+    # No xmlns: HTML puts <math> in the MathML namespace itself, and the page names no URL.
+    return f'<math display="{display}"><mrow>{row}</mrow></math>'

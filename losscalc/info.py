@@ -19,6 +19,8 @@ divides by ln 2 (bits), base 10 by ln 10 (hartleys, also called bans or dits).
 
 from __future__ import annotations
 
+import sys
+from types import ModuleType
 from typing import Callable, NamedTuple
 
 import numpy as np
@@ -239,5 +241,19 @@ def compute_info(name, p, q=None, base: str = "e", dtype: str = "float64",
     return InfoResult(spec.name, base, unit, dtype, pn.value, None if qn is None else qn.value,
                       value.value, terms.value, normalize_rows, t.steps, t.notes, t.remarks)
 
+
+class _CallableModule(ModuleType):
+    """``losscalc.info`` is this module once it is loaded (the import system sets it on the
+    package), and it is also the Python door's ``losscalc.info(measure, p, q, base)``: the
+    module answers the call by handing it to that door (losscalc/library.py). The door sits
+    above this module, which therefore finds it by name rather than importing it."""
+
+    def __call__(self, measure, p, q=None, base="e", **options):
+        from importlib import import_module
+
+        return import_module("losscalc.library").info(measure, p, q, base, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["BASES", "InfoResult", "MEASURES", "Measure", "complete", "compute_info", "resolve"]

@@ -95,10 +95,11 @@ def cli(capsys):
 
 def modules_after(args, prelude: str = "") -> set[str]:
     """The modules a fresh interpreter has loaded after ``prelude`` and `losscalc ARGS`: what a
-    one-shot call pays for at start-up."""
-    script = ("import sys\n" + prelude + "\nfrom losscalc.cli import main\n"
-              f"main({[str(a) for a in args]!r})\n"
-              "print(' '.join(sorted(sys.modules)))\n")
+    one-shot call pays for at start-up. ``args`` None: after ``prelude`` alone (a library
+    caller's script)."""
+    call = "" if args is None else ("from losscalc.cli import main\n"
+                                    f"main({[str(a) for a in args]!r})\n")
+    script = "import sys\n" + prelude + "\n" + call + "print(' '.join(sorted(sys.modules)))\n"
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr

@@ -1,9 +1,10 @@
 """One problem asked through every door gives the same bits.
 
 The doors: the loss command with --json, `batch`, `compare --json`, `check --format json`, a
-table given with --csv (computed at once, and streamed chunk by chunk with per-row CSV), and
-the Python core. They share one reader, one computation and one report, so their values,
-per-element losses and gradients must be equal as doubles, not merely close.
+table given with --csv (computed at once, and streamed chunk by chunk with per-row CSV), the
+Python core and the Python library (`losscalc.compute`). They share one reader, one
+computation and one report, so their values, per-element losses and gradients must be equal
+as doubles, not merely close.
 
 The regression problem is chosen so that every sum is exact (dyadic numbers whose squares and
 sums need few bits): the streamed path adds chunk totals in another order than NumPy's
@@ -18,6 +19,7 @@ import json
 import numpy as np
 import pytest
 
+import losscalc
 from losscalc import csvsource, streaming
 from losscalc.core import compute
 
@@ -77,6 +79,11 @@ def test_every_door_gives_the_same_bits(cli, tmp_path, tiny_chunks):
     answers["python"] = {"value": float(result.value),
                          "elementwise": result.elementwise.tolist(),
                          "grad": {"pred": result.grad["pred"].tolist()}}
+
+    library = losscalc.compute("mse", pred=PRED, target=TARGET, reduction="sum")
+    answers["library"] = {"value": library.value, "elementwise": library.elementwise,
+                          "grad": library.grad}
+    assert library.json == answers["command"]  # the very document of --json
 
     small = tmp_path / "small.csv"
     small.write_text("pred,target\n" + "".join(f"{p!r},{t!r}\n" for p, t in

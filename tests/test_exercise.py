@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from xml.etree import ElementTree
 
 from losscalc import exercise
 from losscalc.core import check_gradient, compute
@@ -174,7 +175,8 @@ def test_the_command_writes_a_set_that_check_grades(cli, tmp_path):
     code, stdout, err = cli("exercise", "mse,huber,ce,kl", "--count", 8, "--seed", 7,
                             "--out", out)
     assert (code, err) == (0, "")
-    assert sorted(_files(out)) == ["key.csv", "problems.csv", "solutions.md", "solutions.tex"]
+    assert sorted(_files(out)) == ["key.csv", "problems.csv", "solutions.html", "solutions.md",
+                                 "solutions.tex"]
     assert stdout.startswith("wrote 8 problems (mse, huber, ce, kl, level 1, seed 7)")
     problems = (out / "problems.csv").read_text().splitlines()
     key = (out / "key.csv").read_text().splitlines()
@@ -212,8 +214,8 @@ def test_json_lines_for_losses_of_more_tensors(cli, tmp_path):
     code, _, err = cli("exercise", "triplet,gaussian-nll,margin-ranking", "--format", "jsonl",
                        "--level", 2, "--count", 6, "--out", out, "-q")
     assert (code, err) == (0, "")
-    assert sorted(_files(out)) == ["key.jsonl", "problems.jsonl", "solutions.md",
-                                   "solutions.tex"]
+    assert sorted(_files(out)) == ["key.jsonl", "problems.jsonl", "solutions.html",
+                                   "solutions.md", "solutions.tex"]
     first = json.loads((out / "problems.jsonl").read_text().splitlines()[0])
     assert list(first) == ["id", "loss", "anchor", "positive", "negative", "params",
                            "reduction", "dtype"]
@@ -230,6 +232,10 @@ def test_solutions_explain_every_problem(cli, tmp_path):
     assert md.count("**Answer:**") == 4 and md.count("**Formulas**") == 4
     assert tex.startswith("\\documentclass{article}") and tex.endswith("\\end{document}\n")
     assert tex.count("\\begin{align*}") == tex.count("\\end{align*}") == 4
+    page = (out / "solutions.html").read_text()
+    ElementTree.fromstring(page.split("\n", 1)[1])  # every tag closes
+    assert page.count("<h2>") == 4 and page.count("Answer: <code>") == 4
+    assert "<math" in page and "<script" not in page and "http" not in page
 
 
 def test_existing_files_are_replaced(cli, tmp_path):

@@ -87,8 +87,9 @@ def test_wheel_version_is_the_package_version(wheel, cli):
 
 def test_wheel_has_the_package_the_script_and_the_licence(wheel):
     names = set(wheel.namelist())
-    for module in ["__init__.py", "__main__.py", "cli.py", "listing.py",
-                   "commands/completions.py", "losses/regression.py", "render/table.py"]:
+    for module in ["__init__.py", "__main__.py", "cli.py", "listing.py", "library.py",
+                   "py.typed", "commands/completions.py", "losses/regression.py",
+                   "render/table.py", "render/html.py"]:
         assert f"losscalc/{module}" in names, module
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     assert "losscalc = losscalc.cli:run" in wheel.read(entry_points).decode()

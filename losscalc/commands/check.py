@@ -11,7 +11,7 @@ from .. import batch, grading
 from .common import command
 from .options import output_options
 
-FORMATS = ("table", "plain", "json", "csv")
+FORMATS = ("table", "plain", "json", "csv", "html")
 
 OPTIONS = {
     "file": (str, ..., typer.Argument(metavar="FILE|-", show_default=False,

@@ -48,6 +48,7 @@ Into DIR:
   key.csv        the same rows with expect and tol (check passes it)
   solutions.md   each problem's --explain steps, in Markdown
   solutions.tex  the same as a LaTeX document
+  solutions.html the same as one web page (formulas in MathML)
 
 With --format jsonl the problems and key are problems.jsonl and key.jsonl, the problems of
 `losscalc batch` (losses of more tensors than a prediction and a target — gaussian-nll,

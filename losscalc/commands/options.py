@@ -16,7 +16,7 @@ from ..tape import DTYPES
 
 TENSOR_HELP = ("A tensor: 1,2,3 · '1,2; 3,4' · JSON · @file.npy / .npz:KEY / .json / "
                ".csv[:COLUMN] · - (stdin).")
-FORMATS = ("table", "plain", "json", "csv", "markdown", "latex")
+FORMATS = ("table", "plain", "json", "csv", "markdown", "latex", "html")
 
 
 @lru_cache(maxsize=None)

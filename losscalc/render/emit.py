@@ -104,5 +104,15 @@ def _notebook(report, explanation, opts, out) -> None:
               notebook.latex(explanation))
 
 
+def _html(report, explanation, opts, out) -> None:
+    from .html import page
+
+    # The page always shows the explanation, with or without --explain.
+    digits, full = opts.get("digits", 6), opts.get("all", False)
+    if explanation is None and report.explanation is not None:
+        explanation = report.explanation(digits, full)
+    out.write(page([(report, explanation)], f"losscalc {report.name}", digits, full))
+
+
 _WRITERS = {"json": _json, "table": _table, "plain": _plain, "csv": _csv,
-            "markdown": _notebook, "latex": _notebook}
+            "markdown": _notebook, "latex": _notebook, "html": _html}

@@ -1,7 +1,7 @@
 """Worked solutions of a problem set (`losscalc exercise`): each problem's statement, its
 explanation — the `--explain` steps, built by render.explain and laid out by render.notes —
 and its answer. One function per form over the same list of explained problems; a new form
-(html) is one more entry in WRITERS.
+is one more entry in WRITERS.
 """
 
 from __future__ import annotations
@@ -59,5 +59,19 @@ def latex(problems: list[Solved], title: str) -> str:
     return "\n".join(out) + "\n"
 
 
+def html(problems: list[Solved], title: str) -> str:
+    """One self-contained page, the explanations' formulas in MathML (render.html)."""
+    from . import html as pages
+
+    out = [f"<h1>{pages.escape(title)}</h1>"]
+    for p in problems:
+        given = "".join(f"<li>{pages.escape(name)} = <code>{pages.escape(text)}</code></li>"
+                        for name, text in p.statement)
+        out.append(f'<article class="report"><h2>{pages.escape(f"{p.id}: {p.loss}")}</h2>'
+                   f"<ul>{given}</ul>{pages.explanation(p.explanation)}"
+                   f'<p class="value">Answer: <code>{pages.escape(p.answer)}</code></p></article>')
+    return pages.document(pages.wrap("".join(out)), title)
+
+
 # file suffix → writer(problems, title) → text
-WRITERS: dict[str, Callable[[list[Solved], str], str]] = {"md": markdown, "tex": latex}
+WRITERS: dict[str, Callable[[list[Solved], str], str]] = {"md": markdown, "tex": latex, "html": html}
