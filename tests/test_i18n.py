@@ -1,0 +1,154 @@
+"""Messages in other languages (docs/contract.md, "Languages"): --lang and the environment
+choose the language; the gettext catalogues shipped in losscalc/locale are current; a
+translation changes words only — never a number, a JSON key, plain output or an exit code."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import modules_after
+
+from losscalc import i18n
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALE = ROOT / "losscalc" / "locale"
+
+
+def _script(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+msgfmt = _script("msgfmt")
+extract = _script("extract_messages")
+
+
+# ---------------------------------------------------------------------------------------------
+# Which language
+
+
+@pytest.mark.parametrize(("env", "lang"), [
+    ({}, "en"),
+    ({"LANG": "C"}, "en"),
+    ({"LANG": "POSIX"}, "en"),
+    ({"LANG": "C.UTF-8"}, "en"),
+    ({"LANG": "en_US.UTF-8"}, "en"),
+    ({"LANG": "zh_CN.UTF-8"}, "zh"),
+    ({"LANG": "zh_TW"}, "zh"),
+    ({"LANG": "zh"}, "zh"),
+    ({"LANG": "fr_FR.UTF-8"}, "en"),  # no French catalogue: the code's English
+    ({"LC_MESSAGES": "zh_CN.GB18030"}, "zh"),
+    ({"LC_ALL": "zh_CN.UTF-8", "LANG": "en_US.UTF-8"}, "zh"),  # LC_ALL before LANG
+    ({"LC_ALL": "en_US.UTF-8", "LC_MESSAGES": "zh_CN.UTF-8"}, "en"),
+    ({"LANGUAGE": "fr:zh:en", "LANG": "en_US.UTF-8"}, "zh"),  # the first one losscalc has
+    ({"LANGUAGE": "en:zh"}, "en"),
+    ({"LANGUAGE": "", "LANG": "zh_CN.UTF-8"}, "zh"),  # an empty variable is not set
+    ({"LOSSCALC_LANG": "en", "LANG": "zh_CN.UTF-8"}, "en"),  # losscalc's own overrides
+    ({"LOSSCALC_LANG": "zh", "LC_ALL": "C"}, "zh"),
+])
+def test_language_of_the_environment(monkeypatch, env, lang):
+    for name in ("LOSSCALC_LANG", *i18n.ENVIRONMENT):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert i18n.from_environment() == lang
+
+
+def test_lang_option_overrides_the_environment(cli, monkeypatch):
+    monkeypatch.setenv("LOSSCALC_LANG", "zh")
+    code, _, err = cli("mse", "-p", "1", "--lang", "en")
+    assert (code, err.splitlines()[0]) == (2, "losscalc: error: mse needs --target")
+    code, _, err = cli("mse", "-p", "1")
+    assert code == 2 and "需要" in err
+    monkeypatch.setenv("LOSSCALC_LANG", "en")
+    code, _, err = cli("mse", "-p", "1", "--lang=zh")
+    assert code == 2 and err.splitlines()[0] == "losscalc: error: mse 需要 --target"
+
+
+def test_an_unknown_language_is_a_usage_error(cli):
+    code, out, err = cli("mse", "-p", "1", "-t", "1", "--lang", "fr")
+    assert (code, out) == (2, "")
+    assert err.startswith("losscalc: error: unknown language 'fr' for --lang; choose en, zh")
+
+
+def test_a_parsing_error_is_in_the_language_asked_for(cli):
+    """--lang is read before the command line is parsed: the unknown command comes first."""
+    code, _, err = cli("msee", "-p", "1", "--lang", "zh")
+    assert code == 2 and "你是想输入 'losscalc mse' 吗？" in err
+
+
+def test_values_are_carried_into_the_translation(cli):
+    code, out, err = cli("batch", "--lang", "zh",
+                         stdin='{"loss": "msee", "pred": [1], "target": [1]}\n')
+    assert "未知的损失函数 'msee'" in out and "'mse'" in out
+
+
+def test_english_runs_open_no_catalogue():
+    """A plain result in an English environment pays nothing for the translations."""
+    english = modules_after(["mse", "-p", "1,2,3", "-t", "1,2,5"],
+                            "import os; os.environ.update(LOSSCALC_LANG='', LANG='en_US.UTF-8')")
+    assert "losscalc._catalogue" not in english
+    chinese = modules_after(["mse", "-p", "1,2,3", "--lang", "zh"], "")
+    assert "losscalc._catalogue" in chinese  # the check above can see a catalogue load
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalogues
+
+
+def test_the_pot_is_current():
+    """losscalc/locale/losscalc.pot holds every text the code and docs/errors.md show."""
+    assert (LOCALE / "losscalc.pot").read_text(encoding="utf-8") == extract.pot_text(), (
+        "run python scripts/extract_messages.py")
+
+
+@pytest.mark.parametrize("po", msgfmt.catalogues(), ids=lambda p: p.parts[-3])
+def test_each_mo_is_its_po_compiled(po):
+    assert po.with_suffix(".mo").read_bytes() == msgfmt.mo_bytes(
+        msgfmt.read_po(po.read_text(encoding="utf-8"))), "run python scripts/msgfmt.py"
+
+
+def test_msgfmt_output_is_what_gettext_reads(tmp_path):
+    """The compiled form, read back by Python's gettext: a round trip through an independent
+    reader of the .mo format."""
+    import gettext
+
+    entries = [("", "Content-Type: text/plain; charset=UTF-8\n", False),
+               ("loss", "损失", False), ("gradient", "梯度", True), ("mean", "", False)]
+    path = tmp_path / "t.mo"
+    path.write_bytes(msgfmt.mo_bytes(entries))
+    with path.open("rb") as fp:
+        t = gettext.GNUTranslations(fp)
+    assert t.gettext("loss") == "损失"
+    assert t.gettext("gradient") == "gradient"  # fuzzy: left out, as GNU msgfmt does
+    assert t.gettext("mean") == "mean"
+
+
+def test_templates_fill_in_their_values():
+    from losscalc._catalogue import Template
+
+    t = Template("<loss> needs <option>; got <n> of <m>", "<loss> 需要 <option>；得到 <m> 中的 <n>")
+    assert t.fill("mse needs --target; got 1 of 2") == "mse 需要 --target；得到 2 中的 1"
+    assert t.fill("something else") is None
+    repeated = Template("the <name> shape <s> differs from the <name> shape <s>",
+                        "<name> 的形状 <s> 与 <name> 的形状 <s> 不同")
+    assert repeated.fill("the pred shape (2,) differs from the target shape (3,)") == \
+        "pred 的形状 (2,) 与 target 的形状 (3,) 不同"
+
+
+@pytest.mark.parametrize("po", msgfmt.catalogues(), ids=lambda p: p.parts[-3])
+def test_each_po_has_the_msgids_of_the_pot(po):
+    pot = [m for m, _, _ in msgfmt.read_po((LOCALE / "losscalc.pot").read_text("utf-8"))]
+    have = [m for m, _, _ in msgfmt.read_po(po.read_text(encoding="utf-8"))]
+    assert have == pot, "run python scripts/extract_messages.py to bring the .po up to date"
+
+
+def _numbers(text: str) -> list[str]:
+    return re.findall(r"[−-]?\d+(?:\.\d+)?(?:e[−+-]?\d+)?", text)
