@@ -27,13 +27,16 @@ class Template:
             for i, p in enumerate(parts)), re.S)
         self.msgstr = msgstr
 
-    def fill(self, text: str) -> str | None:
+    def fill(self, text: str, translate=lambda value: value) -> str | None:
+        """The translation of ``text`` if it is this template's, else None; a value of
+        several words (a phrase such as what a mean divides by) is translated by
+        ``translate``, a single word (a name, a number) is kept."""
         found = self.regex.fullmatch(text)
         if found is None:
             return None
         values: dict[str, list[str]] = {}
         for name, value in zip(self.names, found.groups()):
-            values.setdefault(name, []).append(value)
+            values.setdefault(name, []).append(translate(value) if " " in value else value)
         # A name used twice gets its values in order; a translation that repeats a value
         # more often than the English text keeps its last value.
         return PLACEHOLDER.sub(lambda m: _take(values, m.group(1), m.group(0)), self.msgstr)
@@ -64,7 +67,7 @@ class Templates(gettext.GNUTranslations):
         if exact:
             return exact
         for template in self.templates:
-            filled = template.fill(text)
+            filled = template.fill(text, self.translate)
             if filled is not None:
                 return filled
         head, colon, tail = text.partition(": ")

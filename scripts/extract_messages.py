@@ -12,9 +12,10 @@ Where the texts are found:
 - **in the source** (every module under losscalc/, read with ``ast``): the hint of every
   error (``UsageError(message, hint)``, cli's ``_error(message, hint)``), and the text given
   to ``note``, ``remark``, ``Prose``, ``Section``, ``hint``, ``N_`` (the marker of
-  losscalc.i18n for a text shown elsewhere) or a list of ``notes``, and the texts the
-  functions of diagnose.py return. An f-string's value becomes ``<name>``, named after its
-  expression; ``a if c else b`` gives both texts.
+  losscalc.i18n for a text shown elsewhere), ``divides_by=`` or a list of ``notes``, and the
+  texts the functions of diagnose.py and the ``*divides_by*`` functions return. An
+  f-string's value becomes ``<name>``, named after its expression; ``a if c else b`` gives
+  both texts.
 
 A text without a letter outside its values (``<loss>: <note>``) is left out: it would match
 anything. A .po keeps its translations; a msgid no longer extracted moves to its end as an
@@ -83,6 +84,8 @@ def _hint_args(call: ast.Call) -> list:
         return call.args[1:2] + [k.value for k in call.keywords if k.arg == "hint"]
     if name in TEXT_CALLS:
         return list(call.args)
+    if any(k.arg == "divides_by" for k in call.keywords):  # what a mean divides by, in words
+        return [k.value for k in call.keywords if k.arg == "divides_by"]
     if name == "append" and (_name(call.func.value) or "").endswith("notes"):
         return list(call.args)
     return []
@@ -100,9 +103,10 @@ def source_texts(path: Path) -> list[str]:
                 if isinstance(item, ast.List):
                     for element in item.elts:
                         found += texts(element)
-        elif isinstance(node, ast.Return) and node.value is not None and (
-                path.name == "diagnose.py"):
-            found += texts(node.value)
+        elif isinstance(node, ast.FunctionDef) and (
+                path.name == "diagnose.py" or "divides_by" in node.name):
+            found += [text for r in ast.walk(node) if isinstance(r, ast.Return) and r.value
+                      for text in texts(r.value)]
     return found
 
 

@@ -5,7 +5,9 @@ translation changes words only — never a number, a JSON key, plain output or a
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -152,3 +154,93 @@ def test_each_po_has_the_msgids_of_the_pot(po):
 
 def _numbers(text: str) -> list[str]:
     return re.findall(r"[−-]?\d+(?:\.\d+)?(?:e[−+-]?\d+)?", text)
+
+
+def _translations(po: Path) -> dict[str, str]:
+    return {m: s for m, s, fuzzy in msgfmt.read_po(po.read_text(encoding="utf-8"))
+            if m and not fuzzy}
+
+
+@pytest.mark.parametrize("po", msgfmt.catalogues(), ids=lambda p: p.parts[-3])
+def test_every_message_is_translated(po):
+    """A new English message (an error, hint, note, explanation line) needs its translation:
+    run scripts/extract_messages.py, translate the msgids named here, run scripts/msgfmt.py."""
+    missing = [m for m, s in _translations(po).items() if not s]
+    assert not missing, f"{po.relative_to(ROOT)} lacks a translation of:\n  " + "\n  ".join(
+        missing)
+
+
+@pytest.mark.parametrize("po", msgfmt.catalogues(), ids=lambda p: p.parts[-3])
+def test_translations_use_only_their_msgids_values(po):
+    """A translation may leave out an English-only value (the "s" of a plural) but never
+    invent one: a <name> the English template lacks would be printed as it is."""
+    from losscalc._catalogue import PLACEHOLDER
+
+    wrong = [f"{m!r} → {s!r}" for m, s in _translations(po).items()
+             if s and set(PLACEHOLDER.findall(s)) - set(PLACEHOLDER.findall(m))]
+    assert not wrong, "\n".join(wrong)
+
+
+# ---------------------------------------------------------------------------------------------
+# Words change, numbers do not
+
+
+def _loss_examples() -> list:
+    from losscalc.losses import all_losses
+    from losscalc.registry import LOSSES
+
+    all_losses()
+    return [pytest.param(shlex.split(spec.example)[1:], id=name) for name, spec in LOSSES.items()]
+
+
+OTHER_COMMANDS = [
+    ["act", "softmax", "--x", "1,2,3"],
+    ["act", "sigmoid", "--x", "-1,0,2"],
+    ["info", "entropy", "--p", "0.7,0.2,0.1"],
+    ["info", "kl", "--p", "0.7,0.2,0.1", "--q", "0.6,0.3,0.1"],
+    ["backprop"],
+]
+NO_EXPLANATION = [["compare", "l1,mse,huber", "--pred", "0.5,2,4", "--target", "1,1,1"],
+                  ["check", "answers.csv"]]
+
+
+TEXT_FIELDS = ("error", "hint")  # the JSON fields in words, translated
+
+
+def _untranslated(document):
+    """A JSON document without its text fields (checked to be in the language asked for)."""
+    if isinstance(document, dict):
+        return {k: _untranslated(v) for k, v in document.items() if k not in TEXT_FIELDS}
+    if isinstance(document, list):
+        return [_untranslated(v) for v in document]
+    return document
+
+
+def _run_both(cli, args):
+    return [cli(*args, "--lang", lang) for lang in ("en", "zh")]
+
+
+@pytest.mark.parametrize("args", [*_loss_examples(),
+                                  *[pytest.param(a, id=" ".join(a[:2]))
+                                    for a in OTHER_COMMANDS + NO_EXPLANATION]])
+def test_zh_output_has_the_same_numbers(cli, args, tmp_path, monkeypatch):
+    """JSON and plain output are byte for byte the English ones; the zh explanation shows the
+    same numbers, in the same order, as the English one."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "answers.csv").write_text('id,loss,pred,target,expect\nq1,mse,"1,2","1,3",0.5\n'
+                                          'q2,mse,"1,2","1,3",9\nq3,msee,1,1,1\n')
+    (code_en, out_en, _), (code_zh, out_zh, _) = _run_both(cli, [*args, "--json"])
+    assert code_zh == code_en
+    assert _untranslated(json.loads(out_zh)) == _untranslated(json.loads(out_en))
+    (code_en, out_en, _), (code_zh, out_zh, _) = _run_both(cli, [*args, "--format", "plain"])
+    assert code_zh == code_en
+    if "error" in out_en:  # a problem's message is a text field: the rest is the same
+        assert _numbers(out_zh) == _numbers(out_en)
+    else:
+        assert out_zh == out_en
+    if args[0] in ("compare", "check"):
+        return
+    (code_en, en, _), (code_zh, zh, _) = _run_both(cli, [*args, "--explain", "--format", "plain"])
+    assert code_en == code_zh == 0
+    assert _numbers(zh) == _numbers(en)
+    assert re.search(r"[\u4e00-\u9fff]", zh), "the zh explanation has no Chinese in it"
