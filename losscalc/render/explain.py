@@ -211,7 +211,8 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
     inputs = {result.symbols[name]: value for name, value in result.inputs.items()}
     per_sample = {result.symbols[name] for name, b in result.batched.items() if b}
     same_shape = np.shape(next(iter(inputs.values()))) == np.shape(result.elementwise)
-    label = "element" if same_shape else "sample"
+    # A block per first-axis index: an element of a vector, a row of a matrix.
+    label = ("row" if np.ndim(result.elementwise) > 1 else "element") if same_shape else "sample"
 
     formulas = [f"{s.name} = {s.formula}" for s in sample_steps]
     if any("ln" in f for f in formulas):
