@@ -18,6 +18,7 @@ import typer
 from . import __version__
 from .commands.options import TENSOR_HELP, choice, option, output_options
 from .errors import CheckFailed, LosscalcError, UsageError
+from .i18n import available, choose, normal, translate
 from .losses import all_losses, option_spelling
 from .names import KINDS, NAMES, hint
 from .registry import LOSSES, LossSpec
@@ -240,9 +241,25 @@ def main_options(
 
 
 def _error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"losscalc: error: {message}\n")
+    sys.stderr.write(f"losscalc: error: {translate(message)}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {translate(hint)}\n")
+
+
+def _choose_language(argv: list[str]) -> None:
+    """--lang of this command line, read before it is parsed so that even a parsing error is
+    in that language (commands.options.lang_option declares it); else the environment's."""
+    choose(None)
+    for i, word in enumerate(argv):
+        if word == "--":
+            return
+        if word == "--lang" or word.startswith("--lang="):
+            lang = word.partition("=")[2] if "=" in word else \
+                (argv[i + 1] if i + 1 < len(argv) else "")
+            if normal(lang) not in available():
+                raise UsageError(f"unknown language {lang!r} for --lang; choose "
+                                 + ", ".join(available()))
+            choose(lang)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     if "_LOSSCALC_COMPLETE" in os.environ:
         _plain_completion_help()
     try:
+        _choose_language(argv)
         command = click_command(app)
         rv = command.main(args=argv or ["--help"], prog_name="losscalc", standalone_mode=False)
         if rv == 130:  # Typer turns Ctrl-C into a silent Exit(130): say it, as below
@@ -283,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         _error(f"internal error ({type(err).__name__}: {err})",
                "please report this with the command that caused it")
         return 3
+    finally:
+        choose(None)  # a caller running main() again, or the library, starts afresh
 
 
 def _silence_stdout() -> None:

@@ -93,8 +93,14 @@ def _reduce(t: Tape, spec: LossSpec, out, pred: tape.Node, reduction: str) -> ta
         return t.let("loss", summed, "reduce")
     if reduction == "batchmean":
         batch = pred.shape[0] if pred.ndim else 1
-        t.remark(f"batchmean divides the sum by the batch size N = {batch}, the first "
-                 "dimension: the KL divergence per sample")
+        if pred.ndim == 1:  # PyTorch's batchmean reads a lone distribution's classes as a batch
+            t.remark(f"batchmean divides the sum by the size of the first dimension, N = {batch}: "
+                     "for one 1-D distribution that is its number of classes, not 1, as PyTorch "
+                     "does; give it as one row, shape (1, C), for the KL divergence of one "
+                     "distribution (or use --reduction sum)")
+        else:
+            t.remark(f"batchmean divides the sum by the batch size N = {batch}, the first "
+                     "dimension: the KL divergence per sample")
         return t.let("loss", summed / t.const(batch, "N"), "reduce")
     denominator = out.denominator
     if denominator is None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .i18n import translate
+
 
 class LosscalcError(Exception):
     """An error the user can fix: one line of message, an optional hint, an exit code.
@@ -29,15 +31,22 @@ class LosscalcError(Exception):
         self.subjects = tuple(subjects)
 
     def render(self, spell: Callable[[str | None, str], str] | None = None) -> str:
-        """The message, each subject spelled by ``spell(loss, name)`` (default: ``name=``)."""
+        """The message, each subject spelled by ``spell(loss, name)`` (default: ``name=``), in
+        the reader's language (losscalc.i18n: the English text is translated as a whole)."""
         if not self.subjects:
-            return self.template
+            return translate(self.template)
         spell = spell or keyword
-        return self.template.format_map({name: spell(self.loss, name) for name in self.subjects})
+        return translate(self.template.format_map(
+            {name: spell(self.loss, name) for name in self.subjects}))
 
     def one_line(self, spell: Callable[[str | None, str], str] | None = None) -> str:
         """The message and its hint on one line, as a problem's answer shows it."""
-        return self.render(spell) + (f" (hint: {self.hint})" if self.hint else "")
+        return self.render(spell) + (f" (hint: {self.translated_hint})" if self.hint else "")
+
+    @property
+    def translated_hint(self) -> str | None:
+        """The hint in the reader's language."""
+        return translate(self.hint) if self.hint else self.hint
 
     @property
     def message(self) -> str:

@@ -19,9 +19,6 @@ from .inputs import read_tensor
 from .names import CUTOFF, NAMES
 
 FORMATS = ("text", "markdown", "latex", "html")
-# The languages an explanation can be written in. The lead wires --lang's catalogues here
-# (and in _explanation below): one argument, passed through to the renderer.
-LANGUAGES = ("en",)
 
 
 class Grads(dict):
@@ -114,9 +111,14 @@ def _scalar_or_array(value) -> float | np.ndarray:
 
 def _explanation(report, digits: int, full: bool, lang: str | None):
     """The report's explanation, in ``lang`` (None: the default language)."""
-    if lang is not None and lang not in LANGUAGES:
-        raise UsageError(f"unknown language {lang!r}; choose {', '.join(LANGUAGES)}")
-    return report.explanation(digits, full)
+    from functools import partial
+
+    from . import i18n
+
+    lang = i18n.language() if lang is None else i18n.normal(lang)
+    if lang not in i18n.available():
+        raise UsageError(f"unknown language {lang!r}; choose {', '.join(i18n.available())}")
+    return report.explanation(digits, full).translated(partial(i18n.translate_to, lang))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,5 +321,5 @@ def _in_python_words(err: LosscalcError, spell) -> LosscalcError:
     return same
 
 
-__all__ = ["FORMATS", "Grads", "LANGUAGES", "LosscalcError", "Result", "activation", "compute",
+__all__ = ["FORMATS", "Grads", "LosscalcError", "Result", "activation", "compute",
            "info"]

@@ -323,3 +323,24 @@ def test_example_gives_its_message(entry, example, tmp_path, monkeypatch, capsys
     assert any(entry.pattern().fullmatch(s) for s in said), (
         f"{example}: the message does not match its template\n  template: {entry.template}\n"
         f"  got:      {said}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Translations
+
+
+def test_every_message_has_a_translation():
+    """Each message of the catalogue is a msgid of every language's catalogue
+    (losscalc/locale/LL/LC_MESSAGES/losscalc.po), translated: the entries named here need
+    one (scripts/extract_messages.py adds them untranslated; then scripts/msgfmt.py). A
+    template without words of its own (``<option>: <message>``) needs none."""
+    locale = PACKAGE / "locale"
+    for po in sorted(locale.glob("*/LC_MESSAGES/losscalc.po")):
+        translated = {m.group(1) for m in re.finditer(
+            r'^msgid "(.*)"\nmsgstr "(?!")', po.read_text(encoding="utf-8"), re.M)}
+        untranslated = [f"  errors.md:{e.line}: {e.template}" for e in catalogue()
+                        if re.search("[A-Za-z]", re.sub(r"<[^<>\s][^<>]*>", "", e.template))
+                        and e.template.replace("\\", "\\\\").replace('"', '\\"')
+                        not in translated]
+        assert not untranslated, (f"{po.relative_to(ROOT)} has no translation of:\n"
+                                  + "\n".join(untranslated))

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import math
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from xml.etree import ElementTree
 
 from losscalc import exercise
 from losscalc.core import check_gradient, compute

@@ -37,7 +37,7 @@ def test_explanation_has_every_stage_and_ends_with_the_value(loss, pred, target,
     result, ex = explain(loss, pred, target, params, reduction)
     titles = [s.title for s in ex.sections]
     assert titles[0] == "formulas"
-    assert any(t.startswith(("sample", "element", "computation")) for t in titles)
+    assert any(t.startswith(("sample", "element", "row", "computation")) for t in titles)
     assert "gradient" in titles
     if reduction == "none":
         assert not any(t.startswith("reduction") for t in titles)

@@ -7,6 +7,7 @@ Expected numbers are derived by hand (in the comments) or with the standard libr
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -135,6 +136,9 @@ def test_explain_in_every_format(cli):
     assert "<math" in html and "<mn>1.33333</mn>" in html
     ElementTree.fromstring(html)
     assert r.explain(lang="en") == r.explain()
+    zh = r.explain(lang="zh")  # the words translated, the numbers the same
+    assert re.search("[\u4e00-\u9fff]", zh) and not re.search("[\u4e00-\u9fff]", r.explain())
+    assert re.findall(r"-?\d+(?:\.\d+)?", zh) == re.findall(r"-?\d+(?:\.\d+)?", r.explain())
     assert "d = 3 − 5 = −2" in r.explain(digits=3, full=True)
 
 
@@ -218,7 +222,7 @@ def test_the_missing_tensor_hint_is_a_call_that_runs(name):
 def test_explain_refuses_an_unknown_format_or_language():
     r = losscalc.compute("mse", pred=1, target=2)
     assert _error(lambda: r.explain("pdf")).exit_code == 2
-    assert str(_error(lambda: r.explain(lang="xx"))) == "unknown language 'xx'; choose en"
+    assert str(_error(lambda: r.explain(lang="xx"))) == "unknown language 'xx'; choose en, zh"
 
 
 # --- what importing costs --------------------------------------------------------------------

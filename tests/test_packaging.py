@@ -115,3 +115,12 @@ def test_completions_command_prints_the_committed_script(cli, shell, name):
     code, out, err = cli("completions", shell)
     assert (code, err) == (0, "")
     assert out == (ROOT / "completions" / name).read_text()
+
+
+def test_wheel_holds_the_message_catalogues(wheel):
+    """--lang zh needs the compiled catalogue installed beside the package."""
+    names = set(wheel.namelist())
+    for po in (ROOT / "losscalc" / "locale").glob("*/LC_MESSAGES/losscalc.po"):
+        for path in (po, po.with_suffix(".mo")):
+            name = path.relative_to(ROOT).as_posix()
+            assert name in names and wheel.read(name) == path.read_bytes(), name

@@ -8,6 +8,7 @@ import numpy as np
 import typer
 
 from .. import backprop
+from ..i18n import N_
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
 from .options import choice
 
@@ -249,6 +250,18 @@ def _chain_json(result: backprop.BackpropResult) -> list[dict]:
     return [{"text": f"∂E/∂{p.name}", "value": float(p.grad)} for p in _parameters(result)]
 
 
+def _precedence_slip(p, digits: int) -> str:
+    """Where a tutorial's larger E comes from (0.32193 for its network, against 0.298371):
+    its code `0.5*(o1-t1)**2 + (o2-t2)**2` gives the ½ to the first term only, by operator
+    precedence. Worked from this pass's outputs and targets."""
+    (o1, o2), (t1, t2) = (float(n.value) for n in p.out_o), (float(n.value) for n in p.targets)
+    slip = 0.5 * (o1 - t1) ** 2 + (o2 - t2) ** 2
+    return N_(f"0.5*(o1-t1)**2 + (o2-t2)**2 in code gives the ½ to the first term only (operator "
+            f"precedence): ½·({_fmt(o1, digits)} − {_fmt(t1, digits)})² + ({_fmt(o2, digits)} − "
+            f"{_fmt(t2, digits)})² = {_fmt(slip, digits)}, not E; write "
+            "0.5*((o1-t1)**2 + (o2-t2)**2)")
+
+
 def explain(result: backprop.BackpropResult, digits: int = 6, full: bool = False):
     from ..render.explain import Explanation, Prose, SampleView, Section, step_line
 
@@ -268,6 +281,7 @@ def explain(result: backprop.BackpropResult, digits: int = 6, full: bool = False
     if result.network.sizes[2] == 2:
         loss_lines.append(Prose("for 2 outputs MSELoss's ÷ 2 and the textbook ½ give the same "
                                 "E: --loss mse and --loss half-sse agree"))
+        loss_lines.append(Prose(_precedence_slip(p, digits)))
     if result.loss_name == "half-sse":
         loss_lines.append(Prose("the ½ multiplies every term: ½·(t1 − out_o1)² + (t2 − "
                                 "out_o2)² (½ on the first term only) is a common slip that "

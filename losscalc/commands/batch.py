@@ -9,11 +9,13 @@ import typer
 
 from .. import batch
 from .common import command
+from .options import lang_option
 
 OPTIONS = {
     "file": (Optional[str], None, typer.Argument(
         metavar="[FILE|-]", show_default=False,
         help="A JSON Lines file of problems; - or nothing reads standard input.")),
+    **lang_option(),
 }
 
 HELP = """Many problems in one process: JSON Lines in, JSON Lines out.

@@ -22,7 +22,7 @@ OPTIONS = {
         help=f"Tolerance, absolute or relative, for problems without their own "
              f"[default: {grading.DEFAULT_TOL:g}, for rounded hand computations].")),
     **{name: declaration for name, declaration in output_options(FORMATS).items()
-       if name in ("format", "json", "digits", "all", "no_color", "quiet")},
+       if name in ("format", "json", "digits", "all", "no_color", "quiet", "lang")},
 }
 
 HELP = f"""Grade expected answers: each problem's computed value beside the answer given.

@@ -16,7 +16,7 @@ from .options import TENSOR_HELP, choice, output_options, param_options
 
 FORMATS = ("table", "plain", "json", "csv", "html")
 # The shared output options compare takes (it has no explanation and no single value to expect).
-SHARED = ("dtype", "format", "json", "digits", "all", "no_color", "quiet")
+SHARED = ("dtype", "format", "json", "digits", "all", "no_color", "quiet", "lang")
 
 
 def _specs():

@@ -10,7 +10,7 @@ import sys
 import typer
 
 from .common import command
-from .options import choice
+from .options import choice, lang_option
 
 SHELLS = ("bash", "zsh", "fish", "powershell")
 Shell = choice("Shell", SHELLS)
@@ -18,6 +18,7 @@ Shell = choice("Shell", SHELLS)
 OPTIONS = {
     "shell": (Shell, ..., typer.Argument(metavar="SHELL", show_default=False,
                                          help="bash, zsh, fish or powershell.")),
+    **lang_option(),
 }
 
 HELP = """Print the completion script for a shell.

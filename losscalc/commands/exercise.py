@@ -11,7 +11,7 @@ import typer
 from .. import exercise
 from ..errors import InputOutputError
 from .common import command
-from .options import choice
+from .options import choice, lang_option
 
 Level = choice("Level", ("1", "2", "3"))
 TableFormat = choice("ExerciseFormat", tuple(exercise.TABLES))
@@ -37,6 +37,7 @@ OPTIONS = {
         "--format", "-f", help="The problems and key as check's CSV or as batch's JSON "
                                "Lines.")),
     "quiet": (bool, False, typer.Option("--quiet", "-q", help="Print nothing when done.")),
+    **lang_option(),
 }
 
 HELP = """Write a problem set: problems, an answer key that `losscalc check` grades, and

@@ -14,7 +14,7 @@ from ..listing import KINDS, entries
 from ..names import NAMES
 from ..typer_compat import click_command
 from .common import command
-from .options import choice
+from .options import choice, lang_option
 
 Kind = choice("Kind", (*KINDS, "all"))
 
@@ -28,6 +28,7 @@ OPTIONS = {
                              "pipes].")),
     "no_color": (bool, False, typer.Option(
         "--no-color", help="No colour (NO_COLOR does the same).")),
+    **lang_option(),
 }
 
 HELP = """Every command: losses, activations (act), measures (info) and the other commands.

@@ -61,6 +61,17 @@ def read_params(params, opts: dict) -> dict:
             if opts.get(p.name) is not None}
 
 
+def lang_option() -> dict:
+    """--lang, which every command takes. cli.main reads it before the command line is parsed
+    (so that even a parsing error is in the language asked for): this declaration gives it its
+    help and its place among the options."""
+    return {"lang": option(Optional[str], None, "--lang", metavar="LANG",
+                           help="Language of explanations, notes, hints and errors: en, zh "
+                                "[default: the environment's: LOSSCALC_LANG, else LANGUAGE, "
+                                "LC_ALL, LC_MESSAGES, LANG]. Numbers and output forms are "
+                                "the same in every language.")}
+
+
 def output_options(formats: tuple[str, ...] = FORMATS) -> dict:
     """The options of every command that prints a result."""
     dtype = choice("Dtype", DTYPES)
@@ -85,4 +96,5 @@ def output_options(formats: tuple[str, ...] = FORMATS) -> dict:
         "no_color": option(bool, False, "--no-color",
                            help="No colour (NO_COLOR does the same)."),
         "quiet": option(bool, False, "--quiet", "-q", help="No notes on stderr."),
+        **lang_option(),
     }

@@ -59,7 +59,7 @@ OPTIONS = {
         "--height", metavar="N", help=f"Height: pixels with --out [default: {IMAGE_SIZE[1]}], "
                                       "lines in the terminal [default: its height, "
                                       f"{TEXT_SIZE[1]} when piped].")),
-    **{name: OUTPUT_OPTIONS[name] for name in ("no_color", "quiet")},
+    **{name: OUTPUT_OPTIONS[name] for name in ("no_color", "quiet", "lang")},
 }
 
 

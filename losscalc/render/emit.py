@@ -11,6 +11,7 @@ import sys
 
 from ..errors import CheckFailed
 from ..expectation import check_expectation
+from ..i18n import translate
 from ..report import Report, csv_lines, plain_values
 
 
@@ -27,7 +28,7 @@ def write_notes(notes, opts: dict) -> None:
     """Each note as `note: …` on stderr, unless --quiet."""
     if not opts.get("quiet"):
         for note in notes:
-            sys.stderr.write(f"note: {note}\n")
+            sys.stderr.write(f"note: {translate(note)}\n")
 
 
 def no_color(opts: dict) -> bool:
@@ -54,6 +55,8 @@ def emit(report: Report, opts: dict, out=None, body_written: bool = False) -> No
     if report.explanation is not None and (opts.get("explain") or fmt in ("markdown", "latex")):
         explanation = report.explanation(digits, full)
     shown = set(explanation.notes) if explanation is not None and fmt != "json" else set()
+    if explanation is not None:
+        explanation = explanation.translated(translate)
     if not body_written:
         _WRITERS[fmt](report, explanation, opts, out)
     out.flush()

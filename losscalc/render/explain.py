@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import tape
 from ..formulas import View, render
+from ..i18n import N_
 from ..report import nested
 from .numbers import SHOWN_SAMPLES, fmt_array, fmt_value  # noqa: F401  (also for the commands)
 
@@ -80,6 +81,14 @@ class Explanation:
     sections: list[Section]
     notes: list[str]
 
+    def translated(self, translate) -> Explanation:
+        """The explanation with its words in the reader's language (``translate``, from
+        losscalc.i18n): section titles, prose lines and notes. Formulas and numbers stay."""
+        sections = [Section(translate(s.title),
+                            [Prose(translate(line)) if isinstance(line, Prose) else line
+                             for line in s.lines]) for s in self.sections]
+        return Explanation(self.title, sections, [translate(n) for n in self.notes])
+
     def text(self) -> str:
         out = [self.title]
         for section in self.sections:
@@ -133,11 +142,25 @@ def sample_sections(count: int | None, label: str, digits: int, full: bool,
     out = []
     for n in range(shown):
         view = SampleView(count, None if count is None else n, digits, full)
-        title = "computation" if count is None else f"{label} {n}"
+        title = N_("computation") if count is None else sample_title(label, n)
         out.append(Section(title, lines(view, None if count is None else n)))
     if count is not None and shown < count:
-        out.append(Section(f"… {count - shown} more {label}s (same steps)"))
+        out.append(Section(more_title(label, count - shown)))
     return out
+
+
+def sample_title(label: str, n: int) -> str:
+    """Sample n's section title; each label spelled out, so that each can be translated."""
+    return {"element": N_(f"element {n}"), "sample": N_(f"sample {n}"),
+            "row": N_(f"row {n}")}.get(label, f"{label} {n}")
+
+
+def more_title(label: str, more: int) -> str:
+    """The title that stands for the samples not shown."""
+    return {"element": N_(f"… {more} more elements (same steps)"),
+            "sample": N_(f"… {more} more samples (same steps)"),
+            "row": N_(f"… {more} more rows (same steps)")}.get(
+        label, f"… {more} more {label}s (same steps)")
 
 
 def table_lines(tables, n: int, digits: int) -> list[str]:
@@ -188,7 +211,8 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
     inputs = {result.symbols[name]: value for name, value in result.inputs.items()}
     per_sample = {result.symbols[name] for name, b in result.batched.items() if b}
     same_shape = np.shape(next(iter(inputs.values()))) == np.shape(result.elementwise)
-    label = "element" if same_shape else "sample"
+    # A block per first-axis index: an element of a vector, a row of a matrix.
+    label = ("row" if np.ndim(result.elementwise) > 1 else "element") if same_shape else "sample"
 
     formulas = [f"{s.name} = {s.formula}" for s in sample_steps]
     if any("ln" in f for f in formulas):

@@ -13,6 +13,7 @@ from html import escape
 from typing import Iterable, Union
 
 from ..formulas import mathml
+from ..i18n import language
 from ..report import Grid, Report
 from .explain import Explanation, Prose, fmt_array
 from .numbers import fmt_value
@@ -133,7 +134,7 @@ def page(parts: Iterable[Part], title: str = "losscalc", digits: int = 6,
 def document(content: str, title: str) -> str:
     """A whole self-contained HTML document around ``content``."""
     return ("<!DOCTYPE html>\n"
-            f'<html lang="en"><head><meta charset="utf-8"/><title>{_e(title)}</title>'
+            f'<html lang="{language()}"><head><meta charset="utf-8"/><title>{_e(title)}</title>'
             '<meta name="viewport" content="width=device-width, initial-scale=1"/></head>'
             f"<body>{content}</body></html>\n")
 

@@ -193,7 +193,7 @@ def _short(value) -> str:
 def _grade_json(g) -> dict:
     document = {"line": g.line, "id": g.id, "loss": g.loss, "expect": g.expect}
     if g.error is not None:
-        return {**document, "error": g.error.render(field_spelling), "hint": g.error.hint,
+        return {**document, "error": g.error.render(field_spelling), "hint": g.error.translated_hint,
                 "exit_code": g.error.exit_code}
     return {**document, "value": nested(g.value), "difference": number(g.difference),
             "ok": bool(g.ok)}

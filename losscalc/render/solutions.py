@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple
 
+from ..i18n import N_, translate
 from . import notes
 from .explain import Explanation, build
 
 DIGITS = 4  # what a student carries through a computation by hand
+ANSWER = N_("Answer")
 
 
 class Solved(NamedTuple):
@@ -31,7 +33,7 @@ def solved(exercise, tensor_text: Callable, param_text: Callable, answer: str) -
     statement += [(name, param_text(value)) for name, value in exercise.params.items()]
     statement += [("reduction", exercise.reduction), ("dtype", exercise.dtype)]
     return Solved(exercise.id, exercise.spec.name, statement, answer,
-                  build(exercise.result, exercise.spec, DIGITS, full=True))
+                  build(exercise.result, exercise.spec, DIGITS, full=True).translated(translate))
 
 
 def markdown(problems: list[Solved], title: str) -> str:
@@ -39,7 +41,7 @@ def markdown(problems: list[Solved], title: str) -> str:
     for p in problems:
         out += [f"## {p.id}: {p.loss}", ""]
         out += [f"- {name} = `{text}`" for name, text in p.statement] + [""]
-        out += [notes.markdown(p.explanation).rstrip(), "", f"**Answer:** `{p.answer}`", ""]
+        out += [notes.markdown(p.explanation).rstrip(), "", f"**{translate(ANSWER)}:** `{p.answer}`", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -54,7 +56,7 @@ def latex(problems: list[Solved], title: str) -> str:
         out += [f"  \\item {notes.latex_prose(name)} = \\verb|{text}|"
                 for name, text in p.statement]
         out += ["\\end{itemize}", notes.latex(p.explanation).rstrip(),
-                f"\\noindent\\textbf{{Answer:}} \\verb|{p.answer}|", ""]
+                f"\\noindent\\textbf{{{translate(ANSWER)}:}} \\verb|{p.answer}|", ""]
     out.append("\\end{document}")
     return "\n".join(out) + "\n"
 
@@ -69,7 +71,8 @@ def html(problems: list[Solved], title: str) -> str:
                         for name, text in p.statement)
         out.append(f'<article class="report"><h2>{pages.escape(f"{p.id}: {p.loss}")}</h2>'
                    f"<ul>{given}</ul>{pages.explanation(p.explanation)}"
-                   f'<p class="value">Answer: <code>{pages.escape(p.answer)}</code></p></article>')
+                   f'<p class="value">{translate(ANSWER)}: <code>{pages.escape(p.answer)}</code>'
+                   "</p></article>")
     return pages.document(pages.wrap("".join(out)), title)
 
 
