@@ -194,3 +194,61 @@ def test_a_command_takes_typed_and_pasted_tensors(cli):
                              "[[", "[").replace("]]", "]"))]:
         code, out, err = cli("mse", "-p", pred, "-t", target)
         assert (code, float(out)) == (0, 4 / 3), err
+
+
+# ---------------------------------------------------------------------------------------------
+# Hints that name the fix (the option parser's errors on a loss command)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["bce", "--logits", "0.2", "-t", "1"],
+     ["bce takes -p/--probs and -t/--target", "bce-logits --logits"]),
+    (["ce", "--probs", "0.5,0.5", "-t", "0"], ["ce takes -p/--logits", "nll"]),
+    (["mse", "1,2,3", "1,2,5"], ["use -p/--pred and -t/--target", "losscalc mse -p"]),
+    (["margin-ranking", "--logits", "1"], ["--x1, --x2 and -t/--target", "ce"]),
+])
+def test_usage_hints_name_the_fix(cli, args, words):
+    code, out, err = cli(*args)
+    hint = err.splitlines()[-1]
+    assert code == 2 and hint.startswith("hint: ") and all(w in hint for w in words), err
+
+
+def test_input_is_a_hidden_alias_of_the_prediction(cli):
+    # mse of (1,2,3) and (1,2,5): 4/3
+    assert cli("mse", "--input", "1,2,3", "-t", "1,2,5")[:2] == (0, f"{4 / 3!r}\n")
+    assert "--input" not in cli("mse", "--help")[1]
+    code, _, err = cli("mse", "--input", "1", "-p", "1", "-t", "1")
+    assert code == 2 and "give it once" in err
+
+
+def test_help_groups_the_commands_and_cuts_no_line(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = cli("--help")
+    assert code == 0
+    heads = [line for line in out.splitlines() if line.endswith(":") and not line[0].isspace()]
+    assert heads[-4:] == ["Losses of the tutorials:", "The rest of PyTorch's losses:",
+                          "Keras, optax, torchvision and coursework losses:", "Tools:"]
+    commands = out[out.index("Losses of the tutorials:"):]
+    assert "..." not in commands and "…" not in commands
+    assert max(len(line) for line in out.splitlines()) <= 80
+    for name in ("mse", "ctc", "poly1", "check"):
+        assert f"\n  {name} " in out
+
+
+def test_list_on_a_terminal_keeps_formulas_whole(monkeypatch):
+    import io
+
+    from losscalc.render import table
+
+    real = table._console
+
+    def terminal(file, no_color):  # a console that believes it writes to a terminal
+        console = real(file, True)
+        console._force_terminal = True
+        return console
+
+    monkeypatch.setattr(table, "_console", terminal)
+    buffer = io.StringIO()
+    table.print_rows("losses", ["formula"], [["ℓ = −w·[y·ln p + (1 − y)·ln(1 − p)]"]],
+                     file=buffer)
+    assert "[y·ln p + (1 − y)·ln(1 − p)]" in buffer.getvalue()
