@@ -60,6 +60,16 @@ def _input_alias(spec: LossSpec) -> dict:
                             help="The prediction, as PyTorch names it (= --pred).")}
 
 
+def _probs_option(spec: LossSpec) -> dict:
+    """A loss that can take the log of probabilities itself (nll: from_probs) reads them
+    with --probs Q, as the tutorials write −ln q_y."""
+    if not any(p.name == "from_probs" for p in spec.params):
+        return {}
+    return {"probs": option(Optional[str], None, "--probs", metavar="TENSOR",
+                            help="Probabilities q: nll takes ln q itself (= --pred Q "
+                                 "--from-probs), −ln q_y.")}
+
+
 def _pred_from_input(kwargs: dict) -> dict:
     value = kwargs.pop("input", None)
     if value is not None:
@@ -67,6 +77,12 @@ def _pred_from_input(kwargs: dict) -> dict:
             raise UsageError("--input is the prediction (PyTorch's name for --pred): give it "
                              "once")
         kwargs["pred"] = value
+    probs = kwargs.pop("probs", None)
+    if probs is not None:
+        if kwargs.get("pred") is not None:
+            raise UsageError("--probs is the prediction, as probabilities: give either it or "
+                             "--log-probs/--pred")
+        kwargs["pred"], kwargs["from_probs"] = probs, True
     return kwargs
 
 
@@ -128,7 +144,8 @@ def _help(spec: LossSpec) -> str:
 
 def loss_command(spec: LossSpec):
     """A function whose generated signature Typer turns into the loss's command."""
-    options = {**_tensor_options(spec), **_input_alias(spec), **_param_options(spec),
+    options = {**_tensor_options(spec), **_input_alias(spec), **_probs_option(spec),
+               **_param_options(spec),
                **(_table_options(spec) if spec.single_prediction else {}),
                **_common_options(spec)}
 

@@ -252,3 +252,56 @@ def test_list_on_a_terminal_keeps_formulas_whole(monkeypatch):
     table.print_rows("losses", ["formula"], [["ℓ = −w·[y·ln p + (1 − y)·ln(1 − p)]"]],
                      file=buffer)
     assert "[y·ln p + (1 − y)·ln(1 − p)]" in buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# The tutorials' formulas: −ln q[y] of probabilities, cross-entropy of a q as given
+
+Q = [0.1058, 0.1043, 0.0988, 0.1066, 0.0875, 0.0881, 0.1027, 0.1046, 0.1057, 0.0958]
+
+
+def test_nll_takes_the_log_of_probabilities(cli):
+    import json
+    import math
+
+    code, out, err = cli("nll", "--probs", ",".join(map(str, Q)), "-t", "4", "--json")
+    answer = json.loads(out)
+    assert code == 0
+    assert answer["value"] == -math.log(0.0875)  # the tutorial's −ln q[4] = 2.4361
+    # d(−ln q_4)/dq_4 = −1/q_4, 0 elsewhere
+    assert answer["grad"]["pred"] == [0.0] * 4 + [-1 / 0.0875] + [0.0] * 5
+    assert "sums to 0.9999, not 1" in err  # q as the tutorial rounded it
+
+
+def test_nll_probs_explains_the_log_and_checks_its_gradient(cli):
+    code, out, _ = cli("nll", "--probs", "0.2,0.3,0.5; 0.6,0.3,0.1", "-t", "2,0", "--explain",
+                       "--format", "plain", "--check-grad")
+    assert code == 0 and "ln q = ln(q)" in out
+    # mean of −ln 0.5 and −ln 0.6
+    import math
+
+    assert float(out.splitlines()[-1]) == pytest.approx(-(math.log(0.5) + math.log(0.6)) / 2,
+                                                        rel=1e-15)
+
+
+def test_nll_probs_from_every_door(cli):
+    import json
+    import math
+
+    line = json.dumps({"loss": "nll", "pred": [0.25, 0.75], "target": 1,
+                       "params": {"from_probs": True}})
+    code, out, _ = cli("batch", "-", stdin=line + "\n")
+    assert code == 0 and json.loads(out)["value"] == -math.log(0.75)
+    code, _, err = cli("nll", "--probs", "0.5,0.5", "--log-probs", "-1,-1", "-t", "0")
+    assert code == 2 and "give either it or --log-probs" in err
+
+
+def test_info_cross_entropy_takes_q_as_given(cli):
+    import math
+
+    p = ["0"] * 10
+    p[4] = "1"
+    code, out, err = cli("info", "cross-entropy", "--p", ",".join(p), "--q",
+                         ",".join(map(str, Q)))
+    assert code == 0 and float(out) == pytest.approx(-math.log(0.0875), rel=1e-15)
+    assert "--q sums to 0.9999, not 1" in err

@@ -58,8 +58,7 @@ def _spelled(spec: LossSpec) -> str:
 def wrong_option(spec: LossSpec, option: str) -> str:
     """`bce takes -p/--probs and -t/--target; for logits use losscalc bce-logits --logits`."""
     takes = f"{spec.name} takes {_spelled(spec)}"
-    takers = [s.name for s in LOSSES.values()
-              if any(option in t.options for t in s.tensors) and s.name != spec.name]
+    takers = [s.name for s in LOSSES.values() if option in _options(s) and s.name != spec.name]
     if not takers:
         return takes + "; add --help to see every option"
     best = _SAME_QUESTION.get((spec.name, option))
@@ -67,6 +66,12 @@ def wrong_option(spec: LossSpec, option: str) -> str:
         return f"{takes}; {option} is an option of {best}: losscalc {best} {option} …"
     shown = ", ".join(sorted(takers)[:5]) + (", …" if len(takers) > 5 else "")
     return f"{takes}; {option} is an option of {shown}"
+
+
+def _options(spec: LossSpec) -> set[str]:
+    """The options that give a loss's tensors (nll's --probs too: see cli._probs_option)."""
+    out = {o for t in spec.tensors for o in t.options}
+    return out | ({"--probs"} if any(p.name == "from_probs" for p in spec.params) else set())
 
 
 def positional(spec: LossSpec) -> str:
