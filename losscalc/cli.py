@@ -315,6 +315,7 @@ def _error(message: str, hint: str | None = None) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (docs/contract.md, section 9)."""
     argv = sys.argv[1:] if argv is None else argv
+    _encodable_output()
     if "_LOSSCALC_COMPLETE" in os.environ:
         _plain_completion_help()
     try:
@@ -350,6 +351,17 @@ def main(argv: list[str] | None = None) -> int:
         _error(f"internal error ({type(err).__name__}: {err})",
                "please report this with the command that caused it")
         return 3
+
+
+def _encodable_output() -> None:
+    """A console that is not UTF-8 (GBK, ASCII, Latin-1) gets − as -, Σ as sum, … instead of
+    a UnicodeEncodeError (render/encodable.py); a UTF-8 one costs one look at the encoding."""
+    streams = (sys.stdout, sys.stderr)
+    if any(not (getattr(s, "encoding", None) or "utf").lower().startswith("utf")
+           for s in streams):
+        from .render.encodable import install
+
+        install(*streams)
 
 
 def _usage_hint(err) -> str:
