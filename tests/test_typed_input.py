@@ -305,3 +305,19 @@ def test_info_cross_entropy_takes_q_as_given(cli):
                          ",".join(map(str, Q)))
     assert code == 0 and float(out) == pytest.approx(-math.log(0.0875), rel=1e-15)
     assert "--q sums to 0.9999, not 1" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# A first row of numbers with a typo is no header
+
+
+@pytest.mark.parametrize("first, header", [("0.5,1o", False), ("0.5,0.3.1", False),
+                                           ("pred,target", True), ("0,1,label", True)])
+def test_a_mistyped_first_row_is_no_header(tmp_path, first, header):
+    path = tmp_path / "t.csv"
+    path.write_text(first + "\n" + ",".join(["0.5"] * len(first.split(","))) + "\n")
+    if header:
+        assert parse_tensor(f"@{path}", "--pred").tolist() == [0.5] * len(first.split(","))
+    else:
+        with pytest.raises(InvalidData, match="line 1, field 2: .* no header"):
+            parse_tensor(f"@{path}", "--pred")
