@@ -52,6 +52,41 @@ _PARAM_TYPES = {"float": str, "int": str, "bool": bool, "tensor": Optional[str]}
 _METAVARS = {"float": "NUMBER", "int": "INTEGER", "tensor": "TENSOR"}
 
 
+def _input_alias(spec: LossSpec) -> dict:
+    """PyTorch calls the prediction `input` (loss(input, target)): --input is a hidden alias
+    of --pred, so a call written from the PyTorch docs works."""
+    if not any(t.name == "pred" for t in spec.tensors):
+        return {}
+    return {"input": option(Optional[str], None, "--input", metavar="TENSOR", hidden=True,
+                            help="The prediction, as PyTorch names it (= --pred).")}
+
+
+def _probs_option(spec: LossSpec) -> dict:
+    """A loss that can take the log of probabilities itself (nll: from_probs) reads them
+    with --probs Q, as the tutorials write −ln q_y."""
+    if not any(p.name == "from_probs" for p in spec.params):
+        return {}
+    return {"probs": option(Optional[str], None, "--probs", metavar="TENSOR",
+                            help="Probabilities q: nll takes ln q itself (= --pred Q "
+                                 "--from-probs), −ln q_y.")}
+
+
+def _pred_from_input(kwargs: dict) -> dict:
+    value = kwargs.pop("input", None)
+    if value is not None:
+        if kwargs.get("pred") is not None:
+            raise UsageError("--input is the prediction (PyTorch's name for --pred): give it "
+                             "once")
+        kwargs["pred"] = value
+    probs = kwargs.pop("probs", None)
+    if probs is not None:
+        if kwargs.get("pred") is not None:
+            raise UsageError("--probs is the prediction, as probabilities: give either it or "
+                             "--log-probs/--pred")
+        kwargs["pred"], kwargs["from_probs"] = probs, True
+    return kwargs
+
+
 def _param_options(spec: LossSpec) -> dict:
     out = {}
     for p in spec.params:
@@ -110,14 +145,16 @@ def _help(spec: LossSpec) -> str:
 
 def loss_command(spec: LossSpec):
     """A function whose generated signature Typer turns into the loss's command."""
-    options = {**_tensor_options(spec), **_param_options(spec),
+    options = {**_tensor_options(spec), **_input_alias(spec), **_probs_option(spec),
+               **_param_options(spec),
                **(_table_options(spec) if spec.single_prediction else {}),
                **_common_options(spec)}
 
     def command(**kwargs):
         from .commands.loss import run_loss
 
-        run_loss(spec, {k: v.value if isinstance(v, Enum) else v for k, v in kwargs.items()})
+        run_loss(spec, {k: v.value if isinstance(v, Enum) else v
+                        for k, v in _pred_from_input(kwargs).items()})
 
     command.__signature__ = inspect.Signature([
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
@@ -152,6 +189,22 @@ def _plain_completion_help() -> None:
     plain_completion_help(_one_line)
 
 
+# The losses the tutorials compute, shown first in `losscalc --help`.
+TUTORIAL_LOSSES = ("mse", "l1", "smooth-l1", "huber", "ce", "nll", "bce", "bce-logits", "kl")
+
+
+def command_groups() -> list[tuple[str, list[str]]]:
+    """(title, command names) for `losscalc --help`: the tutorials' losses, the rest of
+    PyTorch's, the losses of Keras, optax and coursework, the tools."""
+    rest = [n for n in sorted(LOSSES) if n not in TUTORIAL_LOSSES]
+    torch = [n for n in rest if LOSSES[n].reference.startswith("torch.")]
+    return [("Losses of the tutorials", list(TUTORIAL_LOSSES)),
+            ("The rest of PyTorch's losses", torch),
+            ("Keras, optax, torchvision and coursework losses",
+             [n for n in rest if n not in torch]),
+            ("Tools", sorted(NAMES.entries("command")))]
+
+
 class LossGroup(TyperGroup):
     """Builds a command only when it is invoked. The name table (names.py) says what a word
     calls: a command, or a loss by any of its names."""
@@ -184,6 +237,20 @@ class LossGroup(TyperGroup):
             return sub
         spec = LOSSES[entry.name]
         return command_from_function(spec.name, loss_command(spec), spec.summary)
+
+    def format_commands(self, ctx, formatter):
+        """`losscalc --help`: the commands in groups, each summary whole (wrapped, never cut
+        with "...")."""
+        all_losses()
+        for title, names in command_groups():
+            rows = [(name, self._summary(ctx, name)) for name in names]
+            with formatter.section(title):
+                formatter.write_dl(rows)
+
+    def _summary(self, ctx, name: str) -> str:
+        if name in LOSSES:
+            return LOSSES[name].summary
+        return self.get_command(ctx, name).get_short_help_str(limit=10_000)
 
     def shell_complete(self, ctx, incomplete):
         """Commands and options as usual, and, once a prefix is typed, the loss aliases it
@@ -265,6 +332,7 @@ def _choose_language(argv: list[str]) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (docs/contract.md, section 9)."""
     argv = sys.argv[1:] if argv is None else argv
+    _encodable_output()
     if "_LOSSCALC_COMPLETE" in os.environ:
         _plain_completion_help()
     try:
@@ -282,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except ClickException as err:
         message = err.format_message()
-        _error(message[:1].lower() + message[1:], "add --help to see the options")
+        _error(message[:1].lower() + message[1:], _usage_hint(err))
         return 2
     except (KeyboardInterrupt, typer.Abort):
         _error("interrupted")
@@ -303,6 +371,24 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     finally:
         choose(None)  # a caller running main() again, or the library, starts afresh
+
+
+def _encodable_output() -> None:
+    """A console that is not UTF-8 (GBK, ASCII, Latin-1) gets − as -, Σ as sum, … instead of
+    a UnicodeEncodeError (render/encodable.py); a UTF-8 one costs one look at the encoding."""
+    streams = (sys.stdout, sys.stderr)
+    if any(not (getattr(s, "encoding", None) or "utf").lower().startswith("utf")
+           for s in streams):
+        from .render.encodable import install
+
+        install(*streams)
+
+
+def _usage_hint(err) -> str:
+    """The option parser's error on a loss command names the fix (commands/hints.py)."""
+    from .commands.hints import usage_hint
+
+    return usage_hint(err) or "add --help to see the options"
 
 
 def _silence_stdout() -> None:

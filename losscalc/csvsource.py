@@ -43,6 +43,20 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
 
+def _not_a_mistyped_row(fields: list[str], name: str) -> None:
+    """A first row of numbers with one typo (`0.5,1o`) is not a header: a header names its
+    columns, and a name with a digit beside numbers (`1o`, `0.3.1`) is a number mistyped."""
+    numbers = [f for f in fields if _is_number(f)]
+    if not numbers:
+        return
+    for i, field in enumerate(fields):
+        if not _is_number(field) and re.search(r"\d", field) and \
+                re.fullmatch(r"[-+\d.eEoOlI,]+", field.strip()):
+            raise InvalidData(f"{name} line 1, field {i + 1}: cannot read {field.strip()!r} "
+                              "as a number, and a first row of numbers is no header",
+                              "fix the number, or give the columns names in a header row")
+
+
 class Table:
     """An open table: where it comes from, its delimiter, header and column count."""
 
@@ -56,6 +70,8 @@ class Table:
         self.delimiter = delimiter if delimiter is not None else self._sniff(first, source)
         fields = self.split(first)
         has_header = not all(_is_number(f) for f in fields) if header is None else header
+        if header is None and has_header:
+            _not_a_mistyped_row(fields, self.name)
         self.header = [f.strip() for f in fields] if has_header else None
         self.columns = len(fields)
         self._pending = b"" if has_header else (first + "\n").encode()

@@ -49,6 +49,21 @@ def not_log_probabilities(x: np.ndarray, axis: int, option: str, fix: str) -> st
     return None
 
 
+def not_probabilities(q: np.ndarray, axis: int, option: str) -> str | None:
+    """Probabilities are in [0, 1]; a row that does not sum to 1 is used as given."""
+    if q.size == 0:
+        return None
+    if q.min() < 0 or q.max() > 1:
+        return (f"{option} has values outside [0, 1], so they are not probabilities (ln of a "
+                "negative value is nan): for log-probabilities use --log-probs, for raw scores "
+                "ce")
+    off = None if q.ndim == 0 else _first_row_off(_rows(q, axis).sum(-1), 1e-6)
+    if off:
+        return (f"row {off[0]} of {option} sums to {off[1]:.6g}, not 1; nll takes ln q as "
+                "given (nothing is normalised)")
+    return None
+
+
 def target_rows(y: np.ndarray, axis: int, log_target: bool = False) -> str | None:
     """Probability targets whose rows do not sum to 1 (PyTorch uses them as given).
 

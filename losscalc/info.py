@@ -166,8 +166,11 @@ class InfoResult(NamedTuple):
     remarks: list
 
 
-def _distributions(values, tensor: str, name: str, normalize_rows: bool, notes: list):
-    """``tensor`` ("p" or "q") checked as distributions (each row sums to 1), or normalised."""
+def _distributions(values, tensor: str, name: str, normalize_rows: bool, notes: list,
+                   as_given: bool = False):
+    """``tensor`` ("p" or "q") checked as distributions (each row sums to 1), or normalised;
+    ``as_given``: a row that does not sum to 1 is used as it is, with a note (cross-entropy's
+    q, as the tutorials compute −Σ p·ln q with rounded q)."""
     values = np.asarray(values, dtype=float)
     if values.ndim == 0 or values.size == 0:
         raise InvalidData(f"{name}: {ref(tensor)} must hold at least one distribution (a vector, "
@@ -182,6 +185,11 @@ def _distributions(values, tensor: str, name: str, normalize_rows: bool, notes: 
     if not off.any():
         return values
     at = first_bad(off)
+    if as_given and not normalize_rows:
+        notes.append(f"{_row(values, at, '--' + tensor)} sums to {sums[at]:.10g}, not 1: "
+                     f"{name} is computed with it as given (--normalize divides each row by "
+                     "its sum)")
+        return values
     if not normalize_rows:
         raise InvalidData(f"{name}: {_row(values, at, ref(tensor))} sums to "
                           f"{sums[at]:.10g}, not 1",
@@ -218,7 +226,8 @@ def compute_info(name, p, q=None, base: str = "e", dtype: str = "float64",
                          "cross-entropy, kl or js", subjects=("p",))
     p = _distributions(p, "p", spec.name, normalize_rows, notes)
     if q is not None:
-        q = _distributions(q, "q", spec.name, normalize_rows, notes)
+        q = _distributions(q, "q", spec.name, normalize_rows, notes,
+                           as_given=spec.name == "cross-entropy")
         if q.shape != p.shape:
             raise InvalidData(f"{spec.name}: {ref('q')} has shape {fmt_shape(q.shape)} but "
                               f"{ref('p')} has shape {fmt_shape(p.shape)}; they must be the same",

@@ -52,7 +52,9 @@ def _number(token: str, option: str, index) -> float:
     try:
         return float(token)
     except ValueError:
-        raise not_a_number(option, token, index) from None
+        err = not_a_number(option, token, index)
+        err.hint = ACCEPTED_FORMS
+        raise err from None
 
 
 def _rows(text: str) -> list[str]:
@@ -72,12 +74,14 @@ def _split_row(row: str) -> list[str]:
 
 
 def parse_literal(text: str, option: str) -> np.ndarray:
-    """`1` → (), `1,2,3` → (3,), `1,2; 3,4` → (2, 2), JSON lists → their shape."""
-    text = text.strip()
+    """`1` → (), `1,2,3` → (3,), `1,2; 3,4` → (2, 2), JSON lists → their shape; also as
+    typed on a Chinese input method and as pasted from a PyTorch or NumPy printout
+    (``as_typed``)."""
+    text = as_typed(text, option).strip()
     if not text:
         raise InvalidData(f"{option}: got an empty value; give numbers such as 1,2,3")
-    if text[0] in "[":
-        return _from_json_text(text, option)
+    if text[0] in "[(":
+        return _from_brackets(text, option)
     rows = _rows(text)
     grid = []
     for r, row in enumerate(rows):
@@ -97,6 +101,142 @@ def parse_literal(text: str, option: str) -> np.ndarray:
     if not re.search(r"[;\n]", text):  # one row: a vector, or a scalar when no separator
         grid = grid[0] if re.search(r"[,\s]", text) else grid[0][0]
     return finite_or_inf(np.array(grid, dtype=float), option)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text as learners type and paste it: one translation, applied wherever a tensor is read as
+# text (an option, an @file, standard input, a check cell, --expect). docs/contract.md §3.
+
+ACCEPTED_FORMS = ("a tensor is written as 1,2,3 | 1 2 3 | 1,2; 3,4 | [[1,2],[3,4]] | "
+                  "[1. 0. 1.] | a pasted tensor([...]) or array([...]) printout | @FILE | -")
+
+# Characters that stand where ASCII belongs. A Chinese input method in Chinese-punctuation mode
+# types the full-width forms (U+FF01–FF5E: ASCII shifted by 0xFEE0, so ，；（）［］０-９．－＋ｅ),
+# 、 for the comma key and 。 for the full-stop key: 。 is therefore read as the decimal
+# point, wherever it stands (1。5 is 1.5), as the key the learner pressed. Typeset minus signs
+# (U+2212, which losscalc itself prints, and the dashes U+2010–2015, U+FE63) are '-', also in
+# an exponent (6.1e−06); ∞ (also losscalc's own) is inf.
+_TYPED = {0xFF01 + i: 0x21 + i for i in range(94)}
+_TYPED.update({ord(c): ascii_form for c, ascii_form in {
+    "\u3000": " ", "、": ",", "。": ".", "\uff61": ".", "\ufe50": ",", "\ufe52": ".",
+    "\ufe54": ";", "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-",
+    "\u2013": "-", "\u2014": "-", "\u2015": "-", "\ufe63": "-", "∞": "inf",
+}.items()})
+# Look-alikes not translated, because they mean something else as often as a number's part:
+# an error names them and the ASCII character that was probably meant.
+_LOOKS_LIKE = {"·": ".", "\u2027": ".", "\u2219": ".", "\u201a": ",", "\u066b": ".",
+               "\u066c": ",", "\u02d7": "-", "\u2796": "-", "\u207b": "-", "\u00d7": "e",
+               "\u2019": ",", "\u2018": ",", "\u201c": '"', "\u201d": '"'}
+
+# A printout pasted whole: tensor(…), torch.tensor(…), array(…), np.float64(…); the keyword
+# arguments after the values (requires_grad=True, dtype=…, device='cuda:0', grad_fn=<…>)
+# are dropped.
+_PRINTOUT = re.compile(r"(?:torch\.)?tensor\(|(?:np\.|numpy\.)?(?:array|float\d*|int\d*)\(")
+
+
+def as_typed(text: str, option: str) -> str:
+    """``text`` in ASCII, a pasted printout's values only; a character that cannot be part
+    of a number is an error naming it (with its code point) and what to type instead."""
+    if "..." in text or "…" in text:
+        raise InvalidData(f"{option}: the value holds '...', where a printout left numbers "
+                          "out", "print the whole tensor: torch.set_printoptions(profile="
+                          "'full') or numpy.set_printoptions(threshold=sys.maxsize)")
+    if not text.isascii():
+        ascii_text = text.translate(_TYPED)
+        if not ascii_text.isascii():
+            raise _foreign(text, option)
+        text = ascii_text
+    stripped = text.strip()
+    printout = _PRINTOUT.match(stripped)
+    return _printout_values(stripped, printout.end(), option) if printout else text
+
+
+def typed_number(text: str) -> str:
+    """One number as typed (a parameter's value): full-width digits and signs, − as ASCII."""
+    return text if text.isascii() else text.translate(_TYPED)
+
+
+def _foreign(text: str, option: str) -> InvalidData:
+    import unicodedata
+
+    at, char = next((i, c) for i, c in enumerate(text) if not c.translate(_TYPED).isascii())
+    name = unicodedata.name(char, "a character without a name")
+    use = (f"type {_LOOKS_LIKE[char]!r} instead" if char in _LOOKS_LIKE else
+           "numbers are written with the ASCII characters 0-9 . - + e, separated by , ; or "
+           "spaces")
+    return InvalidData(f"{option}: {char!r} (U+{ord(char):04X} {name}) at character {at} "
+                       f"cannot be read in a number; {use}", ACCEPTED_FORMS)
+
+
+def _printout_values(text: str, start: int, option: str) -> str:
+    """The values of `tensor(VALUES, key=value, …)`: nested brackets, or one number."""
+    if text[start:start + 1] == "[":
+        depth, end = 0, None
+        for i in range(start, len(text)):
+            depth += {"[": 1, "]": -1}.get(text[i], 0)
+            if depth == 0:
+                end = i + 1
+                break
+    else:
+        end = next((i for i in range(start, len(text)) if text[i] in ",)"), None)
+    rest = text[end:].strip() if end is not None else ""
+    if end is None or not rest.endswith(")") or rest[0] not in ",)":
+        raise InvalidData(f"{option}: cannot read the printout {text[:start]}…): its "
+                          "brackets do not close", ACCEPTED_FORMS)
+    return text[start:end]
+
+
+def _from_brackets(text: str, option: str) -> np.ndarray:
+    """JSON nested lists, or what Python and NumPy print: `[[1.],[0.]]` (a trailing dot),
+    `[1. 0. 1.]` (numbers separated by spaces, rows by line breaks), `(1, 2)`, inf."""
+    import json  # only bracketed input pays for it
+
+    try:
+        return from_nested(json.loads(text), option)
+    except (json.JSONDecodeError, RecursionError):
+        pass
+    except InvalidData as err:  # JSON, but not numbers: the printed forms do not help
+        if not re.search(r"\binf\b|\d\.(?!\d)|\(", text):
+            raise err from None
+    return from_nested(_nested(text, option), option)
+
+
+def _nested(text: str, option: str):
+    """Brackets (or parentheses) of numbers separated by commas and/or whitespace."""
+    tokens = re.findall(r"[\[\]()]|,|[^\s\[\](),]+", text)
+    stack, out, after = [[]], None, None  # after: the last token, to find ",," and "[,"
+    for token in tokens:
+        if out is not None:
+            raise _unbalanced(text, option, "text after the closing bracket")
+        if token in "[(":
+            stack.append([])
+        elif token in "])":
+            if len(stack) == 1:
+                raise _unbalanced(text, option, "a closing bracket without its opening one")
+            done = stack.pop()
+            stack[-1].append(done)
+            if len(stack) == 1:
+                out = done
+        elif token == ",":
+            if after in (",", "[", "(", None):
+                raise _unbalanced(text, option, "an empty entry")
+        else:
+            stack[-1].append(_float_or_text(token))
+        after = token
+    if out is None:
+        raise _unbalanced(text, option, "an opening bracket that does not close")
+    return out
+
+
+def _float_or_text(token: str):
+    try:
+        return float(token)
+    except ValueError:
+        return token  # from_nested names it, with its index
+
+
+def _unbalanced(text: str, option: str, what: str) -> InvalidData:
+    return InvalidData(f"{option}: cannot read the brackets ({what})", ACCEPTED_FORMS)
 
 
 def _from_json_text(text: str, option: str) -> np.ndarray:
@@ -204,7 +344,21 @@ def read_file(spec: str, option: str) -> np.ndarray:
     text = _read_text(path)
     if lower.endswith(".json"):
         return _from_json_text(text, f"{option} ({path})")
-    return parse_table(text, f"{option} ({path})", key, tab=lower.endswith(".tsv"))
+    if key is None and _is_printed(text):
+        return parse_literal(text, f"{option} ({path})")
+    return parse_table(_table_text(text), f"{option} ({path})", key, tab=lower.endswith(".tsv"))
+
+
+def _is_printed(text: str) -> bool:
+    """Brackets or a pasted printout (saved to a file, piped in), rather than a table."""
+    head = text.lstrip()[:16].translate(_TYPED)
+    return head[:1] in ("[", "(") or bool(_PRINTOUT.match(head))
+
+
+def _table_text(text: str) -> str:
+    """A table typed on a Chinese input method: its full-width commas and minus signs as
+    ASCII (a header may hold any characters, so nothing else is refused here)."""
+    return text if text.isascii() else text.translate(_TYPED)
 
 
 def _read_numpy(path: str, key: str | None, option: str) -> np.ndarray:
@@ -331,9 +485,9 @@ def parse_tensor(text: str, option: str, stdin=None) -> np.ndarray:
     text = text.strip()
     if text == "-":
         data = (stdin or sys.stdin).read()
-        if data.lstrip().startswith("[") or ";" in data:
+        if _is_printed(data) or ";" in _table_text(data):
             return parse_literal(data, f"{option} (stdin)")
-        return parse_table(data, f"{option} (stdin)")
+        return parse_table(_table_text(data), f"{option} (stdin)")
     if text.startswith("@"):
         return read_file(text[1:], option)
     return parse_literal(text, option)

@@ -227,7 +227,8 @@ def test_json_grad_is_keyed_pred_whichever_alias_named_it(cli, args, value, grad
 
 @pytest.mark.parametrize("loss, params", [
     ("ce", {"weight": None, "ignore_index": -100, "label_smoothing": 0.0}),
-    ("nll", {"weight": None, "ignore_index": -100}),
+    # from_probs is losscalc's own (nll --probs takes the log itself); False is PyTorch's nll
+    ("nll", {"weight": None, "ignore_index": -100, "from_probs": False}),
     ("bce", {"weight": None}),
     ("bce-logits", {"weight": None, "pos_weight": None}),
     ("multilabel-soft-margin", {"weight": None}),

@@ -253,6 +253,8 @@ def _make_files(where: Path) -> None:
     (where / "nan.csv").write_text("pred,target\n0.5,1\nnan,0\n")
     (where / "cr.csv").write_text("pred,target\r0.5,1\r", newline="")
     (where / "object.json").write_text('{"a": 1}')
+    (where / "bad.json").write_text("[1, 2")
+    (where / "typo.csv").write_text("0.5,1o\n0.3,1\n")
     deep = "[" * 10_000 + "]" * 10_000
     (where / "deep.json").write_text(deep)
     (where / "deep.jsonl").write_text(f'{{"loss": "mse", "pred": {deep}, "target": [1]}}\n')

@@ -157,18 +157,29 @@ def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
     pred_alias="log-probs",
     pred_help="log-probabilities: (C), (N, C) or (N, C, d1, …); class axis 1",
     target_help="class indices (N) / (N, d1, …)",
-    params=(WEIGHT, IGNORE),
+    params=(WEIGHT, IGNORE,
+            Param("from_probs", "bool", False,
+                  "the prediction holds probabilities q, and nll takes ln q itself: −ln q_y, "
+                  "the tutorials' cross-entropy of probabilities (--probs Q sets it)")),
 )
-def nll(t, x, y, *, weight=None, ignore_index=-100):
+def nll(t, x, y, *, weight=None, ignore_index=-100, from_probs=False):
     """Negative log-likelihood of log-probabilities at the target classes.
 
     ℓₙ = −w_{yₙ}·x[n, yₙ]; the mean divides by Σ w_{yₙ} over targets that are not
     ignore_index (nan when all are ignored). The input is taken as log-probabilities as given:
-    nothing is normalised (ce = log_softmax + nll).
+    nothing is normalised (ce = log_softmax + nll). With probabilities q (--probs Q, or
+    from_probs), x = ln q is taken first, as torch.nn.NLLLoss()(torch.log(q), y): ℓₙ =
+    −w_{yₙ}·ln q[n, yₙ], the gradient −w_{yₙ}/q[n, yₙ] at the target class.
     """
     axis = _class_axis(x)
-    t.note(diagnose.not_log_probabilities(
-        x.value, axis, "--log-probs", "for raw scores use ce; for probabilities take their log"))
+    if from_probs:
+        x.name = "q"  # the explanation calls the input what it holds
+        t.note(diagnose.not_probabilities(x.value, axis, "--probs"))
+        x = t.let("ln q", tape.log(x))
+    else:
+        t.note(diagnose.not_log_probabilities(
+            x.value, axis, "--log-probs",
+            "for raw scores use ce; for probabilities use --probs (nll takes their log)"))
     w = None if weight is None else _per_class(t, weight, x, axis, "nll")
     labels = _index_targets(t, x, y, ignore_index, "nll")
     nll_, denominator = _negative_log_likelihood(t, x, labels, w, ignore_index, "nll")

@@ -39,8 +39,8 @@ def _table(title: str, columns: list[str], numbers: bool = True) -> Table:
 def print_rows(title: str, columns: list[str], rows, *, no_color=False, file=None) -> None:
     """A table of words (such as `losscalc list`) in the same style."""
     table = _table(title, columns, numbers=False)
-    for row in rows:
-        table.add_row(*row)
+    for row in rows:  # as Text: a formula's [...] is not rich markup
+        table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in row))
     _console(file, no_color).print(table)
 
 
