@@ -183,13 +183,13 @@ def grade(line: int, obj, tol: float | None) -> Graded:
 
 
 def _difference(value: np.ndarray, expect) -> float:
-    from .inputs import parse_literal
+    """value − expected, the largest in size (nan first: it matches nothing but nan)."""
+    from .expectation import difference, parse_expected
 
-    expected = parse_literal(batch.expect_text(expect), "expect")
-    diff = np.broadcast_to(value - expected, np.broadcast_shapes(value.shape, expected.shape))
-    diff = diff.reshape(-1)
-    finite = np.where(np.isnan(diff), -math.inf, np.abs(diff))
-    return float(diff[int(np.argmax(finite))]) if diff.size else 0.0
+    expected = parse_expected(batch.expect_text(expect), "expect")
+    diff = difference(np.squeeze(value), np.squeeze(expected)).reshape(-1)
+    size = np.where(np.isnan(diff), math.inf, np.abs(diff))
+    return float(diff[int(np.argmax(size))]) if diff.size else 0.0
 
 
 def grade_all(path: str, tol: float | None) -> list[Graded]:
