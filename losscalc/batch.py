@@ -233,7 +233,9 @@ def answer_json(a: Answer) -> str:
         obj = {"id": a.id, **loss_json(a.result)}
         if a.ok is not None:
             obj["ok"] = a.ok
-    return json.dumps(obj, ensure_ascii=False) + "\n"
+    from .report import dumps
+
+    return dumps(obj) + "\n"
 
 
 class Tally(NamedTuple):

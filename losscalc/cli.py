@@ -240,9 +240,11 @@ def main_options(
 
 
 def _error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"losscalc: error: {message}\n")
+    from .errors import printable  # user text in a message stays on one line
+
+    sys.stderr.write(f"losscalc: error: {printable(message)}\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(f"hint: {printable(hint)}\n")
 
 
 def main(argv: list[str] | None = None) -> int:
