@@ -84,10 +84,16 @@ def strict(value):
 
 
 def dumps(document) -> str:
-    """The one JSON writer: strict JSON (no bare Infinity or NaN), UTF-8 text as it is."""
+    """The one JSON writer: strict JSON (no bare Infinity or NaN), UTF-8 text as it is but for
+    the characters that could drive a terminal."""
     import json
+    import re
 
-    return json.dumps(strict(document), ensure_ascii=False, allow_nan=False)
+    text = json.dumps(strict(document), ensure_ascii=False, allow_nan=False)
+    # json escapes C0 controls itself; DEL, C1 controls (\x9b is a terminal's CSI), the line
+    # separators and lone surrogates (bytes that were not UTF-8) only occur inside strings.
+    return re.sub("[\x7f-\x9f\u2028\u2029\ud800-\udfff]",
+                  lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def json_params(values: dict) -> dict:
