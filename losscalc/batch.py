@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any, Iterable, NamedTuple
 
 import numpy as np
@@ -65,14 +66,35 @@ def _constant(name: str) -> float:
     return {"Infinity": math.inf, "-Infinity": -math.inf}.get(name, math.nan)
 
 
+FLOAT_DIGITS = 309  # an integer of more digits is beyond a float's range (1.8e308)
+
+
+def json_int(text: str) -> int:
+    """A JSON integer that a float can hold (Python would read any, then fail to convert it,
+    or refuse more than 4,300 digits with a ValueError)."""
+    digits = len(text.lstrip("-"))
+    if digits > FLOAT_DIGITS or (digits == FLOAT_DIGITS and abs(int(text)) > sys.float_info.max):
+        raise InvalidData(f"a number too large for a float: an integer of {digits} digits",
+                          "the largest float is about 1.8e308")
+    return int(text)
+
+
 def parse_line(text: str) -> Any:
     """A line's JSON value (Infinity allowed, NaN caught later as invalid data)."""
     try:
-        return json.loads(text, parse_constant=_constant)
+        return json.loads(text, parse_constant=_constant, parse_int=json_int)
     except RecursionError:
         raise InvalidData("the JSON is nested too deeply") from None
     except json.JSONDecodeError as err:
+        if text.lstrip().startswith("["):
+            raise _array_error(f"not valid JSON ({err.msg} at character {err.pos}), and a "
+                               "line that starts a JSON array") from None
         raise InvalidData(f"not valid JSON ({err.msg} at character {err.pos})") from None
+
+
+def _array_error(what: str) -> InvalidData:
+    return InvalidData(f"{what}: one problem per line (JSON Lines) is expected, not an "
+                       "array of problems", "jq -c '.[]' FILE.json turns an array into lines")
 
 
 def _is_number(value) -> bool:
@@ -91,6 +113,8 @@ def coerce_param(spec: LossSpec, name: str, value, where: str = "params"):
 def problem(obj) -> Problem:
     """Read one problem object, with the checks of the command line (docs/contract.md,
     section 10)."""
+    if isinstance(obj, list):
+        raise _array_error("got a JSON array")
     if not isinstance(obj, dict):
         raise InvalidData(f"expected a JSON object such as {{\"loss\": \"mse\", \"pred\": "
                           f"[1, 2], \"target\": [1, 3]}}, got {type(obj).__name__}")
@@ -152,29 +176,50 @@ def solve(p: Problem, line: int) -> Answer:
     return Answer(p.id, line, result, ok)
 
 
-def answer(text: str, line: int) -> Answer:
-    """One line of input, answered; every error is caught into the answer."""
+def answer(text: str | LosscalcError, line: int) -> Answer:
+    """One line of input (or the error reading it), answered; every error is caught into the
+    answer."""
     ident = None
     try:
+        if isinstance(text, LosscalcError):
+            raise text
         obj = parse_line(text)
         if isinstance(obj, dict):
             ident = obj.get("id")
         return solve(problem(obj), line)
     except LosscalcError as err:
         return Answer(ident, line, error=err)
-    except MemoryError:
-        return Answer(ident, line, error=InvalidData("the problem is too large to hold in "
-                                                     "memory"))
-    except Exception as err:  # a bug: the line says so, the batch goes on
-        return Answer(ident, line, error=InvalidData(
-            f"internal error ({type(err).__name__}: {err})"))
+    except Exception as err:  # MemoryError, or a bug: the line says so, the batch goes on
+        return Answer(ident, line, error=unexpected(err))
 
 
-def problems(lines: Iterable[str]):
-    """(line number, text) of each non-blank line, counted from 1."""
+def unexpected(err: Exception) -> LosscalcError:
+    """The error a problem's line answers when computing it raised something unforeseen."""
+    if isinstance(err, MemoryError):
+        return InvalidData("the problem is too large to hold in memory")
+    return InvalidData(f"internal error ({type(err).__name__}: {err})")
+
+
+def problems(lines: Iterable[str | bytes]):
+    """(line number, text) of each non-blank line, counted from 1; a line of bytes that is not
+    UTF-8 gives (line number, the error) instead, and the lines after it are read on."""
     for number, text in enumerate(lines, 1):
-        if text.strip():
+        if isinstance(text, bytes):
+            text = decode_line(text, number)
+        if isinstance(text, LosscalcError) or text.strip():
             yield number, text
+
+
+def decode_line(raw: bytes, number: int = 0, what: str = "the line") -> str | LosscalcError:
+    """A line (or ``what``) read as bytes, as text (a byte-order mark on the first line
+    dropped), or the error that answers it."""
+    if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return InvalidData(f"{what} is not UTF-8 text (byte 0x{raw[err.start]:02x} at "
+                           f"position {err.start})", "save the file as UTF-8")
 
 
 def answer_json(a: Answer) -> str:
@@ -188,7 +233,9 @@ def answer_json(a: Answer) -> str:
         obj = {"id": a.id, **loss_json(a.result)}
         if a.ok is not None:
             obj["ok"] = a.ok
-    return json.dumps(obj, ensure_ascii=False) + "\n"
+    from .report import dumps
+
+    return dumps(obj) + "\n"
 
 
 class Tally(NamedTuple):

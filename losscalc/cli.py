@@ -308,9 +308,11 @@ def main_options(
 
 
 def _error(message: str, hint: str | None = None) -> None:
-    sys.stderr.write(f"losscalc: error: {translate(message)}\n")
+    from .errors import printable  # user text in a message stays on one line
+
+    sys.stderr.write(f"losscalc: error: {printable(translate(message))}\n")
     if hint:
-        sys.stderr.write(f"hint: {translate(hint)}\n")
+        sys.stderr.write(f"hint: {printable(translate(hint))}\n")
 
 
 def _choose_language(argv: list[str]) -> None:

@@ -5,9 +5,32 @@ The core raises these; only the CLI edge turns them into a one-line message and 
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from .i18n import translate
+
+# C0 and C1 control characters (ESC, BEL, CR, LF …), DEL, the Unicode line separators, and
+# the lone surrogates that stand for bytes that were not UTF-8.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(match: re.Match) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, shown as that byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters written as escapes (``\\x1b``, ``\\n``): user
+    text (a file name, a CSV cell, an id) in a message or a table cell keeps it on one line
+    and cannot drive the terminal. Every error message and table cell passes through here."""
+    return _CONTROL.sub(_escaped, text)
 
 
 class LosscalcError(Exception):
@@ -34,14 +57,15 @@ class LosscalcError(Exception):
         """The message, each subject spelled by ``spell(loss, name)`` (default: ``name=``), in
         the reader's language (losscalc.i18n: the English text is translated as a whole)."""
         if not self.subjects:
-            return translate(self.template)
+            return printable(translate(self.template))
         spell = spell or keyword
-        return translate(self.template.format_map(
-            {name: spell(self.loss, name) for name in self.subjects}))
+        return printable(translate(self.template.format_map(
+            {name: spell(self.loss, name) for name in self.subjects})))
 
     def one_line(self, spell: Callable[[str | None, str], str] | None = None) -> str:
         """The message and its hint on one line, as a problem's answer shows it."""
-        return self.render(spell) + (f" (hint: {self.translated_hint})" if self.hint else "")
+        hint = f" (hint: {printable(self.translated_hint)})" if self.hint else ""
+        return self.render(spell) + hint
 
     @property
     def translated_hint(self) -> str | None:

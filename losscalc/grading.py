@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 
 from . import batch
-from .errors import InvalidData, LosscalcError, UsageError
+from .errors import InputOutputError, InvalidData, LosscalcError, UsageError
 from .losses import all_losses
 
 DEFAULT_TOL = 1e-3  # hand computations are rounded: 1e-3, absolute or relative
@@ -65,7 +66,7 @@ def _cell_value(text: str):
     else the text (the problem reader rejects it, as it would in a batch line)."""
     try:
         return json.loads(text.lower() if text.lower() in ("true", "false") else text,
-                          parse_constant=lambda c: text)
+                          parse_constant=lambda c: text, parse_int=batch.json_int)
     except ValueError:
         return text
 
@@ -99,17 +100,47 @@ def csv_problems(text: str, tab: bool = False) -> Iterator[tuple[int, Any]]:
     if missing:
         raise UsageError(f"the table has no column {missing[0]!r}; it needs loss, pred, "
                          "target and expect")
-    for row in reader:
+    for row in _rows(reader):
         line = reader.line_num
+        if isinstance(row, LosscalcError):
+            yield line, row
+            continue
         if not any(cell.strip() for cell in row):
             continue
         try:
+            _utf8(columns, row)
             if len(row) != len(columns):
                 raise InvalidData(f"the row has {len(row)} cells but the header "
                                   f"{len(columns)}")
             yield line, _csv_object(dict(zip(columns, (c.strip() for c in row))), params)
         except LosscalcError as err:
             yield line, err
+        except Exception as err:  # MemoryError, or a bug: this row's error, the rest go on
+            yield line, batch.unexpected(err)
+
+
+def _rows(reader):
+    """The reader's rows; a row the csv module refuses (a field over its size limit) is
+    that row's error, and the rows after it are read on."""
+    import csv
+
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            yield InvalidData(f"the row cannot be read as CSV ({err})")
+
+
+def _utf8(columns: list[str], row: list[str]) -> None:
+    """Raise the error of a cell holding bytes that are not UTF-8 (decoded as surrogates)."""
+    for column, cell in zip(columns + [""] * len(row), row):
+        if re.search("[\udc80-\udcff]", cell):
+            error = batch.decode_line(cell.encode("utf-8", "surrogateescape"), 0,
+                                      _where(column) if column else "a cell")
+            if isinstance(error, LosscalcError):
+                raise error
 
 
 def _csv_object(cells: dict, params: set[str]) -> dict:
@@ -137,22 +168,44 @@ def _csv_object(cells: dict, params: set[str]) -> dict:
     return obj
 
 
-def jsonl_problems(text: str) -> Iterator[tuple[int, Any]]:
-    for line, raw in batch.problems(text.splitlines()):
+def jsonl_problems(raw: bytes) -> Iterator[tuple[int, Any]]:
+    """Each line as batch reads it: split at \\n only, each line decoded on its own."""
+    for line, text in batch.problems(raw.split(b"\n")):
         try:
-            yield line, batch.parse_line(raw)
+            if isinstance(text, LosscalcError):
+                raise text
+            yield line, batch.parse_line(text)
         except LosscalcError as err:
             yield line, err
+
+
+def _read_bytes(path: str) -> bytes:
+    """The file's bytes (- for standard input): lines are decoded one by one, so that a line
+    that is not UTF-8 is that line's error, not the whole file's."""
+    if path == "-":
+        stdin = getattr(sys.stdin, "buffer", None)
+        return stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
+    from .errors import open_error
+
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as err:
+        raise open_error(path, err) from None
 
 
 def read(path: str) -> Iterator[tuple[int, Any]]:
     """Each problem of the file (- for standard input): (line, object) or (line, the error
     reading it)."""
-    from .inputs import _read_text
-
-    text = sys.stdin.read() if path == "-" else _read_text(path)
+    raw = _read_bytes(path)
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    # Bytes that are not UTF-8 stay as lone surrogates, found again row by row.
+    text = raw.decode("utf-8", "surrogateescape")
     if is_jsonl(path, text):
-        return jsonl_problems(text)
+        return jsonl_problems(raw)
+    if re.search("[\udc80-\udcff]", text.partition("\n")[0]):  # no header to read rows by
+        raise InputOutputError(f"cannot read {path!r}: not a text file (not UTF-8)")
     return csv_problems(text, tab=path.lower().endswith(".tsv"))
 
 
@@ -176,20 +229,30 @@ def grade(line: int, obj, tol: float | None) -> Graded:
         value = np.asarray(answer.result.value, dtype=float)
         return Graded(line, ident, loss, batch.expect_text(problem.expect), value,
                       _difference(value, problem.expect), answer.ok)
-    except LosscalcError as err:
+    except Exception as err:  # a LosscalcError, or MemoryError or a bug: this line's error
+        if not isinstance(err, LosscalcError):
+            err = batch.unexpected(err)
         expect = obj.get("expect") if isinstance(obj, dict) else None
-        return Graded(line, ident, loss, None if expect is None else batch.expect_text(expect),
+        return Graded(line, ident, loss, None if expect is None else _shown_expect(expect),
                       error=err)
 
 
-def _difference(value: np.ndarray, expect) -> float:
-    from .inputs import parse_literal
+def _shown_expect(expect) -> str:
+    """The expected answer as the report shows it (any JSON value a line gave)."""
+    try:
+        return batch.expect_text(expect)
+    except ValueError:  # a JSON value json.dumps refuses (a nan inside a dict …)
+        return repr(expect)
 
-    expected = parse_literal(batch.expect_text(expect), "expect")
-    diff = np.broadcast_to(value - expected, np.broadcast_shapes(value.shape, expected.shape))
-    diff = diff.reshape(-1)
-    finite = np.where(np.isnan(diff), -math.inf, np.abs(diff))
-    return float(diff[int(np.argmax(finite))]) if diff.size else 0.0
+
+def _difference(value: np.ndarray, expect) -> float:
+    """value − expected, the largest in size (nan first: it matches nothing but nan)."""
+    from .expectation import difference, parse_expected
+
+    expected = parse_expected(batch.expect_text(expect), "expect")
+    diff = difference(np.squeeze(value), np.squeeze(expected)).reshape(-1)
+    size = np.where(np.isnan(diff), math.inf, np.abs(diff))
+    return float(diff[int(np.argmax(size))]) if diff.size else 0.0
 
 
 def grade_all(path: str, tol: float | None) -> list[Graded]:

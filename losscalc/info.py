@@ -180,7 +180,8 @@ def _distributions(values, tensor: str, name: str, normalize_rows: bool, notes: 
         at = first_bad(bad)
         raise InvalidData(f"{name}: {ref(tensor)} must hold probabilities >= 0; got "
                           f"{values[at]:g} at index {fmt_index(at)}", subjects=(tensor,))
-    sums = values.sum(-1)
+    with np.errstate(over="ignore"):  # 1e308 + 1e308: inf, and far from 1
+        sums = values.sum(-1)
     off = np.abs(sums - 1) > SUM_TOLERANCE
     if not off.any():
         return values
@@ -194,14 +195,18 @@ def _distributions(values, tensor: str, name: str, normalize_rows: bool, notes: 
         raise InvalidData(f"{name}: {_row(values, at, ref(tensor))} sums to "
                           f"{sums[at]:.10g}, not 1",
                           "add --normalize to divide each row by its sum", subjects=(tensor,))
-    if (sums == 0).any():
-        at = first_bad(sums == 0)
+    peak = values.max(-1)
+    if (peak == 0).any():
+        at = first_bad(peak == 0)
         raise InvalidData(f"{name}: {_row(values, at, ref(tensor))} sums to 0 and cannot be "
                           "normalised", subjects=(tensor,))
     option = f"--{tensor}"  # a note is advice for the command line, where --normalize is
     notes.append(f"{_row(values, at, option)} summed to {sums[at]:.10g}; --normalize divided "
                  f"every row of {option} by its sum")
-    return values / sums[..., None]
+    # Scaled by its largest entry first, a row's sum lies in [1, n]: it neither overflows
+    # (1e308, 1e308) nor loses the digits of subnormal entries (1e-320, 1e-320).
+    scaled = values / peak[..., None]
+    return scaled / scaled.sum(-1)[..., None]
 
 
 def _row(values: np.ndarray, at, whole: str) -> str:

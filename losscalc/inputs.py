@@ -250,6 +250,8 @@ def _from_json_text(text: str, option: str) -> np.ndarray:
     except json.JSONDecodeError as err:
         raise InvalidData(f"{option}: not valid JSON ({err.msg} at character {err.pos})") \
             from None
+    except ValueError:  # an integer of more than 4,300 digits, which Python will not read
+        raise InvalidData(f"{option}: a number too large for a float") from None
     return from_nested(data, option)
 
 
@@ -266,6 +268,8 @@ def from_nested(data, option: str) -> np.ndarray:
         raise InvalidData(f"{option}: the JSON is nested too deeply") from None
     try:
         array = np.array(data, dtype=float)
+    except OverflowError:  # a JSON integer beyond a float's range
+        raise InvalidData(f"{option}: a number too large for a float") from None
     except (ValueError, TypeError):
         raise InvalidData(f"{option}: the nested lists have more levels than NumPy's 64 "
                           "dimensions") from None

@@ -65,6 +65,37 @@ def nested(array) -> object:
     return [nested(row) for row in array] if array.ndim > 1 else [number(v) for v in array]
 
 
+def strict(value):
+    """A JSON-ready value with every non-finite number a string ("inf", "-inf", "nan"), at
+    any depth: in values, params and the ids and fields a door echoes."""
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, str) else k: strict(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return nested(value)
+    if isinstance(value, (float, np.floating)):
+        return number(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def dumps(document) -> str:
+    """The one JSON writer: strict JSON (no bare Infinity or NaN), UTF-8 text as it is but for
+    the characters that could drive a terminal."""
+    import json
+    import re
+
+    text = json.dumps(strict(document), ensure_ascii=False, allow_nan=False)
+    # json escapes C0 controls itself; DEL, C1 controls (\x9b is a terminal's CSI), the line
+    # separators and lone surrogates (bytes that were not UTF-8) only occur inside strings.
+    return re.sub("[\x7f-\x9f\u2028\u2029\ud800-\udfff]",
+                  lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def json_params(values: dict) -> dict:
     """Parameter values as JSON: tensors as nested lists, non-finite numbers as strings."""
     out = {}

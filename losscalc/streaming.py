@@ -5,10 +5,15 @@ so every output and --explain work as usual. A larger one is streamed: each chun
 on its own — its losses summed, the mean's divisor (the element count, or CE's Σ w_y) summed
 beside them, both with compensated summation — so memory stays bounded whatever the size.
 Per-row output (--format csv, or plain with --reduction none) is written as each chunk is done.
+Both paths give the same answer: chunk sums are added as NumPy adds (inf + −inf is nan, an
+overflow is inf), and --reduction none in a form that is not written row by row (JSON, a
+table) gathers every row, as its output holds every row anyway.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 import time
 from typing import NamedTuple
@@ -22,6 +27,7 @@ from .inputs import read_tensor
 from .report import csv_header, csv_lines, csv_rows, json_params, plain_values
 
 IN_MEMORY_VALUES = 1 << 19  # numbers gathered before switching to streaming (4 MiB)
+STREAM_ROWS = "LOSSCALC_STREAM_ROWS"  # tests: stream every table of more rows than this
 PROGRESS_AFTER = 0.5  # seconds of reading before a progress bar appears (terminals only)
 
 
@@ -34,6 +40,11 @@ class Sum:
 
     def add(self, value: float) -> None:
         t = self.total + value
+        if not math.isfinite(t):
+            # As NumPy's sum: inf + inf = inf, inf − inf = nan, nan stays, an overflow is
+            # inf. The compensation would compute inf − inf = nan from an exact inf.
+            self.total, self.carry = t, 0.0
+            return
         if abs(self.total) >= abs(value):
             self.carry += (self.total - t) + value
         else:
@@ -42,7 +53,7 @@ class Sum:
 
     @property
     def value(self) -> float:
-        return self.total + self.carry
+        return self.total + self.carry if math.isfinite(self.total) else self.total
 
 
 _DELIMITERS = {"tab": "\t", "\\t": "\t", "space": None, "whitespace": None, " ": None}
@@ -200,7 +211,7 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
             progress.advance(table.consumed, rows)
             if pools is None:
                 pools = _pools_rows(spec, columns, array, params, opts["dtype"])
-            if streamer is None and values <= IN_MEMORY_VALUES and (
+            if streamer is None and (_fits(rows, values) or _needs_every_row(opts)) and (
                     pools or not _stream_rows(opts)):
                 chunks.append(array)
                 continue
@@ -248,8 +259,24 @@ def _stream_rows(opts) -> bool:
     losses with the gradient of their sum (--reduction none or sum)."""
     if opts["reduction"] not in ("none", "sum") or opts["json"]:
         return False
-    return opts["format"] == "csv" or (opts["reduction"] == "none" and opts["format"] in
-                                       (None, "plain") and not sys.stdout.isatty())
+    return opts["format"] == "csv" or (opts["reduction"] == "none" and (
+        opts["format"] == "plain" or opts["format"] is None and not sys.stdout.isatty()))
+
+
+def _fits(rows: int, values: int) -> bool:
+    """Whether the table read so far is still gathered (LOSSCALC_STREAM_ROWS, for tests,
+    streams any table of more rows than it says)."""
+    limit = os.environ.get(STREAM_ROWS, "").strip()
+    if limit.isdigit():
+        return rows <= int(limit)
+    return values <= IN_MEMORY_VALUES
+
+
+def _needs_every_row(opts) -> bool:
+    """--reduction none in a form that is not written row by row (JSON, a table) prints every
+    per-element loss and gradient: the table is gathered whatever its size, as the output
+    is as large as the input anyway."""
+    return opts["reduction"] == "none" and not _stream_rows(opts)
 
 
 class _Streamer:
@@ -292,13 +319,14 @@ class _Streamer:
         return {"mean": self.divisor.value, "batchmean": self.rows}.get(reduction, 1.0)
 
     def value(self) -> float:
-        divisor = self.value_divisor()
-        return self.total.value / divisor if divisor else float("nan")
+        """The sum over its divisor, in the dtype's arithmetic as the in-memory path divides:
+        in float32 a sum beyond float32's range is inf, and 0/0 is nan (a mean of nothing)."""
+        dtype = np.float32 if self.opts["dtype"] == "float32" else np.float64
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return float(dtype(self.total.value) / dtype(self.value_divisor()))
 
     def finish(self, notes: list[str]) -> Streamed:
         value = self.value()
-        if self.opts["dtype"] == "float32":
-            value = float(np.float32(value))
         if self.per_row:
             self.out.flush()
         notes = self.notes + notes

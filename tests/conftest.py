@@ -92,9 +92,27 @@ def cli(capsys):
         finally:
             sys.stdin = old
         out = capsys.readouterr()
+        assert_strict_json(out.out)
         return code, out.out, out.err
 
     return run
+
+
+def _no_constant(name: str):
+    raise AssertionError(f"not strict JSON: a bare {name}")
+
+
+def assert_strict_json(out: str) -> None:
+    """Output that is JSON (a document, or JSON Lines) is strict JSON: no bare Infinity or
+    NaN, which strict parsers refuse. Every command the tests run is checked here."""
+    if not out.lstrip().startswith(("{", "[")):
+        return
+    try:
+        json.loads(out, parse_constant=_no_constant)
+    except json.JSONDecodeError:  # JSON Lines: each line a document
+        for line in out.splitlines():
+            if line.strip():
+                json.loads(line, parse_constant=_no_constant)
 
 
 def modules_after(args, prelude: str = "") -> set[str]:
@@ -110,5 +128,5 @@ def modules_after(args, prelude: str = "") -> set[str]:
     return set(run.stdout.splitlines()[-1].split())
 
 
-__all__ = ["as_array", "assert_close", "assert_latex_compiles", "load", "math",
-           "modules_after", "needs_pdflatex"]
+__all__ = ["as_array", "assert_close", "assert_latex_compiles", "assert_strict_json", "load",
+           "math", "modules_after", "needs_pdflatex"]

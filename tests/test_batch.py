@@ -116,7 +116,8 @@ BAD_LINES = [
     # (line, exit code, words the error must contain)
     ("nope", 3, "not valid JSON"),
     ('{"loss": "mse", "pred": [1, 2', 3, "not valid JSON"),
-    ("[1, 2, 3]", 3, "expected a JSON object"),
+    ("[1, 2, 3]", 3, "one problem per line (JSON Lines) is expected"),
+    ('"mse"', 3, "expected a JSON object"),
     ('{"loss": "msx", "pred": [1], "target": [1]}', 2, "unknown loss 'msx'"),
     ('{"loss": 3, "pred": [1], "target": [1]}', 2, '"loss" must be a loss name'),
     ('{"loss": "mse", "pred": [1]}', 2, "missing field 'target'"),
@@ -246,9 +247,9 @@ def test_file_errors_are_exit_4(cli, tmp_path):
     assert (code, out) == (4, "")
     assert err == f"losscalc: error: cannot read '{tmp_path / 'missing.jsonl'}': no such file\n"
     binary = tmp_path / "b.jsonl"
-    binary.write_bytes(b"\xff\xfe\x00garbage\n")
+    binary.write_bytes(b"\xff\xfe\x00garbage\n")  # not UTF-8: that line's error, exit 3
     code, out, err = cli("batch", str(binary))
-    assert code == 4 and "not a text file" in err
+    assert code == 3 and json.loads(out)["error"].startswith("the line is not UTF-8 text")
     code, _, err = cli("batch", str(tmp_path))
     assert code == 4 and "it is a directory" in err
 

@@ -246,6 +246,15 @@ def _make_files(where: Path) -> None:
     """The files the examples name (their names say what they are)."""
     (where / "latin1.txt").write_bytes("é,1\n".encode("latin-1"))
     (where / "empty.csv").write_text("")
+    (where / "latin1-answers.csv").write_bytes("loss,pred,target,expect\nmse,1,1,0\nmse,é,1,0\n"
+                                               .encode("latin-1"))
+    (where / "problems.json").write_text('[{"loss": "mse", "pred": [1], "target": [1]}]\n')
+    (where / "huge-int.jsonl").write_text('{"loss": "mse", "pred": [1%s], "target": [1]}\n'
+                                          % ("0" * 400))
+    (where / "huge-int.json").write_text("[1%s]" % ("0" * 400))
+    (where / "huger-int.json").write_text("[1%s]" % ("0" * 5000))
+    (where / "long-cell.csv").write_text('loss,pred,target,expect\nmse,"%s",0,1\n'
+                                         % ("1," * 70_000 + "1"))
     (where / "header-only.csv").write_text("pred,target\n")
     (where / "one-column.csv").write_text("pred\n1\n2\n")
     (where / "data.csv").write_text("pred,target\n0.5,1\n0.3.1,0\n")

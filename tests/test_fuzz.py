@@ -132,3 +132,127 @@ def test_odd_files(cli, tmp_path, content, suffix):
     path.write_bytes(content)
     check(run(cli, "mse", "-p", f"@{path}", "-t", "1", "-q"))
     check(run(cli, "mse", "--csv", str(path), "-q"))
+
+
+# --- batch and check: every line its own answer ---------------------------------------------
+
+BAD_LINES = st.one_of(
+    st.sampled_from([
+        b"\xff\xfe", b'{"loss": "mse", "pred": [1\xe4], "target": [1]}', b"\xc3",
+        b'{"loss": "mse", "pred": [1' + b"0" * 400 + b'], "target": [1]}',
+        b'{"loss": "mse", "pred": [1], "target": [1], "tol": 1' + b"0" * 400 + b"}",
+        b'{"loss": "mse", "pred": [1], "target": [1], "id": 1' + b"0" * 5000 + b"}",
+        b'{"loss": "mse", "pred": [1], "target": [1], "params": {"x": 1' + b"0" * 400 + b"}}",
+        b"[" * 100_000, b'{"a": ' * 50_000, b'[{"loss": "mse", "pred": [1], "target": [1]}]',
+        b"[", b"]", b"null", b"0", b'"mse"', b"{}", b"\x00", b"\x1b[2J", b"NaN",
+        b'{"loss": "mse", "pred": [NaN], "target": [1]}',
+        b'{"loss": "huber", "pred": [1], "target": [1], "params": {"delta": Infinity}}',
+        b'{"loss": "mse", "pred": [1], "target": [1], "expect": [[[]]]}',
+        b'{"loss": "mse", "pred": [1], "target": [1], "expect": {"a": NaN}}',
+    ]),
+    st.binary(min_size=1, max_size=60).filter(lambda b: b"\n" not in b),
+    st.text(max_size=60).map(lambda t: t.replace("\n", " ").encode("utf-8")),
+)
+
+
+def _good_line(i: int) -> bytes:
+    # (i − 0)² = i²: each good line's answer is known, and its id says which line it was
+    return json_bytes({"loss": "mse", "pred": [float(i)], "target": [0.0], "id": f"g{i}",
+                       "expect": float(i * i)})
+
+
+def json_bytes(obj) -> bytes:
+    import json
+
+    return json.dumps(obj).encode()
+
+
+def _blank(raw: bytes, number: int) -> bool:
+    """Blank lines are skipped (a line that is not UTF-8 is never blank; a byte-order mark
+    opening the first line is not part of it)."""
+    if number == 1:
+        raw = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return not raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        return False
+
+
+@FUZZ
+@given(lines=st.lists(st.one_of(st.integers(0, 50).map(_good_line), BAD_LINES), min_size=1,
+                      max_size=8))
+def test_every_batch_line_gets_exactly_one_answer(cli, tmp_path_factory, lines):
+    import json
+
+    from conftest import assert_strict_json
+
+    path = tmp_path_factory.mktemp("batch") / "problems.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    code, out, err = run(cli, "batch", str(path))
+    CASES["count"] += 1
+    assert "Traceback" not in err and "internal error" not in out + err, (out, err)
+    assert_strict_json(out)
+    answers = [json.loads(line) for line in out.splitlines()]
+    expected = [n for n, raw in enumerate(lines, 1) if not _blank(raw, n)]
+    assert len(answers) == len(expected), (lines, out)
+    worst = 0
+    for number, raw, answer in zip(expected, [lines[n - 1] for n in expected], answers):
+        if "error" in answer:
+            assert answer["line"] == number and answer["exit_code"] in (2, 3)
+            worst = max(worst, answer["exit_code"])
+        else:
+            worst = max(worst, 0 if answer.get("ok", True) else 1)
+        if raw.startswith(b'{"loss": "mse", "pred": [') and b'"id": "g' in raw:
+            i = int(json.loads(raw)["id"][1:])
+            assert answer["id"] == f"g{i}" and answer["value"] == float(i * i)
+            assert answer["ok"] is True
+    assert code == worst and len(err.splitlines()) <= 2
+
+
+@FUZZ
+@given(lines=st.lists(st.one_of(st.integers(0, 50).map(_good_line), BAD_LINES), min_size=1,
+                      max_size=6))
+def test_every_check_line_gets_exactly_one_grade(cli, tmp_path_factory, lines):
+    import json
+
+    path = tmp_path_factory.mktemp("check") / "answers.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    code, out, err = run(cli, "check", str(path), "--format", "json")
+    CASES["count"] += 1
+    assert "Traceback" not in err and "internal error" not in out + err, (out, err)
+    document = json.loads(out)  # strict: the cli fixture checks it
+    expected = [n for n, raw in enumerate(lines, 1) if not _blank(raw, n)]
+    assert [a["line"] for a in document["answers"]] == expected
+    assert code == max([a.get("exit_code", 0 if a.get("ok") else 1)
+                        for a in document["answers"]] or [0])
+
+
+CSV_CELLS = st.one_of(st.sampled_from(["1", "inf", "nan", "1" + "0" * 400, "[1" + "0" * 400 + "]",
+                                       "\x1b[2J", "a\rb", "x\ny", '"', "", "[[[", "1,2", "mse"]),
+                      st.text(max_size=12))
+
+
+@FUZZ
+@given(rows=st.lists(st.tuples(CSV_CELLS, CSV_CELLS, CSV_CELLS, CSV_CELLS), min_size=1,
+                     max_size=5),
+       fmt=st.sampled_from(["table", "plain", "csv", "json"]))
+def test_any_check_csv(cli, tmp_path_factory, rows, fmt):
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "pred", "target", "expect", "loss"])
+    for row in rows:
+        writer.writerow([*row, "mse"])
+    path = tmp_path_factory.mktemp("check") / "answers.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8", errors="surrogatepass", newline="")
+    code, out, err = run(cli, "check", str(path), "--format", fmt, "--no-color")
+    CASES["count"] += 1
+    # check prints its grades (errors among them) and then a one-line summary
+    assert code in (0, 1, 2, 3, 4) and "Traceback" not in err, err
+    assert "internal error" not in out + err, out + err
+    lines = err.splitlines()
+    assert len(lines) <= 2 and all(line.startswith(("losscalc: ", "hint: ")) for line in lines)
+    visible = out.replace("\n", "").replace("\t", "") + err.replace("\n", "")
+    assert not any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in visible), repr(visible)

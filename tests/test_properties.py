@@ -4,6 +4,9 @@ float64; and the identities between particular losses."""
 
 from __future__ import annotations
 
+import json
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -143,3 +146,79 @@ def test_finite_for_large_finite_inputs(loss, pred, target):
     r = compute(loss, pred, target, reduction="none")
     assert np.all(np.isfinite(r.elementwise))
     assert r.grad and all(np.all(np.isfinite(g)) for g in r.grad.values())
+
+
+# --- expectations: no false pass ---------------------------------------------------------------
+
+ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@SEEDS
+@given(values=st.lists(ANY_FLOAT, min_size=0, max_size=5))
+def test_an_expectation_equal_to_the_value_holds(values):
+    from losscalc.expectation import holds
+
+    # the value written as its own expectation (JSON, with nan and inf as Python spells them)
+    text = "[" + ", ".join(repr(v) for v in values).replace("inf", "Infinity").replace(
+        "nan", "NaN") + "]"
+    assert holds(np.array(values), text, 1e-6)
+
+
+@SEEDS
+@given(value=ANY_FLOAT, expect=ANY_FLOAT, tol=st.floats(0, 1e300))
+def test_an_expectation_holds_only_by_the_rule(value, expect, tol):
+    from losscalc.expectation import holds
+
+    # the contract's rule, element by element: nan only nan, an infinity only itself
+    if math.isnan(value) or math.isnan(expect):
+        rule = math.isnan(value) and math.isnan(expect)
+    elif math.isinf(value) or math.isinf(expect):
+        rule = value == expect
+    else:
+        d = abs(value - expect)
+        rule = d <= tol or d <= tol * abs(expect)
+    assert holds(np.array(value), repr(expect), tol) is rule
+
+
+@SEEDS
+@given(shape=st.lists(st.integers(0, 3), max_size=3), other=st.lists(st.integers(0, 3),
+                                                                     max_size=3))
+def test_an_expectation_of_another_shape_never_passes(shape, other):
+    from losscalc.errors import UsageError
+    from losscalc.expectation import holds
+
+    value, expect = np.zeros(shape), np.zeros(other)
+    text = json.dumps(expect.tolist())
+    written = np.array(json.loads(text)).shape  # JSON writes a (0, 0) array as [], shape (0,)
+    squeezed = (tuple(n for n in shape if n != 1), tuple(n for n in written if n != 1))
+    if squeezed[0] == squeezed[1]:
+        assert holds(value, text, 0.0)  # the same numbers, axes of length 1 aside
+    else:
+        with pytest.raises(UsageError):
+            holds(value, text, 0.0)
+
+
+# --- the streamed sum adds as NumPy adds ---------------------------------------------------
+
+
+@SEEDS
+@given(addends=st.lists(st.one_of(st.floats(-1e308, 1e308), st.sampled_from(
+    [math.inf, -math.inf, math.nan, 1e308, -1e308])), max_size=12))
+def test_the_compensated_sum_is_numpy_sum_for_non_finite_and_fsum_otherwise(addends):
+    from losscalc.streaming import Sum
+
+    total = Sum()
+    for v in addends:
+        total.add(v)
+    if all(math.isfinite(v) and abs(v) < 1e300 for v in addends):
+        # finite addends well inside the range (fsum itself overflows near 1.8e308): Neumaier's
+        # sum is within an ulp of the exact one
+        exact = math.fsum(addends)
+        assert abs(total.value - exact) <= 4e-16 * max(1.0, sum(abs(v) for v in addends))
+    # non-finite addends as NumPy's sum: nan wins, inf + −inf = nan, else the infinity
+    if any(math.isnan(v) for v in addends) or (math.inf in addends and -math.inf in addends):
+        assert math.isnan(total.value)
+    elif math.inf in addends:
+        assert total.value == math.inf
+    elif -math.inf in addends:
+        assert total.value == -math.inf

@@ -59,29 +59,23 @@ Examples:
 def answer_problems(opts: dict) -> None:
     path = opts["file"]
     if path is None or path == "-":
-        tally = batch.answer_all(_lines(sys.stdin, "standard input"), sys.stdout)
+        # bytes, each line decoded on its own: a line that is not UTF-8 answers an error
+        stdin = getattr(sys.stdin, "buffer", None)
+        lines = (iter(stdin.readline, b"") if stdin is not None else
+                 iter(sys.stdin.readline, ""))  # a text stream given in-process
+        tally = batch.answer_all(lines, sys.stdout)
     else:
         from ..errors import open_error
 
         try:
-            handle = open(path, encoding="utf-8-sig")
+            handle = open(path, "rb")
         except OSError as err:
             raise open_error(path, err) from None
         with handle:
-            tally = batch.answer_all(_lines(handle, path), sys.stdout)
+            tally = batch.answer_all(iter(handle.readline, b""), sys.stdout)
     failure = batch.outcome(tally)
     if failure is not None:
         raise failure
-
-
-def _lines(handle, name: str):
-    """The lines of ``handle`` as they arrive (a pipe is answered line by line)."""
-    from ..errors import InputOutputError
-
-    try:
-        yield from iter(handle.readline, "")
-    except UnicodeDecodeError:
-        raise InputOutputError(f"cannot read {name}: not a text file (not UTF-8)") from None
 
 
 app = command(answer_problems, OPTIONS, "batch", HELP)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from contextlib import contextmanager
 from typing import Optional
 
 import numpy as np
@@ -112,7 +113,8 @@ def draw_curves(opts: dict) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
         sys.stdout.flush()
     else:
-        write_image(plot, opts["out"], fmt, size)
+        with matplotlib_home():
+            write_image(plot, opts["out"], fmt, size)
     if not opts["quiet"]:
         for note in _gaps(plot):
             sys.stderr.write(f"note: {note}\n")
@@ -241,6 +243,41 @@ def terminal_plot(plot: curves.Plot, size: tuple[int, int], color: bool) -> str:
     text = plt.build()
     plt.main().clear_figure()
     return text if color else plt.uncolorize(text)
+
+
+@contextmanager
+def matplotlib_home():
+    """Where matplotlib keeps its configuration and font cache. With a HOME (or
+    XDG_CONFIG_HOME/XDG_CACHE_HOME) it cannot use, matplotlib would warn on stderr, make a
+    temporary folder it removes only at an exit losscalc skips, or create a missing HOME:
+    then a folder of our own serves for this run and is removed after it."""
+    if os.environ.get("MPLCONFIGDIR") or _usable_home():
+        yield
+        return
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="losscalc-matplotlib-")
+    os.environ["MPLCONFIGDIR"] = folder
+    try:
+        yield
+    finally:
+        del os.environ["MPLCONFIGDIR"]
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _usable_home() -> bool:
+    """HOME is a writable folder, and so is the nearest existing folder of each of
+    matplotlib's config and cache folders (which it then creates)."""
+    home = os.environ.get("HOME", "")
+    if not (home and os.path.isdir(home) and os.access(home, os.W_OK)):
+        return False
+    for variable, default in (("XDG_CONFIG_HOME", ".config"), ("XDG_CACHE_HOME", ".cache")):
+        folder = os.environ.get(variable) or os.path.join(home, default)
+        while not os.path.exists(folder) and os.path.dirname(folder) != folder:
+            folder = os.path.dirname(folder)
+        if not (os.path.isdir(folder) and os.access(folder, os.W_OK)):
+            return False
+    return True
 
 
 def write_image(plot: curves.Plot, path: str, fmt: str, size: tuple[int, int]) -> None:

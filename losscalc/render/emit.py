@@ -27,8 +27,10 @@ def output_format(opts: dict) -> str:
 def write_notes(notes, opts: dict) -> None:
     """Each note as `note: …` on stderr, unless --quiet."""
     if not opts.get("quiet"):
+        from ..errors import printable
+
         for note in notes:
-            sys.stderr.write(f"note: {translate(note)}\n")
+            sys.stderr.write(f"note: {printable(translate(note))}\n")
 
 
 def no_color(opts: dict) -> bool:
@@ -66,12 +68,12 @@ def emit(report: Report, opts: dict, out=None, body_written: bool = False) -> No
 
 
 def _json(report, explanation, opts, out) -> None:
-    import json
+    from ..report import dumps
 
     document = report.json
     if explanation is not None and report.steps is not None:
         document = {**document, "steps": report.steps()}
-    out.write(json.dumps(document, ensure_ascii=False) + "\n")
+    out.write(dumps(document) + "\n")
 
 
 def _table(report, explanation, opts, out) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import printable
 from ..losses import field_spelling
 from ..report import (
     Grid,
@@ -218,8 +219,8 @@ def check_report(grades, tally) -> Report:
         json=document,
         csv_header=["line", "id", "loss", "expected", "value", "difference", "verdict",
                     "error"],
-        csv_rows=[[str(g.line), "" if g.id is None else str(g.id), g.loss or "",
-                   g.expect or "", _csv_value(g),
+        csv_rows=[[str(g.line), "" if g.id is None else printable(str(g.id)), g.loss or "",
+                   printable(g.expect or ""), _csv_value(g),
                    "" if g.difference is None else repr(float(g.difference)), _verdict(g),
                    "" if g.error is None else g.error.one_line(field_spelling)] for g in grades],
         grids=lambda digits, full: [_answers_grid(grades, with_id, digits)],

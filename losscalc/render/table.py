@@ -10,9 +10,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..errors import printable
 from ..report import Grid  # noqa: F401  (print_grids prints these)
 
 MAX_ROWS = 20
+MIN_WIDTH = 40  # a narrower terminal (or COLUMNS) still gets tables this wide
 
 
 def _index(index) -> str:
@@ -27,11 +29,17 @@ def _rows(items, show_all: bool):
     return items[:MAX_ROWS], len(items) - MAX_ROWS
 
 
+def _cell(text: str) -> Text:
+    """A cell as it is: control characters escaped, brackets not read as rich markup."""
+    return Text(printable(str(text)))
+
+
 def _table(title: str, columns: list[str], numbers: bool = True) -> Table:
     """Our table style: the first column an index (dim); numbers right-aligned."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=_cell(title), title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
     for i, name in enumerate(columns):
-        table.add_column(name, justify="right" if numbers and i else "left",
+        table.add_column(_cell(name), justify="right" if numbers and i else "left",
                          style="dim" if i == 0 and numbers else None, overflow="fold")
     return table
 
@@ -39,8 +47,8 @@ def _table(title: str, columns: list[str], numbers: bool = True) -> Table:
 def print_rows(title: str, columns: list[str], rows, *, no_color=False, file=None) -> None:
     """A table of words (such as `losscalc list`) in the same style."""
     table = _table(title, columns, numbers=False)
-    for row in rows:  # as Text: a formula's [...] is not rich markup
-        table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in row))
+    for row in rows:
+        table.add_row(*map(_cell, row))
     _console(file, no_color).print(table)
 
 
@@ -50,15 +58,18 @@ def _console(file, no_color) -> Console:
     import os
 
     no_color = no_color or bool(os.environ.get("NO_COLOR"))
-    return Console(file=file, no_color=no_color, color_system=None if no_color else "auto",
-                   highlight=False, soft_wrap=False)
+    console = Console(file=file, no_color=no_color, color_system=None if no_color else "auto",
+                      highlight=False, soft_wrap=False)
+    if console.width < MIN_WIDTH:  # COLUMNS=0 prints nothing, 10 a letter a line
+        console.width = MIN_WIDTH  # a narrow terminal wraps the lines itself
+    return console
 
 
 def _head(console, name: str, detail: str, value: str | None) -> None:
     """The first lines: the name in bold, the settings dimmed, then the value."""
-    console.print(Text.assemble((name, "bold"), (f"  {detail}", "dim")))
+    console.print(Text.assemble((printable(name), "bold"), (f"  {printable(detail)}", "dim")))
     if value is not None:
-        console.print(Text.assemble(("value ", "bold"), (value, "bold cyan")))
+        console.print(Text.assemble(("value ", "bold"), (printable(value), "bold cyan")))
 
 
 def print_grids(name: str, detail: str, value: str | None, grids, *, show_all=False,
@@ -71,12 +82,12 @@ def print_grids(name: str, detail: str, value: str | None, grids, *, show_all=Fa
         table = _table(grid.title, grid.columns)
         rows, more = _rows(grid.rows, show_all)
         for row in rows:
-            table.add_row(*row)
+            table.add_row(*map(_cell, row))
         if more:
             table.add_row(f"… {more} more", *[""] * (len(grid.columns) - 1))
         console.print(table)
     for line in footer:
-        console.print(Text(line, style="red"))
+        console.print(Text(printable(line), style="red"))
 
 
 def print_explanation(explanation, *, no_color=False, file=None) -> None:
