@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "losscalc"
 
 # Lowest first: a module may import modules of its own layer or of the layers before it.
 LAYERS = [
-    ["losscalc", "errors", "formulas"],
+    ["losscalc", "errors", "formulas", "files"],
     ["tape", "recorder"],
     ["names", "checks", "diagnose", "csvsource", "inputs"],
     ["registry", "losses", "losses.*"],
