@@ -25,7 +25,7 @@ LAYERS = [
     ["batch", "grading", "comparison", "streaming", "plot", "listing"],
     ["render", "render.*"],
     ["commands", "commands.*", "typer_compat"],
-    ["cli", "__main__"],
+    ["cli", "entry", "__main__"],
 ]
 
 

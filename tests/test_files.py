@@ -92,15 +92,17 @@ def test_the_file_size_limit_keeps_the_previous_file(tmp_path):
     assert target.read_bytes() == PREVIOUS and _only(tmp_path) == ["out.bin"]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT])
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_an_interrupted_plot_keeps_the_previous_image(tmp_path, signum):
-    """A writer stopped by Ctrl-C or SIGTERM in the middle of its file (the entry point turns
-    both into an orderly exit): the previous file and nothing else."""
+    """A writer stopped by Ctrl-C, SIGTERM or SIGHUP in the middle of its file (the entry point
+    turns each into an orderly exit): the previous file and nothing else."""
     target = tmp_path / "out.png"
     target.write_bytes(PREVIOUS)
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent("""
         import sys, time
+        from losscalc import entry
         from losscalc.files import atomic_file
+        entry._on_termination()  # as the console entry point does
         with atomic_file(sys.argv[1]) as handle:
             handle.write(b"partial")
             handle.flush()
