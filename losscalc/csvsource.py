@@ -350,7 +350,8 @@ def _in_workers(jobs):
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     pool = concurrent.futures.ProcessPoolExecutor(2, mp_context=context,
-                                                  initializer=_leave_interrupts_to_parent)
+                                                  initializer=_leave_interrupts_to_parent,
+                                                  initargs=(os.getpid(),))
     try:
         pending = []
         for nbytes, function, *arguments in jobs:
@@ -361,25 +362,74 @@ def _in_workers(jobs):
                 yield future.result(), done
         for future, done in pending:
             yield future.result(), done
+    except BaseException:
+        # Ctrl-C, SIGTERM, an error, a reader that stopped: the chunks in flight are not
+        # wanted, so the workers are stopped now rather than waited for.
+        _stop_workers(multiprocessing)
+        raise
     finally:
-        # On Ctrl-C (or a reader that stopped): drop the chunks not started, wait for the two
-        # running ones (a fraction of a second), so no worker is left behind.
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _stop_workers(multiprocessing) -> None:
+    for worker in multiprocessing.active_children():  # losscalc starts no other processes
+        worker.terminate()
 
 
 # Ctrl-C: a terminal sends SIGINT to the whole process group, the workers too. A worker that
 # took it would print its own KeyboardInterrupt traceback (and could leave the pool broken,
 # which the parent then waited on: a hang). So the workers ignore SIGINT, and the parent alone
-# turns it into one line, "losscalc: error: interrupted", and exit code 130. SIGINT is blocked
-# while the parent forks them, so none arrives before a worker has set itself to ignore it.
+# turns it into one line, "losscalc: error: interrupted", and exit code 130. SIGTERM and
+# SIGHUP simply end a worker (the parent's handlers, inherited by the fork, are reset). These
+# signals are blocked while the parent forks, so none arrives before a worker has set up.
+#
+# Workers die with their parent, however it ends (even SIGKILL): otherwise they would wait
+# forever on the pool's pipe, which each holds open for the other, and keep the caller's
+# stderr open, so that the caller waits too. On Linux the kernel kills them
+# (PR_SET_PDEATHSIG); elsewhere a thread in each worker checks every half second.
 
 _CAN_MASK = hasattr(signal, "pthread_sigmask")
+_WORKER_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                   if hasattr(signal, name)}
+PARENT_CHECK_SECONDS = 0.5
 
 
-def _leave_interrupts_to_parent() -> None:
+def _leave_interrupts_to_parent(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in _WORKER_SIGNALS - {signal.SIGINT}:
+        signal.signal(signum, signal.SIG_DFL)
+    _die_with_parent(parent)
     if _CAN_MASK:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
+
+
+def _die_with_parent(parent: int) -> None:
+    if not _kill_me_when_parent_dies():
+        import threading
+
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it died before the kernel was asked to tell
+        os._exit(1)
+
+
+def _kill_me_when_parent_dies() -> bool:
+    """prctl(PR_SET_PDEATHSIG, SIGKILL) on Linux; False where there is no such call."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 @contextlib.contextmanager
@@ -387,7 +437,7 @@ def _interrupts_blocked():
     if not _CAN_MASK:
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
     try:
         yield
     finally:
