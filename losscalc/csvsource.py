@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from .errors import InputOutputError, InvalidData, UsageError, open_error
+from .limits import MAX_LINE_BYTES, readline_at_most, size
 
 CHUNK_BYTES = 4 << 20
 PARALLEL_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
@@ -78,7 +79,7 @@ class Table:
         """The first line that is neither blank nor a # comment (a UTF-8 BOM dropped)."""
         self._offsets = [0]
         while True:
-            raw = self.stream.readline()
+            raw = readline_at_most(self.stream, MAX_LINE_BYTES, self._too_long)
             self._offsets.append(self._offsets[-1] + len(raw))
             if not raw:
                 raise InvalidData(f"{self.name}: the table is empty (no numbers)")
@@ -92,6 +93,11 @@ class Table:
                     from None
             if text and not text.startswith("#"):
                 return text
+
+    def _too_long(self, line: int | None = None) -> InvalidData:
+        return InvalidData(f"{self.name} line {line or self.line + 1}: longer than "
+                           f"{size(MAX_LINE_BYTES)}, the longest line of a table read",
+                           "is it a table? lines end in a newline")
 
     @staticmethod
     def _sniff(line: str, source: str) -> str | None:
@@ -169,6 +175,8 @@ class Table:
             buffer += data
             cut = buffer.rfind(b"\n") + 1
             if cut == 0:
+                if len(buffer) > MAX_LINE_BYTES:  # no line end in sight (/dev/zero)
+                    raise self._too_long(line + 1)
                 continue
             block, buffer = buffer[:cut], buffer[cut:]
             yield line + 1, block
@@ -187,8 +195,8 @@ class _TextAsBytes:
     def __init__(self, stream):
         self.stream = stream
 
-    def readline(self) -> bytes:
-        return self.stream.readline().encode()
+    def readline(self, size: int = -1) -> bytes:
+        return self.stream.readline(size).encode()
 
     def read(self, size: int) -> bytes:
         return self.stream.read(size).encode()

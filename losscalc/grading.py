@@ -148,9 +148,11 @@ def jsonl_problems(text: str) -> Iterator[tuple[int, Any]]:
 def read(path: str) -> Iterator[tuple[int, Any]]:
     """Each problem of the file (- for standard input): (line, object) or (line, the error
     reading it)."""
-    from .inputs import _read_text
+    from .inputs import _read_text, too_much_text
+    from .limits import MAX_TEXT_BYTES, read_at_most
 
-    text = sys.stdin.read() if path == "-" else _read_text(path)
+    text = (read_at_most(sys.stdin, MAX_TEXT_BYTES, lambda: too_much_text("stdin"))
+            if path == "-" else _read_text(path))
     if is_jsonl(path, text):
         return jsonl_problems(text)
     return csv_problems(text, tab=path.lower().endswith(".tsv"))

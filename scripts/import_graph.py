@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "losscalc"
 
 # Lowest first: a module may import modules of its own layer or of the layers before it.
 LAYERS = [
-    ["losscalc", "errors", "formulas", "files"],
+    ["losscalc", "errors", "formulas", "files", "limits"],
     ["tape", "recorder"],
     ["names", "checks", "diagnose", "csvsource", "inputs"],
     ["registry", "losses", "losses.*"],

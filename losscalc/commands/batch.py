@@ -74,10 +74,18 @@ def answer_problems(opts: dict) -> None:
 
 def _lines(handle, name: str):
     """The lines of ``handle`` as they arrive (a pipe is answered line by line)."""
-    from ..errors import InputOutputError
+    from ..errors import InputOutputError, InvalidData
+    from ..limits import MAX_LINE_BYTES, readline_at_most, size
 
+    def too_long():
+        return InvalidData(f"{name} line {number + 1}: longer than {size(MAX_LINE_BYTES)}, the "
+                           "longest line read", "give one problem per line")
+
+    number = 0
     try:
-        yield from iter(handle.readline, "")
+        while line := readline_at_most(handle, MAX_LINE_BYTES, too_long):
+            number += 1
+            yield line
     except UnicodeDecodeError:
         raise InputOutputError(f"cannot read {name}: not a text file (not UTF-8)") from None
 
