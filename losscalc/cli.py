@@ -313,7 +313,9 @@ def _silence_stdout() -> None:
 
 def run() -> None:
     """main(), then a fast exit (losscalc.entry calls it, with the streams guarded)."""
-    code = _flushed(main())
+    code = main()
+    if code < 128:  # not after Ctrl-C or SIGTERM: a reader that stopped reading would block it
+        code = _flushed(code)
     try:
         sys.stderr.flush()
     except (OSError, ValueError):
