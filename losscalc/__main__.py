@@ -1,5 +1,5 @@
 """`python -m losscalc`."""
 
-from losscalc.cli import run
+from losscalc.entry import run
 
 run()

@@ -30,6 +30,7 @@ from . import tape
 from .checks import fmt_shape
 from .errors import InvalidData, UsageError, ref
 from .formulas import fmt_number
+from .limits import MAX_POINTS
 from .losses import all_losses
 from .names import NAMES, complete_entry, resolve_entry
 from .recorder import Tape
@@ -478,6 +479,9 @@ def linspace(start: float, end: float, num: int, dtype: str = "float64") -> np.n
     half down from end, in the computation's dtype (so both ends are exact)."""
     if num < 1:
         raise UsageError(f"{ref('points')} must be at least 1, got {num}", subjects=("points",))
+    if num > MAX_POINTS:  # checked before anything of that size is made
+        raise UsageError(f"{ref('points')} must be at most {MAX_POINTS:,} (the most computed "
+                         f"at once), got {num:,}", subjects=("points",))
     kind = np.dtype(dtype).type
     start_, end_ = kind(start), kind(end)
     if num == 1:

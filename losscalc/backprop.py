@@ -24,6 +24,7 @@ import numpy as np
 from . import activations, tape
 from .checks import fmt_shape
 from .errors import InvalidData, UsageError, ref
+from .limits import MAX_STEPS
 from .recorder import Tape
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -246,6 +247,9 @@ def train(net: Network, activation: str = "sigmoid", loss: str = "mse", lr: floa
                          f"Got {lr} instead.")
     if steps < 1:
         raise UsageError(f"{ref('steps')} must be at least 1, got {steps}",
+                         subjects=("steps",))
+    if steps > MAX_STEPS:  # each step is computed and kept for the report
+        raise UsageError(f"{ref('steps')} must be at most {MAX_STEPS:,}, got {steps:,}",
                          subjects=("steps",))
     history, first = [], None
     current = net

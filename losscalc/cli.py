@@ -17,7 +17,7 @@ import typer
 
 from . import __version__
 from .commands.options import TENSOR_HELP, choice, option, output_options
-from .errors import CheckFailed, LosscalcError, UsageError
+from .errors import CheckFailed, LosscalcError, ReaderGone, Terminated, UsageError
 from .i18n import available, choose, normal, translate
 from .losses import all_losses, option_spelling
 from .names import KINDS, NAMES, hint
@@ -360,9 +360,14 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as stop:  # typer exits 1 itself when the reader of a pipe went away
         _silence_stdout()
         return stop.code if isinstance(stop.code, int) else 1
-    except BrokenPipeError:
+    except (BrokenPipeError, ReaderGone):
         _silence_stdout()
         return 0
+    except Terminated as stop:  # SIGTERM, SIGHUP (losscalc.entry): unwound, quietly
+        return stop.exit_code
+    except OSError as err:  # a standard stream that failed outside losscalc.entry's guard
+        _error(f"input/output error ({err.strerror or err})")
+        return 4
     except MemoryError:
         _error("the input is too large to hold in memory",
                "give a table with --csv: mean, sum and batchmean stream in bounded memory")
@@ -393,6 +398,21 @@ def _usage_hint(err) -> str:
     return usage_hint(err) or "add --help to see the options"
 
 
+def _flushed(code: int) -> int:
+    """``code``, or 4 when the output still buffered cannot be written (a full disk)."""
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ReaderGone):
+        _silence_stdout()
+    except LosscalcError as err:  # the guarded stdout's InputOutputError
+        _error(err.render(option_spelling), err.hint)
+        return err.exit_code
+    except OSError as err:
+        _error(f"input/output error ({err.strerror or err})")
+        return 4
+    return code
+
+
 def _silence_stdout() -> None:
     """The reader went away (`| head -1`): stop quietly, like other Unix tools."""
     devnull = os.open(os.devnull, os.O_WRONLY)
@@ -400,13 +420,14 @@ def _silence_stdout() -> None:
 
 
 def run() -> None:
-    """The console entry point: main(), then a fast exit."""
+    """main(), then a fast exit (losscalc.entry calls it, with the streams guarded)."""
     code = main()
+    if code < 128:  # not after Ctrl-C or SIGTERM: a reader that stopped reading would block it
+        code = _flushed(code)
     try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _silence_stdout()
-    sys.stderr.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
     # Skip the interpreter's shutdown: for a one-shot call it is ~12 ms of NumPy clean-up
     # (benchmarks/startup.py), and nothing of ours needs it — both streams are flushed.
     os._exit(code)

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import tape
 from .errors import InvalidData, UsageError, ref
+from .limits import GRAD_CHECK_BUDGET, GRAD_CHECK_MAX_ELEMENTS, GRAD_CHECK_SEED
 from .losses import resolve, suggest
 from .recorder import Tape
 from .registry import LossSpec
@@ -201,10 +202,11 @@ class GradCheck(NamedTuple):
     analytic: float
     numeric: float
     input: str = "pred"  # which tensor the worst element belongs to
+    sampled_from: int = 0  # when a sample was checked (GRAD_CHECK_BUDGET): of how many
 
 
 def check_gradient(loss, pred, target=None, params=None, reduction="mean", dtype="float64",
-                   max_elements: int = 2000) -> GradCheck:
+                   max_elements: int = GRAD_CHECK_MAX_ELEMENTS) -> GradCheck:
     """Compare backward() with central differences of the value (of its sum for 'none').
 
     Every tensor that carries a gradient is checked (for a loss of several, ``pred`` is the
@@ -231,6 +233,9 @@ def check_gradient(loss, pred, target=None, params=None, reduction="mean", dtype
 
     tol = 1e-5 if dtype == "float64" else 2e-3
     worst, checked = GradCheck(True, 0, 0.0, (), 0.0, 0.0), 0
+    # Each element checked costs two evaluations of the whole loss: within the budget.
+    size = sum(np.size(inputs[name]) for name in result.grad)
+    max_elements = min(max_elements, max(1, GRAD_CHECK_BUDGET // (2 * max(size, 1))))
     with np.errstate(all="ignore"):  # ∞ − ∞ of an infinite input is a nan quotient: reported
         for name, analytic in result.grad.items():
             for index, a, numeric, error in _differences(f, name, inputs[name], analytic, tol,
@@ -238,18 +243,21 @@ def check_gradient(loss, pred, target=None, params=None, reduction="mean", dtype
                 checked += 1
                 if error >= worst.worst_error:
                     worst = GradCheck(True, 0, error, index, a, numeric, name)
-    return worst._replace(ok=worst.worst_error <= tol, checked=checked)
+    sampled = any(np.size(inputs[name]) > max_elements for name in result.grad)
+    return worst._replace(ok=worst.worst_error <= tol, checked=checked,
+                          sampled_from=size if sampled else 0)
 
 
 def _differences(f, name, x0, analytic, tol, max_elements):
     """(index, analytic, numeric, error) for the elements of one tensor (at most
-    ``max_elements``, evenly spread): central differences, and at a kink the one-sided
-    quotient that agrees (PyTorch's side)."""
+    ``max_elements``: a fixed random sample, the same on every run): central differences,
+    and at a kink the one-sided quotient that agrees (PyTorch's side)."""
     x0 = np.asarray(x0, dtype=float)
     f_mid = f(name, x0)
     flat = np.arange(x0.size)
     if x0.size > max_elements:
-        flat = np.linspace(0, x0.size - 1, max_elements).astype(int)
+        rng = np.random.default_rng(GRAD_CHECK_SEED)
+        flat = np.sort(rng.choice(x0.size, max_elements, replace=False))
     for i in flat:
         index = np.unravel_index(i, x0.shape) if x0.ndim else ()
         h = 1e-6 * max(1.0, abs(x0[index]))

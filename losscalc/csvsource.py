@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 
 from .errors import InputOutputError, InvalidData, UsageError, open_error
+from .limits import MAX_LINE_BYTES, readline_at_most, size
 
 CHUNK_BYTES = 4 << 20
 PARALLEL_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
@@ -94,7 +95,7 @@ class Table:
         """The first line that is neither blank nor a # comment (a UTF-8 BOM dropped)."""
         self._offsets = [0]
         while True:
-            raw = self.stream.readline()
+            raw = readline_at_most(self.stream, MAX_LINE_BYTES, self._too_long)
             self._offsets.append(self._offsets[-1] + len(raw))
             if not raw:
                 raise InvalidData(f"{self.name}: the table is empty (no numbers)")
@@ -108,6 +109,11 @@ class Table:
                     from None
             if text and not text.startswith("#"):
                 return text
+
+    def _too_long(self, line: int | None = None) -> InvalidData:
+        return InvalidData(f"{self.name} line {line or self.line + 1}: longer than "
+                           f"{size(MAX_LINE_BYTES)}, the longest line of a table read",
+                           "is it a table? lines end in a newline")
 
     @staticmethod
     def _sniff(line: str, source: str) -> str | None:
@@ -185,6 +191,8 @@ class Table:
             buffer += data
             cut = buffer.rfind(b"\n") + 1
             if cut == 0:
+                if len(buffer) > MAX_LINE_BYTES:  # no line end in sight (/dev/zero)
+                    raise self._too_long(line + 1)
                 continue
             block, buffer = buffer[:cut], buffer[cut:]
             yield line + 1, block
@@ -203,8 +211,8 @@ class _TextAsBytes:
     def __init__(self, stream):
         self.stream = stream
 
-    def readline(self) -> bytes:
-        return self.stream.readline().encode()
+    def readline(self, size: int = -1) -> bytes:
+        return self.stream.readline(size).encode()
 
     def read(self, size: int) -> bytes:
         return self.stream.read(size).encode()
@@ -366,7 +374,9 @@ def _in_workers(jobs):
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     pool = concurrent.futures.ProcessPoolExecutor(2, mp_context=context,
-                                                  initializer=_leave_interrupts_to_parent)
+                                                  initializer=_leave_interrupts_to_parent,
+                                                  initargs=(os.getpid(),))
+    stopped = False
     try:
         pending = []
         for nbytes, function, *arguments in jobs:
@@ -377,25 +387,78 @@ def _in_workers(jobs):
                 yield future.result(), done
         for future, done in pending:
             yield future.result(), done
+    except BaseException:
+        # Ctrl-C, SIGTERM, an error, a reader that stopped: the chunks in flight are not
+        # wanted, so the workers are stopped now rather than waited for.
+        _stop_workers(multiprocessing)
+        stopped = True
+        raise
     finally:
-        # On Ctrl-C (or a reader that stopped): drop the chunks not started, wait for the two
-        # running ones (a fraction of a second), so no worker is left behind.
-        pool.shutdown(wait=True, cancel_futures=True)
+        # Not waited for once stopped: a worker killed while it wrote its chunk leaves half a
+        # message in the pool's result pipe, and the pool's thread would wait for the rest
+        # forever (the process then ends with os._exit, which does not join that thread).
+        pool.shutdown(wait=not stopped, cancel_futures=True)
+
+
+def _stop_workers(multiprocessing) -> None:
+    for worker in multiprocessing.active_children():  # losscalc starts no other processes
+        worker.terminate()
 
 
 # Ctrl-C: a terminal sends SIGINT to the whole process group, the workers too. A worker that
 # took it would print its own KeyboardInterrupt traceback (and could leave the pool broken,
 # which the parent then waited on: a hang). So the workers ignore SIGINT, and the parent alone
-# turns it into one line, "losscalc: error: interrupted", and exit code 130. SIGINT is blocked
-# while the parent forks them, so none arrives before a worker has set itself to ignore it.
+# turns it into one line, "losscalc: error: interrupted", and exit code 130. SIGTERM and
+# SIGHUP simply end a worker (the parent's handlers, inherited by the fork, are reset). These
+# signals are blocked while the parent forks, so none arrives before a worker has set up.
+#
+# Workers die with their parent, however it ends (even SIGKILL): otherwise they would wait
+# forever on the pool's pipe, which each holds open for the other, and keep the caller's
+# stderr open, so that the caller waits too. On Linux the kernel kills them
+# (PR_SET_PDEATHSIG); elsewhere a thread in each worker checks every half second.
 
 _CAN_MASK = hasattr(signal, "pthread_sigmask")
+_WORKER_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                   if hasattr(signal, name)}
+PARENT_CHECK_SECONDS = 0.5
 
 
-def _leave_interrupts_to_parent() -> None:
+def _leave_interrupts_to_parent(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in _WORKER_SIGNALS - {signal.SIGINT}:
+        signal.signal(signum, signal.SIG_DFL)
+    _die_with_parent(parent)
     if _CAN_MASK:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _WORKER_SIGNALS)
+
+
+def _die_with_parent(parent: int) -> None:
+    if not _kill_me_when_parent_dies():
+        import threading
+
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it died before the kernel was asked to tell
+        os._exit(1)
+
+
+def _kill_me_when_parent_dies() -> bool:
+    """prctl(PR_SET_PDEATHSIG, SIGKILL) on Linux; False where there is no such call."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    import time
+
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)
 
 
 @contextlib.contextmanager
@@ -403,7 +466,7 @@ def _interrupts_blocked():
     if not _CAN_MASK:
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
     try:
         yield
     finally:

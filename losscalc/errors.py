@@ -131,3 +131,19 @@ def open_error(path: str, err: OSError) -> InputOutputError:
         PermissionError: "permission denied",
     }.get(type(err), err.strerror or str(err))
     return InputOutputError(f"cannot read {path!r}: {reason}")
+
+
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP arrived (losscalc.entry raises it in the main thread): the run
+    unwinds — worker processes stopped, temporary files removed — and exits 128 + signum.
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum
+
+
+class ReaderGone(BaseException):
+    """The reader of standard output went away (`| head -1`): stop quietly, exit 0. Raised
+    by the guarded stdout instead of BrokenPipeError, which click would turn into exit 1."""

@@ -182,14 +182,20 @@ def jsonl_problems(raw: bytes) -> Iterator[tuple[int, Any]]:
 def _read_bytes(path: str) -> bytes:
     """The file's bytes (- for standard input): lines are decoded one by one, so that a line
     that is not UTF-8 is that line's error, not the whole file's."""
+    from .inputs import too_much_text
+    from .limits import MAX_TEXT_BYTES, read_at_most
+
     if path == "-":
         stdin = getattr(sys.stdin, "buffer", None)
-        return stdin.read() if stdin is not None else sys.stdin.read().encode("utf-8")
+        if stdin is None:  # a text stream given in-process
+            return read_at_most(sys.stdin, MAX_TEXT_BYTES,
+                                lambda: too_much_text("stdin")).encode("utf-8")
+        return read_at_most(stdin, MAX_TEXT_BYTES, lambda: too_much_text("stdin"))
     from .errors import open_error
 
     try:
         with open(path, "rb") as handle:
-            return handle.read()
+            return read_at_most(handle, MAX_TEXT_BYTES, lambda: too_much_text(repr(path)))
     except OSError as err:
         raise open_error(path, err) from None
 

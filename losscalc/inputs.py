@@ -20,6 +20,7 @@ import numpy as np
 
 from .checks import first_bad, fmt_index
 from .errors import InputOutputError, InvalidData, UsageError, open_error
+from .limits import MAX_TEXT_BYTES, MAX_VALUES, read_at_most, size
 
 
 def shown(value) -> str:
@@ -333,11 +334,18 @@ def _split_key(spec: str) -> tuple[str, str | None]:
 def _read_text(path: str) -> str:
     try:
         with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
+            return read_at_most(handle, MAX_TEXT_BYTES, lambda: too_much_text(repr(path)))
     except UnicodeDecodeError:
         raise InputOutputError(f"cannot read {path!r}: not a text file (not UTF-8)") from None
     except OSError as err:
         raise open_error(path, err) from None
+
+
+def too_much_text(name: str) -> InvalidData:
+    """Text read whole (a tensor's @FILE or `-`, a check file) past MAX_TEXT_BYTES."""
+    return InvalidData(f"{name} is larger than {size(MAX_TEXT_BYTES)}, the most read whole "
+                       "as text", "give a large table with --csv (it streams), or an array as "
+                       "a .npy file")
 
 
 def read_file(spec: str, option: str) -> np.ndarray:
@@ -375,7 +383,7 @@ def _read_numpy(path: str, key: str | None, option: str) -> np.ndarray:
         data = np.load(path, allow_pickle=False, mmap_mode="r")
         if isinstance(data, np.lib.npyio.NpzFile):
             with data:
-                data = _npz_member(data, path, key)
+                data = _npz_member(data, path, key, option)
     except OSError as err:
         raise open_error(path, err) from None
     except (ValueError, EOFError, zipfile.BadZipFile):
@@ -387,14 +395,29 @@ def _read_numpy(path: str, key: str | None, option: str) -> np.ndarray:
     return finite_or_inf(np.array(data, dtype=float), f"{option} ({path})")
 
 
-def _npz_member(data, path: str, key: str | None) -> np.ndarray:
+def _npz_member(data, path: str, key: str | None, option: str) -> np.ndarray:
     names = list(data.files)
     if key is None and len(names) == 1:
         key = names[0]
     if key not in names:
         which = "name the array as @FILE.npz:KEY" if key is None else f"no array {key!r}"
         raise InputOutputError(f"{path}: {which}; it holds {', '.join(names) or 'none'}")
+    _member_fits(data, key, path, option)
     return data[key]
+
+
+def _member_fits(data, key: str, path: str, option: str) -> None:
+    """An .npz member's size from its .npy header, read inside the zip: a member that would
+    inflate past the limits is refused before it is inflated."""
+    fmt = np.lib.format
+    with data.zip.open(key + ".npy" if key + ".npy" in data.zip.namelist() else key) as member:
+        version = fmt.read_magic(member)
+        header = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(
+            version)
+        if header is None:
+            return  # a newer header version: NumPy's own checks apply
+        shape, _, dtype = header(member)
+    _fits_in_memory(math.prod(shape), option, f"{path}:{key}")
 
 
 # A loss keeps several arrays the size of its input (the input in float64, the target, the
@@ -417,8 +440,28 @@ def _available_memory() -> int | None:
         return None
 
 
+def _address_space_left() -> int | None:
+    """What a limit on the address space (ulimit -v, RLIMIT_AS) still allows, if any."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/statm") as statm:
+            return max(0, limit - int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE"))
+    except (ImportError, OSError, ValueError, IndexError, AttributeError):
+        return None
+
+
 def _fits_in_memory(values: int, option: str, path: str) -> None:
-    available = _available_memory()
+    if values > MAX_VALUES:
+        raise InvalidData(f"{option}: {path} holds {values:,} numbers, more than "
+                          f"{MAX_VALUES:,}, the most held in memory at once",
+                          "give a table with --csv: mean, sum and batchmean stream in bounded "
+                          "memory")
+    known = [m for m in (_available_memory(), _address_space_left()) if m is not None]
+    available = min(known) if known else None
     if available is not None and values * 8 > available * MEMORY_SHARE:
         raise InvalidData(f"{option}: {path} holds {values:,} numbers "
                           f"({values * 8 / 2**30:.3g} GiB as float64), more than the free "
@@ -488,7 +531,7 @@ def parse_tensor(text: str, option: str, stdin=None) -> np.ndarray:
     """One tensor option's value, whatever its form (`-` reads standard input)."""
     text = text.strip()
     if text == "-":
-        data = (stdin or sys.stdin).read()
+        data = read_at_most(stdin or sys.stdin, MAX_TEXT_BYTES, lambda: too_much_text("stdin"))
         if _is_printed(data) or ";" in _table_text(data):
             return parse_literal(data, f"{option} (stdin)")
         return parse_table(_table_text(data), f"{option} (stdin)")

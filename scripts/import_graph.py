@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "losscalc"
 
 # Lowest first: a module may import modules of its own layer or of the layers before it.
 LAYERS = [
-    ["i18n", "_catalogue", "errors", "formulas"],
+    ["i18n", "_catalogue", "errors", "formulas", "files", "limits"],
     ["tape", "recorder"],
     ["names", "checks", "diagnose", "csvsource", "inputs"],
     ["registry", "losses", "losses.*"],
@@ -27,7 +27,7 @@ LAYERS = [
     ["commands", "commands.*", "typer_compat"],
     # The Python door renders through the command modules' report builders (act, info); the
     # package's lazy names (`losscalc.compute`) are the door's.
-    ["cli", "__main__", "library", "losscalc"],
+    ["cli", "entry", "__main__", "library", "losscalc"],
 ]
 
 

@@ -28,6 +28,7 @@ import json
 import re
 import shlex
 import sys
+import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -285,6 +286,11 @@ def _make_files(where: Path) -> None:
     header += " " * (-(len(header) + 11) % 64) + "\n"
     (where / "huge.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
                                      + header.encode())
+    # An .npz whose member's header claims 50 million float64 values (400 MB inflated).
+    bomb = header.replace("1000000000000", "50000000")
+    with zipfile.ZipFile(where / "bomb.npz", "w") as z:
+        z.writestr("a.npy", b"\x93NUMPY\x01\x00" + len(bomb).to_bytes(2, "little")
+                   + bomb.encode())
 
 
 def _parse_example(example: str) -> tuple[list[str], str]:

@@ -256,3 +256,87 @@ def test_any_check_csv(cli, tmp_path_factory, rows, fmt):
     assert len(lines) <= 2 and all(line.startswith(("losscalc: ", "hint: ")) for line in lines)
     visible = out.replace("\n", "").replace("\t", "") + err.replace("\n", "")
     assert not any(ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in visible), repr(visible)
+
+
+# Issue 14 items 4 and 5 as fuzz classes: inputs of any size against the limits (lowered so
+# that each case is small), and a standard output that fails after any number of bytes.
+
+ANY_BYTES = st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda unit, n, tail: unit * n + tail, st.sampled_from(
+        [b"0", b"1,", b"0.5,1\n", b"\x00", b"{", b"\xff", b" "]),
+        st.integers(0, 200), st.sampled_from([b"", b"\n", b"1\n"])),
+)
+
+
+@FUZZ
+@given(data=ANY_BYTES, door=st.sampled_from(["tensor", "table", "batch", "check"]),
+       text_limit=st.integers(1, 200), line_limit=st.integers(1, 100))
+def test_any_size_against_the_limits(cli, tmp_path, monkeypatch, data, door, text_limit,
+                                     line_limit):
+    import losscalc.csvsource
+    import losscalc.inputs
+    import losscalc.limits
+
+    for module in (losscalc.inputs, losscalc.limits):
+        monkeypatch.setattr(module, "MAX_TEXT_BYTES", text_limit)
+    for module in (losscalc.csvsource, losscalc.limits):
+        monkeypatch.setattr(module, "MAX_LINE_BYTES", line_limit)
+    path = tmp_path / "input.csv"
+    path.write_bytes(data)
+    args = {"tensor": ("mse", "-p", f"@{path}", "-t", "1", "-q"),
+            "table": ("mse", "--csv", str(path), "-q"), "batch": ("batch", str(path)),
+            "check": ("check", str(path))}[door]
+    result = run(cli, *args)
+    # batch and check answer the lines they could read before the one that failed
+    check(result if door in ("tensor", "table") else (result[0], "", result[2]))
+    if door in ("tensor", "check") and len(data) > 4 * text_limit:  # ≥ limit characters
+        assert result[0] in (3, 4), result
+
+
+class _FailingOutput:
+    """A standard output that takes ``room`` characters, then fails as a full disk does."""
+
+    encoding, errors = "utf-8", "strict"
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def write(self, text: str) -> int:
+        if len(text) > self.room:
+            raise OSError(28, "No space left on device")
+        self.room -= len(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        raise OSError(9, "no descriptor")
+
+
+@FUZZ
+@given(room=st.integers(0, 3000), args=st.sampled_from([
+    ("mse", "-p", "1,2,3", "-t", "1,2,5"), ("mse", "-p", "1,2,3", "-t", "1,2,5", "--json"),
+    ("mse", "-p", "1,2,3", "-t", "1,2,5", "--explain", "--format", "markdown"),
+    ("ce", "-p", "0.5,0.3,0.2", "-t", "1", "--all"), ("act", "gelu", "--range", "-3:3"),
+    ("info", "entropy", "--p", "0.5,0.5"), ("backprop",), ("list",),
+    ("compare", "mse,l1,huber", "-p", "1,2", "-t", "1,3"), ("mse", "--help"),
+]))
+def test_an_output_that_fills_up_at_any_point(cli, monkeypatch, room, args):
+    """Wherever the output stops fitting, the answer is exit 4 and one line (the guard of the
+    console entry point turns the write's OSError into it)."""
+    import sys
+
+    from losscalc.entry import Guarded
+
+    monkeypatch.setattr(sys, "stdout", Guarded(_FailingOutput(room), True))
+    code, out, err = run(cli, *args)
+    check((code, "", err))
+    assert code in (0, 4), err
+    if code == 4:
+        assert err == "losscalc: error: cannot write to standard output: no space left on " \
+                      "device\n", err

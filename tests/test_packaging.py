@@ -92,7 +92,7 @@ def test_wheel_has_the_package_the_script_and_the_licence(wheel):
                    "render/table.py", "render/html.py"]:
         assert f"losscalc/{module}" in names, module
     (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
-    assert "losscalc = losscalc.cli:run" in wheel.read(entry_points).decode()
+    assert "losscalc = losscalc.entry:run" in wheel.read(entry_points).decode()
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert not any("__pycache__" in n or n.startswith(("tests/", "build/")) for n in names)
 

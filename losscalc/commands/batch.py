@@ -60,10 +60,8 @@ def answer_problems(opts: dict) -> None:
     path = opts["file"]
     if path is None or path == "-":
         # bytes, each line decoded on its own: a line that is not UTF-8 answers an error
-        stdin = getattr(sys.stdin, "buffer", None)
-        lines = (iter(stdin.readline, b"") if stdin is not None else
-                 iter(sys.stdin.readline, ""))  # a text stream given in-process
-        tally = batch.answer_all(lines, sys.stdout)
+        stdin = getattr(sys.stdin, "buffer", sys.stdin)  # or a text stream given in-process
+        tally = batch.answer_all(_lines(stdin, "standard input"), sys.stdout)
     else:
         from ..errors import open_error
 
@@ -72,10 +70,27 @@ def answer_problems(opts: dict) -> None:
         except OSError as err:
             raise open_error(path, err) from None
         with handle:
-            tally = batch.answer_all(iter(handle.readline, b""), sys.stdout)
+            tally = batch.answer_all(_lines(handle, path), sys.stdout)
     failure = batch.outcome(tally)
     if failure is not None:
         raise failure
+
+
+def _lines(handle, name: str):
+    """The lines of ``handle`` (bytes: each is decoded on its own, so that a line that is not
+    UTF-8 is that line's error) as they arrive, a pipe answered line by line; a line past
+    MAX_LINE_BYTES (/dev/zero has no end of line) stops the run."""
+    from ..errors import InvalidData
+    from ..limits import MAX_LINE_BYTES, readline_at_most, size
+
+    def too_long():
+        return InvalidData(f"{name} line {number + 1}: longer than {size(MAX_LINE_BYTES)}, the "
+                           "longest line read", "give one problem per line")
+
+    number = 0
+    while line := readline_at_most(handle, MAX_LINE_BYTES, too_long):
+        number += 1
+        yield line
 
 
 app = command(answer_problems, OPTIONS, "batch", HELP)

@@ -68,21 +68,13 @@ PROBLEMS, KEY, SOLUTIONS = "problems", "key", "solutions"
 
 
 def write_file(path: str, text: str) -> None:
-    """Write ``text`` (UTF-8, as given) to ``path`` atomically: into a temporary file beside
-    it, then renamed over it, so a reader never sees half a file. Every file the command
-    writes goes through here."""
-    import tempfile
+    """Write ``text`` to ``path`` atomically (losscalc.files): a reader never sees half a
+    file, and a failed write keeps the previous one. Every file the command writes goes
+    through here."""
+    from ..files import write_atomic
 
-    directory = os.path.dirname(path) or "."
     try:
-        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".exercise-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(text.encode("utf-8"))
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        write_atomic(path, text)
     except OSError as err:
         raise InputOutputError(f"cannot write {path!r}: {err.strerror or err}") from None
 

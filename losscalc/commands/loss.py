@@ -42,7 +42,15 @@ def _check_grad(spec, inputs, params, opts) -> str:
             f"{check.analytic!r}, central differences {check.numeric!r} "
             f"(relative error {check.worst_error:.2g})")
     return (f"gradient check passed: {check.checked} elements, largest relative error "
-            f"{check.worst_error:.2g}")
+            f"{check.worst_error:.2g}" + _sampled(check))
+
+
+def _sampled(check) -> str:
+    """What a sampled check left out (docs/contract.md, "Limits")."""
+    if not check.sampled_from:
+        return ""
+    return (f" (a fixed random sample of the {check.sampled_from:,} elements: each costs two "
+            "evaluations of the whole loss)")
 
 
 def _reads_table(spec: LossSpec, opts: dict) -> bool:

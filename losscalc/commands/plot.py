@@ -16,6 +16,7 @@ import typer
 from .. import activations
 from .. import plot as curves
 from ..errors import InputOutputError, UsageError
+from ..files import atomic_file
 from ..losses import all_losses
 from .common import OUTPUT_OPTIONS, command, tensor
 from .options import param_options
@@ -308,7 +309,8 @@ def write_image(plot: curves.Plot, path: str, fmt: str, size: tuple[int, int]) -
     try:
         # no date and fixed ids in an SVG: the same plot makes the same file
         with mpl.rc_context({"svg.hashsalt": "losscalc"}):
-            fig.savefig(path, format=fmt, dpi=dpi,
-                        metadata={"Date": None} if fmt == "svg" else None)
+            with atomic_file(path) as handle:  # a failed write keeps the previous file
+                fig.savefig(handle, format=fmt, dpi=dpi,
+                            metadata={"Date": None} if fmt == "svg" else None)
     except OSError as err:
         raise InputOutputError(f"--out: cannot write {path}: {err.strerror or err}") from None
