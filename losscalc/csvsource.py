@@ -189,14 +189,17 @@ class Table:
             if not self.header:
                 return []
             lower = [h.lower() for h in self.header]
-            return [i for i, h in enumerate(lower) if any(fnmatch.fnmatch(h, p) for p in patterns)
-                    and i in candidates]
+            return [i for i, h in enumerate(lower) if any(fnmatch.fnmatch(h, p) for p in patterns)]
 
         candidates = self._candidates()
         pred, target = named(PRED_NAMES), named(TARGET_NAMES)
-        if len(candidates) < 2 and not (pred and target):
+        if self.columns < 2 and not (pred and target):
             raise UsageError(f"{self.name} has {self.columns} column; a loss needs prediction "
                              "and target columns", "name them with --pred-col and --target-col")
+        if len(candidates) < 2 and not (pred and target):
+            raise UsageError(f"{self.name}: no two columns of numbers to use as prediction and "
+                             "target (text columns and ids are skipped)",
+                             "name them with --pred-col and --target-col")
         decided = bool(pred or target)
         if not target:
             target = [i for i in candidates if i not in pred][-1:]

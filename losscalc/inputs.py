@@ -435,12 +435,14 @@ def parse_table(text: str, option: str, column: str | None = None, tab: bool = F
         index = table.select(column, option)[0] if column is not None else None
     except UsageError as err:  # the column is named inside the tensor's value: data, not usage
         raise InvalidData(f"{option}: {err.message}") from None
+    if index is not None:
+        table.usecols = [index]  # the other columns are never parsed (a name column)
     chunks = [array for array, _ in read_chunks(table)]
     array = np.concatenate(chunks) if chunks else np.empty((0, table.columns))
     if not len(array):
         raise InvalidData(f"{option}: the table has a header but no rows of numbers")
     if index is not None:
-        array = array[:, index]
+        array = array[:, 0]
     if array.size == 1:
         return array.reshape(())
     return array.reshape(-1) if array.ndim == 2 and 1 in array.shape else array

@@ -71,7 +71,8 @@ class Columns:
     """Which columns hold the prediction, the target and the per-sample weights."""
 
     def __init__(self, table: Table, spec, opts) -> None:
-        pred, target = table.default_columns()
+        both = opts["pred_col"] and opts["target_col"]
+        pred, target = table.default_columns() if not both else ([], [])
         self.pred = table.select(opts["pred_col"], "--pred-col") if opts["pred_col"] else pred
         self.target = (table.select(opts["target_col"], "--target-col") if opts["target_col"]
                        else target)
