@@ -26,6 +26,7 @@ import warnings
 import numpy as np
 
 from .errors import InputOutputError, InvalidData, UsageError, open_error
+from .i18n import N_
 
 CHUNK_BYTES = 4 << 20
 PARALLEL_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
@@ -234,11 +235,11 @@ class Table:
         named as a prediction or a target)."""
         names = ", ".join(f"{self.header[i]} ({i})" for i in pred + target)
         if not decided:
-            return (f"using columns {names}: no column is named as a prediction or a target "
-                    "(pred, label, …), so the last is the target; --pred-col/--target-col "
-                    "choose others")
+            return N_(f"using columns {names}: no column is named as a prediction or a target "
+                      "(pred, label, …), so the last is the target; --pred-col/--target-col "
+                      "choose others")
         if len(pred) + len(target) < self.columns:
-            return f"using columns {names}; --pred-col/--target-col choose others"
+            return N_(f"using columns {names}; --pred-col/--target-col choose others")
         return None
 
     # -- reading --------------------------------------------------------------------------

@@ -252,6 +252,7 @@ def _make_files(where: Path) -> None:
     (where / "ragged.csv").write_text("pred,target\n0.5,1\n0.25\n")
     (where / "nan.csv").write_text("pred,target\n0.5,1\nnan,0\n")
     (where / "cr.csv").write_text("pred,target\n0.5,1\n0.3\r0,1\n", newline="")
+    (where / "names.csv").write_text("student,score\nAnn,0.5\n")
     (where / "gbk.csv").write_bytes("student,pred,target\n张三,0.5,1\n".encode("gb18030"))
     (where / "object.json").write_text('{"a": 1}')
     (where / "bad.json").write_text("[1, 2")
