@@ -326,9 +326,23 @@ def _split_key(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
+def _text_encoding(path: str) -> str:
+    """UTF-16 or UTF-32 when a regular file begins with its byte order mark (Excel's
+    "Unicode text"), else UTF-8 (a UTF-8 mark dropped). A pipe is not peeked at."""
+    if not os.path.isfile(path):
+        return "utf-8-sig"
+    from .csvsource import _bom_encoding
+
+    try:
+        with open(path, "rb") as handle:
+            return _bom_encoding(handle.read(4)) or "utf-8-sig"
+    except OSError:
+        return "utf-8-sig"  # the open below says why
+
+
 def _read_text(path: str) -> str:
     try:
-        with open(path, encoding="utf-8-sig") as handle:
+        with open(path, encoding=_text_encoding(path)) as handle:
             return handle.read()
     except UnicodeDecodeError:
         raise InputOutputError(f"cannot read {path!r}: not a text file (not UTF-8)") from None

@@ -216,3 +216,18 @@ def test_cr_only_files_are_read_as_rows(cli, tmp_path, path_kind, sep):
     code, out, err = cli("mse", "--csv", write(tmp_path, headerless, name="h.txt"))
     assert code == 0, err
     assert_close(float(out), expected)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
+def test_tensor_and_check_files_with_a_byte_order_mark(cli, tmp_path, encoding):
+    data, expected = rows(7)
+    path = write(tmp_path, csv_text(data), encoding)
+    code, out, err = cli("mse", "-p", f"@{path}:pred", "-t", f"@{path}:label")
+    assert code == 0, err
+    assert_close(float(out), expected)
+    # mse([1, 2], [1, 3]) = (0 + 1)/2 = 0.5: right.
+    answers = write(tmp_path, 'id,loss,pred,target,expect\nq1,mse,"1,2","1,3",0.5\n', encoding,
+                    "answers.csv")
+    code, out, err = cli("check", answers, "-f", "plain")
+    assert code == 0, err
+    assert out.split("\t")[1] == "right"
