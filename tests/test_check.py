@@ -154,7 +154,7 @@ def test_file_errors(cli, tmp_path):
     code, out, err = cli("check", "-f", "table", str(tmp_path / "none.csv"))
     assert (code, out) == (4, "") and "no such file" in err
     binary = tmp_path / "b.csv"
-    binary.write_bytes(b"\xff\xfe\x00\x01")
+    binary.write_bytes(b"\xff\x00\xfe\x01")  # not UTF-8 (FF FE first would be UTF-16's mark)
     code, out, err = cli("check", "-f", "table", str(binary))
     assert (code, out) == (4, "") and "not a text file" in err
     code, _, err = cli("check")
