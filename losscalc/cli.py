@@ -16,7 +16,7 @@ from typing import Annotated, Optional
 import typer
 
 from . import __version__
-from .commands.options import TENSOR_HELP, choice, option, output_options
+from .commands.options import TENSOR_HELP, choice, encoding_option, option, output_options
 from .errors import CheckFailed, LosscalcError, ReaderGone, Terminated, UsageError
 from .i18n import available, choose, normal, translate
 from .losses import all_losses, option_spelling
@@ -113,6 +113,7 @@ def _table_options(spec: LossSpec) -> dict:
                           help="Field separator: , ; tab whitespace [default: detected]."),
         "skip_bad_rows": option(bool, False, "--skip-bad-rows",
                               help="Skip unreadable rows (their count goes to stderr)."),
+        **encoding_option(),
     }
 
 

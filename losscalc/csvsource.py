@@ -12,6 +12,7 @@ pyarrow's CSV parser (about twice as fast) parses the chunks instead of NumPy's.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import fnmatch
@@ -25,6 +26,7 @@ import warnings
 import numpy as np
 
 from .errors import InputOutputError, InvalidData, UsageError, open_error
+from .i18n import N_
 from .limits import MAX_LINE_BYTES, readline_at_most, size
 
 CHUNK_BYTES = 4 << 20
@@ -33,7 +35,9 @@ PARALLEL_BYTES = 32 << 20  # below this, starting worker processes costs more th
 PRED_NAMES = ("pred", "preds", "prediction", "predictions", "y_pred", "yhat", "y_hat",
               "output", "logit*", "prob*", "score*")
 TARGET_NAMES = ("target", "targets", "label", "labels", "y", "y_true", "true", "class")
-
+# Columns that name or number the rows, never a loss's input (also when they hold numbers).
+ID_NAMES = ("id", "*_id", "index", "idx", "name", "*name", "student*", "sample*")
+READ_AHEAD = 64 << 10  # bytes after the first line: checked as UTF-8, their first row typed
 
 
 def _is_number(text: str) -> bool:
@@ -62,9 +66,12 @@ class Table:
     """An open table: where it comes from, its delimiter, header and column count."""
 
     def __init__(self, source: str, *, delimiter: str | None = None, header: bool | None = None,
-                 stdin=None, name: str | None = None):
+                 stdin=None, name: str | None = None, encoding: str | None = None):
         self.name = name or ("stdin" if source == "-" else source)
         self.stream, self.size = self._open(source, stdin)
+        self.stream, self.size = self._as_utf8(encoding, source != "-")
+        self.usecols: list[int] | None = None  # the columns parsed (None: all of them)
+        self.note: str | None = None  # which columns default_columns chose, and why
         self.line = 0  # lines consumed so far (1-based numbering of the next is line + 1)
         self.consumed = 0  # bytes of data read so far (read_chunks keeps it up to date)
         first = self._first_line()
@@ -79,6 +86,7 @@ class Table:
         self._pending_line = self.line if has_header else self.line - 1
         # Where the data lines begin in a file, so workers can read ranges of it themselves.
         self.data_offset = self._offsets[-1] if has_header else self._offsets[-2]
+        self._pending += self._read_ahead()
 
     # -- opening --------------------------------------------------------------------------
 
@@ -102,11 +110,7 @@ class Table:
             self.line += 1
             if self.line == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
-            try:
-                text = raw.decode("utf-8").strip()
-            except UnicodeDecodeError:
-                raise InputOutputError(f"cannot read {self.name!r}: not a text file (not UTF-8)") \
-                    from None
+            text = _utf8(raw, self.name, self.line).strip()
             if text and not text.startswith("#"):
                 return text
 
@@ -114,6 +118,30 @@ class Table:
         return InvalidData(f"{self.name} line {line or self.line + 1}: longer than "
                            f"{size(MAX_LINE_BYTES)}, the longest line of a table read",
                            "is it a table? lines end in a newline")
+
+    def _as_utf8(self, encoding: str | None, owned: bool):
+        """The stream as UTF-8 with \\n line ends: a file in another encoding (--encoding, or a
+        UTF-16/UTF-32 byte order mark) or with CR-only line ends (old Mac) is decoded as it is
+        read. Such a stream is read like a pipe (size None): its chunks are cut here, after
+        decoding, and parsed by the workers, so memory stays bounded at every size."""
+        head = self.stream.peek(4096)[:4096] if hasattr(self.stream, "peek") else b""
+        if encoding is not None:
+            try:
+                encoding = codecs.lookup(encoding).name
+            except LookupError:
+                raise UsageError(f"--encoding: unknown encoding {encoding!r}",
+                                 "for example gb18030, utf-16, cp1252, latin-1") from None
+        encoding = encoding or bom_encoding(head)
+        if encoding in (None, "utf-8", "utf-8-sig") and not _cr_only(head):
+            return self.stream, self.size
+        return _Decoded(self.stream, encoding or "utf-8", self.name, owned), None
+
+    def _read_ahead(self) -> bytes:
+        """The bytes after the first line, checked as UTF-8 (an Excel export in GBK has its
+        first non-ASCII name here, as a rule), so a wrong encoding is named at once."""
+        ahead = self.stream.read(READ_AHEAD)
+        _utf8(ahead, self.name, self.line + 1, partial=len(ahead) == READ_AHEAD)
+        return ahead
 
     @staticmethod
     def _sniff(line: str, source: str) -> str | None:
@@ -162,22 +190,63 @@ class Table:
         return f" (columns: {', '.join(self.header)})" if self.header else " (no header)"
 
     def default_columns(self) -> tuple[list[int], list[int]]:
-        """Named like pred/logits*/probs* and target/label/y; else first columns, then last."""
+        """Named like pred/logits*/probs* and target/label/y; else first columns, then last
+        (of a header's columns, those that are neither text nor an id or a name)."""
         def named(patterns):
             if not self.header:
                 return []
             lower = [h.lower() for h in self.header]
             return [i for i, h in enumerate(lower) if any(fnmatch.fnmatch(h, p) for p in patterns)]
 
+        candidates = self._candidates()
         pred, target = named(PRED_NAMES), named(TARGET_NAMES)
         if self.columns < 2 and not (pred and target):
             raise UsageError(f"{self.name} has {self.columns} column; a loss needs prediction "
                              "and target columns", "name them with --pred-col and --target-col")
+        if len(candidates) < 2 and not (pred and target):
+            raise UsageError(f"{self.name}: no two columns of numbers to use as prediction and "
+                             "target (text columns and ids are skipped)",
+                             "name them with --pred-col and --target-col")
+        decided = bool(pred or target)
         if not target:
-            target = [self.columns - 1]
+            target = [i for i in candidates if i not in pred][-1:]
         if not pred:
-            pred = [i for i in range(self.columns) if i not in target]
+            pred = [i for i in candidates if i not in target]
+        if self.header:
+            self.note = self._column_note(pred, target, decided)
         return pred, target
+
+    def _candidates(self) -> list[int]:
+        """Columns a loss may read by default: all of a headerless table's; of a header's,
+        those not named as an id or a name and holding a number in the first data row."""
+        if not self.header:
+            return list(range(self.columns))
+        row = self._first_data_row()
+        return [i for i, h in enumerate(self.header)
+                if not any(fnmatch.fnmatch(h.lower(), p) for p in ID_NAMES)
+                and (row is None or i >= len(row) or _is_number(row[i]))]
+
+    def _first_data_row(self) -> list[str] | None:
+        for raw in self._pending.split(b"\n")[:-1]:
+            text = raw.decode("utf-8", errors="replace").strip()
+            if text and not text.startswith("#"):
+                try:
+                    return split_fields(text, self.delimiter, self.name)
+                except InvalidData:
+                    return None
+        return None
+
+    def _column_note(self, pred: list[int], target: list[int], decided: bool) -> str | None:
+        """Which columns were chosen, when it is not plain (a column left out, or no column
+        named as a prediction or a target)."""
+        names = ", ".join(f"{self.header[i]} ({i})" for i in pred + target)
+        if not decided:
+            return N_(f"using columns {names}: no column is named as a prediction or a target "
+                      "(pred, label, …), so the last is the target; --pred-col/--target-col "
+                      "choose others")
+        if len(pred) + len(target) < self.columns:
+            return N_(f"using columns {names}; --pred-col/--target-col choose others")
+        return None
 
     # -- reading --------------------------------------------------------------------------
 
@@ -201,7 +270,7 @@ class Table:
             yield line + 1, buffer
 
     def close(self) -> None:
-        if self.name != "stdin":
+        if self.name != "stdin" or isinstance(self.stream, _Decoded):
             self.stream.close()
 
 
@@ -218,25 +287,103 @@ class _TextAsBytes:
         return self.stream.read(size).encode()
 
 
+class _Decoded(_TextAsBytes):
+    """A byte stream in ``encoding``, with any line ends, read as UTF-8 with \\n."""
+
+    def __init__(self, raw, encoding: str, name: str, owned: bool):
+        super().__init__(io.TextIOWrapper(raw, encoding=encoding, newline=None))
+        self.encoding, self.name, self.owned = encoding, name, owned
+
+    def readline(self, size: int = -1) -> bytes:
+        try:
+            return super().readline(size)
+        except UnicodeError:
+            raise self._error() from None
+
+    def read(self, size: int) -> bytes:
+        try:
+            return super().read(size)
+        except UnicodeError:
+            raise self._error() from None
+
+    def _error(self) -> InputOutputError:
+        return InputOutputError(f"{self.name} does not decode as {self.encoding}",
+                                "give the file's encoding with --encoding")
+
+    def close(self) -> None:
+        raw = self.stream.detach()  # standard input stays open for others
+        if self.owned:
+            raw.close()
+
+
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """UTF-16 or UTF-32 when the bytes begin with its byte order mark (Excel's "Unicode
+    text"); a UTF-8 one is dropped with the first line."""
+    return next((encoding for bom, encoding in _BOMS if head.startswith(bom)), None)
+
+
+def _cr_only(head: bytes) -> bool:
+    """Line ends of a lone carriage return (old Mac): the first \\r is not part of \\r\\n."""
+    at = head.find(b"\r")
+    return 0 <= at < len(head) - 1 and head[at + 1:at + 2] != b"\n" and b"\n" not in head[:at]
+
+
+def _utf8(data: bytes, name: str, line: int, partial: bool = False) -> str:
+    """``data`` (lines from ``line`` on) as text; bytes that are not UTF-8 are an error naming
+    the line, the byte and the encoding they look like (``partial``: the last character may
+    be cut off by the read)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        if partial and err.end == len(data) and err.reason == "unexpected end of data":
+            return data[:err.start].decode("utf-8")
+        encoding, label = _likely_encoding(data[:data.rfind(b"\n") + 1] or data)
+        line += data.count(b"\n", 0, err.start)
+        raise InputOutputError(f"{name} is not UTF-8 (line {line}, byte 0x{data[err.start]:02X}); "
+                               f"it looks like {label}: add --encoding {encoding}") from None
+
+
+def _likely_encoding(data: bytes) -> tuple[str, str]:
+    """The encoding a spreadsheet most likely wrote ``data`` in: GB18030 (GBK's superset) when
+    the bytes decode as it, else Windows-1252, else Latin-1 (which decodes anything)."""
+    for encoding, label in (("gb18030", "GB18030 (Excel's Chinese encoding)"),
+                            ("cp1252", "Windows-1252 (Excel's Western encoding)")):
+        try:
+            data.decode(encoding)
+            return encoding, label
+        except UnicodeDecodeError:
+            pass
+    return "latin-1", "Latin-1"
+
+
 def parse_block(block: bytes, first_line: int, delimiter: str | None, columns: int,
-                names: list[str] | None, skip_bad: bool, source: str) -> tuple[np.ndarray, int]:
-    """Rows of numbers from whole lines: (array of shape (rows, columns), rows skipped).
+                names: list[str] | None, skip_bad: bool, source: str,
+                usecols: list[int] | None = None) -> tuple[np.ndarray, int]:
+    """Rows of numbers from whole lines: (array of shape (rows, columns), rows skipped);
+    with ``usecols``, of those columns only (the others are never parsed: a name column).
 
     A module-level function, so worker processes can run it.
     """
-    array = _fast(block, delimiter, columns)
+    array = _fast(block, delimiter, columns, usecols)
     if array is not None:
         return array, 0
-    return _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source)
+    return _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source, usecols)
 
 
-def _fast(block: bytes, delimiter: str | None, columns: int) -> np.ndarray | None:
+def _fast(block: bytes, delimiter: str | None, columns: int,
+          usecols: list[int] | None = None) -> np.ndarray | None:
     """pyarrow's reader (with losscalc[fast]) or NumPy's, or None when the block is refused
     (then the exact reader decides what is wrong)."""
     if delimiter is not None and _ARROW and _ARROW[0]:  # loaded for large inputs only
-        array = _arrow_parse(block, delimiter, columns)
+        array = _arrow_parse(block, delimiter, columns, usecols)
         if array is not None:
             return array
+    if usecols is not None:
+        return _numpy_selected(block, delimiter, columns, usecols)
     try:
         with warnings.catch_warnings():  # a block of only comments: "input contained no
             warnings.simplefilter("ignore")  # data", two lines on stderr; it is 0 rows
@@ -247,6 +394,26 @@ def _fast(block: bytes, delimiter: str | None, columns: int) -> np.ndarray | Non
     if array.size and (array.shape[1] != columns or np.isnan(array).any()):
         return None
     return array.reshape(-1, columns)
+
+
+def _numpy_selected(block: bytes, delimiter: str | None, columns: int,
+                    usecols: list[int]) -> np.ndarray | None:
+    """NumPy's reader on some columns: the others are read as (cut-off) text, never as
+    numbers, and every row must still have all the columns (loadtxt's usecols alone would let
+    a row with one field too many through)."""
+    wanted = set(usecols)
+    dtype = np.dtype([(f"c{i}", np.float64 if i in wanted else "U1") for i in range(columns)])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rows = np.loadtxt(io.BytesIO(block), delimiter=delimiter, quotechar='"',
+                              comments="#", ndmin=1, dtype=dtype, encoding="utf-8")
+    except ValueError:
+        return None
+    if not rows.size:
+        return np.empty((0, len(usecols)))
+    array = np.column_stack([rows[f"c{i}"] for i in usecols])
+    return None if np.isnan(array).any() else array
 
 
 _ARROW: list = []
@@ -271,24 +438,28 @@ def _arrow():
     return _ARROW[0]
 
 
-def _arrow_parse(block: bytes, delimiter: str, columns: int) -> np.ndarray | None:
+def _arrow_parse(block: bytes, delimiter: str, columns: int,
+                 usecols: list[int] | None = None) -> np.ndarray | None:
     """Arrow's CSV parser (its float parsing is correctly rounded, like float()), one thread:
-    the two worker processes are the parallelism."""
+    the two worker processes are the parallelism. Columns not in ``usecols`` are not
+    converted (include_columns); every row must still have all the columns."""
     pa, pacsv = _arrow()
     names = [f"c{i}" for i in range(columns)]
+    used = [names[i] for i in usecols] if usecols is not None else names
     try:
         table = pacsv.read_csv(
             pa.BufferReader(block),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.float64() for n in names}))
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.float64() for n in used},
+                                                 include_columns=used))
     except (pa.ArrowInvalid, ValueError):
         return None
-    array = np.column_stack([table.column(i).to_numpy() for i in range(columns)])
-    return None if np.isnan(array).any() else array.reshape(-1, columns)
+    array = np.column_stack([table.column(i).to_numpy() for i in range(len(used))])
+    return None if np.isnan(array).any() else array.reshape(-1, len(used))
 
 
-def _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source):
+def _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source, usecols=None):
     """The slow, exact reader: each line on its own, for precise errors or skipping."""
     rows, skipped = [], 0
     for number, raw in enumerate(block.split(b"\n"), first_line):
@@ -297,12 +468,13 @@ def _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source)
             continue
         try:
             fields = split_fields(text, delimiter, f"{source} line {number}")
-            rows.append(_row(fields, columns, names, f"{source} line {number}"))
+            rows.append(_row(fields, columns, names, f"{source} line {number}", usecols))
         except InvalidData:
             if not skip_bad:
                 raise
             skipped += 1
-    return np.array(rows, dtype=np.float64).reshape(len(rows), columns), skipped
+    width = columns if usecols is None else len(usecols)
+    return np.array(rows, dtype=np.float64).reshape(len(rows), width), skipped
 
 
 def split_fields(text: str, delimiter: str | None, where: str) -> list[str]:
@@ -317,11 +489,12 @@ def split_fields(text: str, delimiter: str | None, where: str) -> list[str]:
         raise InvalidData(f"{where}: cannot split the line into fields ({reason})") from None
 
 
-def _row(fields, columns, names, where) -> list[float]:
+def _row(fields, columns, names, where, usecols=None) -> list[float]:
     if len(fields) != columns:
         raise InvalidData(f"{where}: has {len(fields)} fields, expected {columns}")
     values = []
-    for i, field in enumerate(fields):
+    for i in range(columns) if usecols is None else usecols:
+        field = fields[i]
         column = f'"{names[i]}"' if names else str(i)
         try:
             value = float(field)
@@ -343,7 +516,8 @@ def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = 
     ``table.consumed`` follows the bytes read, for a progress bar.
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
-    arguments = (table.delimiter, table.columns, table.header, skip_bad, table.name)
+    arguments = (table.delimiter, table.columns, table.header, skip_bad, table.name,
+                 table.usecols)
     if table.size is not None and table.size - table.data_offset >= PARALLEL_BYTES:
         _arrow()  # imported once here (if installed), so the forked workers have it
         starts = range(table.data_offset, table.size, chunk_bytes)
@@ -474,7 +648,8 @@ def _interrupts_blocked():
 
 
 def parse_range(path: str, start: int, stop: int, data_offset: int, data_line: int,
-                delimiter, columns, names, skip_bad, source) -> tuple[np.ndarray, int]:
+                delimiter, columns, names, skip_bad, source,
+                usecols=None) -> tuple[np.ndarray, int]:
     """The lines of ``path`` that begin in bytes [start, stop), parsed (in a worker)."""
     with open(path, "rb") as handle:
         handle.seek(max(start - 1, data_offset))
@@ -482,11 +657,11 @@ def parse_range(path: str, start: int, stop: int, data_offset: int, data_line: i
             handle.readline()  # the rest of the line that began before ``start``
         begin = handle.tell()
         if begin >= stop:
-            return np.empty((0, columns)), 0
+            return np.empty((0, columns if usecols is None else len(usecols))), 0
         block = handle.read(stop - begin)
         if not block.endswith(b"\n"):
             block += handle.readline()  # the line that begins before ``stop`` ends after it
-        array = _fast(block, delimiter, columns)
+        array = _fast(block, delimiter, columns, usecols)
         if array is not None:
             return array, 0
         # Only now is the block's first line number worth counting.
@@ -494,5 +669,5 @@ def parse_range(path: str, start: int, stop: int, data_offset: int, data_line: i
         first_line = data_line + sum(piece.count(b"\n") for piece in
                                      iter(lambda: handle.read(min(CHUNK_BYTES, begin -
                                                                   handle.tell())), b""))
-    return _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source)
+    return _parse_lines(block, first_line, delimiter, columns, names, skip_bad, source, usecols)
 

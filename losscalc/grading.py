@@ -83,8 +83,12 @@ def csv_problems(text: str, tab: bool = False) -> Iterator[tuple[int, Any]]:
     import csv
     import io
 
-    reader = csv.reader(io.StringIO(text), delimiter="\t" if tab else ",")
-    header = next(reader, None)
+    # Universal line ends: a file saved with CR alone (old Mac) is rows, not one long line.
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter="\t" if tab else ",")
+    try:
+        header = next(reader, None)
+    except csv.Error as err:
+        raise InvalidData(f"the row cannot be read as CSV ({err})") from None
     if header is None:
         return
     columns = [h.strip().lower().replace("-", "_") for h in header]
@@ -203,9 +207,16 @@ def _read_bytes(path: str) -> bytes:
 def read(path: str) -> Iterator[tuple[int, Any]]:
     """Each problem of the file (- for standard input): (line, object) or (line, the error
     reading it)."""
+    from .csvsource import bom_encoding
+
     raw = _read_bytes(path)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    elif bom_encoding(raw[:4]):  # Excel's "Unicode text": UTF-16 (or UTF-32) with its mark
+        try:
+            raw = raw.decode(bom_encoding(raw[:4])).encode("utf-8")
+        except UnicodeDecodeError:
+            pass  # not that after all: read as UTF-8, each bad line its own error
     # Bytes that are not UTF-8 stay as lone surrogates, found again row by row.
     text = raw.decode("utf-8", "surrogateescape")
     if is_jsonl(path, text):

@@ -331,9 +331,23 @@ def _split_key(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
+def _text_encoding(path: str) -> str:
+    """UTF-16 or UTF-32 when a regular file begins with its byte order mark (Excel's
+    "Unicode text"), else UTF-8 (a UTF-8 mark dropped). A pipe is not peeked at."""
+    if not os.path.isfile(path):
+        return "utf-8-sig"
+    from .csvsource import bom_encoding
+
+    try:
+        with open(path, "rb") as handle:
+            return bom_encoding(handle.read(4)) or "utf-8-sig"
+    except OSError:
+        return "utf-8-sig"  # the open below says why
+
+
 def _read_text(path: str) -> str:
     try:
-        with open(path, encoding="utf-8-sig") as handle:
+        with open(path, encoding=_text_encoding(path)) as handle:
             return read_at_most(handle, MAX_TEXT_BYTES, lambda: too_much_text(repr(path)))
     except UnicodeDecodeError:
         raise InputOutputError(f"cannot read {path!r}: not a text file (not UTF-8)") from None
@@ -350,6 +364,8 @@ def too_much_text(name: str) -> InvalidData:
 
 def read_file(spec: str, option: str) -> np.ndarray:
     path, key = _split_key(spec)
+    if "\0" in path:  # no file has such a name (open() would raise ValueError, not OSError)
+        raise open_error(path, FileNotFoundError())
     lower = path.lower()
     if lower.endswith((".npy", ".npz")):
         return _read_numpy(path, key, option)
@@ -482,12 +498,14 @@ def parse_table(text: str, option: str, column: str | None = None, tab: bool = F
         index = table.select(column, option)[0] if column is not None else None
     except UsageError as err:  # the column is named inside the tensor's value: data, not usage
         raise InvalidData(f"{option}: {err.message}") from None
+    if index is not None:
+        table.usecols = [index]  # the other columns are never parsed (a name column)
     chunks = [array for array, _ in read_chunks(table)]
     array = np.concatenate(chunks) if chunks else np.empty((0, table.columns))
     if not len(array):
         raise InvalidData(f"{option}: the table has a header but no rows of numbers")
     if index is not None:
-        array = array[:, index]
+        array = array[:, 0]
     if array.size == 1:
         return array.reshape(())
     return array.reshape(-1) if array.ndim == 2 and 1 in array.shape else array

@@ -69,7 +69,8 @@ def open_table(spec, opts, stdin=None) -> Table:
                              f"{opts['delimiter']!r}")
     header = False if opts["no_header"] else None
     try:
-        return Table(source, delimiter=delimiter, header=header, stdin=stdin)
+        return Table(source, delimiter=delimiter, header=header, stdin=stdin,
+                     encoding=opts.get("encoding"))
     except (InvalidData, OSError):
         if opts["csv"]:
             raise
@@ -81,7 +82,8 @@ class Columns:
     """Which columns hold the prediction, the target and the per-sample weights."""
 
     def __init__(self, table: Table, spec, opts) -> None:
-        pred, target = table.default_columns()
+        both = opts["pred_col"] and opts["target_col"]
+        pred, target = table.default_columns() if not both else ([], [])
         self.pred = table.select(opts["pred_col"], "--pred-col") if opts["pred_col"] else pred
         self.target = (table.select(opts["target_col"], "--target-col") if opts["target_col"]
                        else target)
@@ -102,6 +104,19 @@ class Columns:
             names = ", ".join(table.column_name(i) for i in sorted(overlap))
             raise UsageError(f"column {names} is both prediction and target",
                              "name them with --pred-col and --target-col")
+        self.note = None if opts["pred_col"] or opts["target_col"] else table.note
+        self._parse_only_these(table)
+
+    def _parse_only_these(self, table: Table) -> None:
+        """The table parses the columns used and no other (a name column is never read as a
+        number); the indices here become positions among them."""
+        used = sorted({*self.pred, *self.target, *(self.weight or [])})
+        if len(used) == table.columns:
+            return
+        table.usecols = used
+        at = {column: i for i, column in enumerate(used)}
+        self.pred, self.target = [at[c] for c in self.pred], [at[c] for c in self.target]
+        self.weight = [at[c] for c in self.weight] if self.weight else self.weight
 
     def split(self, chunk: np.ndarray):
         """A chunk's prediction, target and weights (one column becomes a vector)."""
@@ -231,6 +246,8 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
         progress.close()
         table.close()
     notes = [f"skipped {skipped} unreadable row{'s' if skipped != 1 else ''}"] if skipped else []
+    if columns.note:
+        notes.insert(0, columns.note)
     if streamer is not None:
         return streamer.finish(notes)
     if not chunks:

@@ -154,7 +154,7 @@ def test_file_errors(cli, tmp_path):
     code, out, err = cli("check", "-f", "table", str(tmp_path / "none.csv"))
     assert (code, out) == (4, "") and "no such file" in err
     binary = tmp_path / "b.csv"
-    binary.write_bytes(b"\xff\xfe\x00\x01")
+    binary.write_bytes(b"\xff\x00\xfe\x01")  # not UTF-8 (FF FE first would be UTF-16's mark)
     code, out, err = cli("check", "-f", "table", str(binary))
     assert (code, out) == (4, "") and "not a text file" in err
     code, _, err = cli("check")
@@ -170,3 +170,21 @@ def test_help_names_the_columns(cli):
     code, out, _ = cli("check", "-f", "table", "--help")
     assert code == 0
     assert "loss, pred, target, expect" in out and "id, tol, reduction, dtype" in out
+
+
+def test_a_file_with_cr_line_ends_is_rows(cli, tmp_path):
+    # mse([1, 2], [1, 3]) = (0² + 1²)/2 = 0.5; l1 of the same = (0 + 1)/2 = 0.5
+    path = tmp_path / "mac.csv"
+    path.write_bytes(b'id,loss,pred,target,expect\rq1,mse,"1,2","1,3",0.5\rq2,l1,"1,2","1,3",0.5\r')
+    code, out, err = cli("check", path, "--format", "plain")
+    assert (code, err) == (0, "")
+    assert [line.split("\t")[:2] for line in out.splitlines()] == [["2", "right"], ["3", "right"]]
+
+
+def test_a_file_name_with_a_zero_byte_is_that_rows_error(cli, tmp_path):
+    path = tmp_path / "nul.csv"
+    path.write_bytes(b'id,loss,pred,target,expect\nq1,mse,@a\x00b,1,1\nq2,mse,1,1,0\n')
+    code, out, err = cli("check", path, "--format", "plain")
+    assert code == 4 and "internal error" not in out + err
+    first, second = out.splitlines()
+    assert "cannot read 'a\\x00b': no such file" in first and second.split("\t")[1] == "right"

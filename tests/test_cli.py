@@ -743,7 +743,7 @@ def test_npz_with_several_arrays_needs_a_key(cli, files):
 
 
 def test_file_that_is_not_text(cli, tmp_path):
-    (tmp_path / "bin.csv").write_bytes(b"\xff\xfe\x00\x81")
+    (tmp_path / "bin.csv").write_bytes(b"\xff\x00\xfe\x81")  # FF FE first: UTF-16's mark
     assert_error(cli("mse", "-p", f"@{tmp_path}/bin.csv", "-t", "1"), 4)
 
 

@@ -64,7 +64,6 @@ MSE_ROWS = "1,1\n2,2\n3,5\n"  # (0 + 0 + 2²)/3 = 4/3
     ("semicolon.csv", "pred;target\n1;1\n2;2\n3;5\n"),
     ("data.tsv", "pred\ttarget\n1\t1\n2\t2\n3\t5\n"),
     ("spaces.txt", "1 1\n2  2\n3\t5\n"),
-    ("named.csv", "id,y_true,y_pred\n7,1,1\n8,2,2\n9,5,3\n"),
 ])
 def test_table_formats(cli, tmp_path, name, text):
     path = write(tmp_path, name, text)

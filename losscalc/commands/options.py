@@ -72,6 +72,14 @@ def lang_option() -> dict:
                                 "the same in every language.")}
 
 
+def encoding_option() -> dict:
+    """--encoding, for the commands that read text files (tables, batch and check files)."""
+    return {"encoding": option(Optional[str], None, "--encoding", metavar="NAME",
+                               help="Text encoding of the file: gb18030 (Excel's Chinese), "
+                                    "utf-16, cp1252, … [default: UTF-8; UTF-16/UTF-32 with "
+                                    "a byte order mark are detected].")}
+
+
 def output_options(formats: tuple[str, ...] = FORMATS) -> dict:
     """The options of every command that prints a result."""
     dtype = choice("Dtype", DTYPES)
