@@ -90,3 +90,44 @@ def test_relu_at_zero_takes_the_zero_branch(cli):
     assert lines == ["branch: −1 > 0 is false, so not x > 0 → 0",
                      "branch: 0 > 0 is false, so not x > 0 → 0",
                      "branch: 2 > 0 is true, so x > 0 → 1"]
+
+
+def test_bce_logits_shows_sigma_and_the_textbook_form(cli):
+    # x = 3, y = 0: σ(3) = 1/(1 + e^−3) = 0.952574126822; the textbook −ln(1 − σ(3)) and the
+    # stable max(x, 0) − x·y + ln(1 + e^−|x|) = 3 + ln(1 + e^−3) = 3.04858735157 agree.
+    code, out, _ = cli("bce-logits", "--logits", "3", "--target", "0", "--explain", "-f",
+                       "plain")
+    assert code == 0
+    assert "σ(x) = 1 / (1 + exp(−3)) = 0.952574" in out
+    assert "ℓ_σ = −(0·ln(0.952574) + (1 − 0)·ln(1 − 0.952574)) = 3.04859" in out
+    assert "ℓ_σ = ℓ: the same value" in out
+    assert "never forms exp(−x) of a large |x|" in out
+
+
+def test_the_textbook_form_says_when_it_overflows(cli):
+    # x = 40, y = 0: σ(40) = 1 − 4.2e−18 is 1 in float64, so ln(1 − σ) = ln 0 = −∞; the
+    # stable form gives 40 + ln(1 + e^−40) = 40.
+    code, out, _ = cli("bce-logits", "--logits", "40", "--target", "0", "--explain", "-f",
+                       "plain")
+    assert code == 0
+    assert "ℓ_σ = −(0·ln(1) + (1 − 0)·ln(1 − 1)) = ∞" in out
+    assert "the textbook form overflows; the stable form gives ℓ = 40" in out
+    assert "ℓ_σ = ℓ: the same value" not in out
+
+
+def test_the_textbook_form_is_the_computed_value():
+    """ℓ_σ, built from the tape's primitives, equals the stable ℓ wherever σ(x) is not within
+    rounding of 0 or 1 (|x| ≤ 10 here: 1 − σ(−10) = 4.5e−5 keeps 11 digits), for both losses that show it."""
+    import numpy as np
+
+    from losscalc.core import compute
+
+    x = np.linspace(-10, 10, 41)
+    y = (np.arange(41) % 3) / 2  # 0, 0.5, 1: soft targets too
+    for loss, pred, target, stable in (("bce-logits", x, y, "ℓ"),
+                                       ("multilabel-soft-margin", x.reshape(41, 1),
+                                        y.reshape(41, 1), "ℓ_c")):
+        steps = {s.name: s.value for s in compute(loss, pred, target, reduction="none").steps}
+        assert np.allclose(steps["ℓ_σ"], steps[stable], rtol=1e-9, atol=0)
+        # and σ(x) is 1/(1 + e^−x) computed independently
+        assert np.allclose(steps["σ(x)"].ravel(), [1 / (1 + np.exp(-v)) for v in x], rtol=1e-12)

@@ -294,6 +294,42 @@ def table_lines(tables, n: int, digits: int) -> list[str]:
     return lines
 
 
+def textbook_formulas(steps) -> list[str]:
+    """The textbook form of a loss computed stably (bce-logits' σ(x)): shown beside it."""
+    if not steps:
+        return []
+    return [Prose("the textbook form, which gives the same value:"),
+            *[f"{s.name} = {s.formula}" for s in steps],
+            Prose("the stable form above is what is computed: it never forms exp(−x) of a "
+                  "large |x| (which overflows) nor ln 0 (when σ(x) rounds to 0 or 1)")]
+
+
+def textbook_lines(steps, view: SampleView) -> list[str]:
+    """The textbook form with the sample's numbers, and whether it gives the computed value
+    (it cannot when σ(x) rounds to 0 or 1: then it says so rather than show a wrong number as
+    the loss)."""
+    lines = [step_line(s, view) for s in steps]
+    for step in steps:
+        stable = step.node.attrs.get("same_as")
+        if stable is None:
+            continue
+        book, value = np.asarray(view.value(step.node)), np.asarray(view.value(stable))
+        name = f"{step.name} = {stable.name}"
+        if not np.isfinite(book).all():
+            lines.append(Prose(N_(f"{step.name} is not {stable.name} here: σ(x) rounds to 0 "
+                                  f"or 1, ln 0 = −∞, so the textbook form overflows; the "
+                                  f"stable form gives {stable.name} = "
+                                  f"{fmt_array(value, view.digits, view.full)}")))
+        elif not np.allclose(book, value, rtol=1e-6, atol=0):
+            lines.append(Prose(N_(f"{step.name} is not {stable.name} here: σ(x) rounds to "
+                                  f"within an ulp of 0 or 1, so the textbook form loses its "
+                                  f"digits; the stable form gives {stable.name} = "
+                                  f"{fmt_array(value, view.digits, view.full)}")))
+        else:
+            lines.append(Prose(N_(f"{name}: the same value")))
+    return lines
+
+
 def _sample_count(result) -> int | None:
     elem = np.asarray(result.elementwise)
     return elem.shape[0] if elem.ndim else None
@@ -332,7 +368,9 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
     # A block per first-axis index: an element of a vector, a row of a matrix.
     label = ("row" if np.ndim(result.elementwise) > 1 else "element") if same_shape else "sample"
 
+    textbook_steps = [s for s in result.steps if s.stage == "textbook"]
     formulas = [f"{s.name} = {s.formula}" for s in sample_steps]
+    formulas += textbook_formulas(textbook_steps)
     if any("ln" in f for f in formulas):
         formulas.append(Prose("ln is the natural logarithm (base e), as in PyTorch: the loss is "
                               "in nats, not base 10"))
@@ -352,7 +390,7 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
             out.append(step_line(s, view))
             out += branch_lines(s.node, view, known)
             known[s.name] = fmt_array(view.value(s.node), digits, full)
-        return out
+        return out + textbook_lines(textbook_steps, view)
 
     sections += sample_sections(count, label, digits, full, sample)
 
@@ -376,7 +414,8 @@ def steps_json(result, spec) -> list[dict]:
     then the gradient."""
     out = [{"text": t.text, "value": nested(t.rows)} for t in result.tables
            if t.rows is not None]
-    out += [{"text": f"{s.name} = {s.formula}", "value": nested(s.value)} for s in result.steps]
+    out += [{"text": f"{s.name} = {s.formula}", "value": nested(s.value)} for s in result.steps
+            if s.stage != "textbook"]  # the textbook form is shown, not computed from
     for name, grad in result.grad.items():
         x = result.symbols[name]
         gradient = f"∂loss/∂{x}" + (f" (per element: {spec.gradient})" if spec.gradient else "")
