@@ -87,7 +87,7 @@ class Explanation:
         sections = [Section(translate(s.title),
                             [Prose(translate(line)) if isinstance(line, Prose) else line
                              for line in s.lines]) for s in self.sections]
-        return Explanation(self.title, sections, [translate(n) for n in self.notes])
+        return Explanation(translate(self.title), sections, [translate(n) for n in self.notes])
 
     def text(self) -> str:
         out = [self.title]
@@ -172,10 +172,13 @@ def _where_line(node: tape.Node, view: SampleView, known: dict[str, str],
     if taken is None:
         cond = node.attrs["cond"]
         cond = cond[view.n] if view.n is not None and view.batched(node) else cond
-        return Prose(N_(f"branch: {condition} holds at index {_positions(cond)}; "
-                        f"fails at index {_positions(~cond)}"))
+        holds, fails = _positions(cond), _positions(~cond)
+        return Prose(N_(f"branch: {condition} holds at index {holds}; fails at index {fails}"))
     branch = render(node.parents[0 if taken else 1], False, NAMES)[0]
     numbers = _with_values(condition, known)
+    if numbers == condition:  # a condition without named values ("both are −∞")
+        return Prose(N_(f"branch: {condition} holds → {branch}") if taken else
+                     N_(f"branch: {condition} fails → {branch}"))
     if taken:
         return Prose(N_(f"branch: {numbers} is true, so {condition} → {branch}"))
     return Prose(N_(f"branch: {numbers} is false, so not {condition} → {branch}"))
@@ -314,19 +317,18 @@ def textbook_lines(steps, view: SampleView) -> list[str]:
         if stable is None:
             continue
         book, value = np.asarray(view.value(step.node)), np.asarray(view.value(stable))
-        name = f"{step.name} = {stable.name}"
+        name, computed = step.name, stable.name
+        shown = fmt_array(value, view.digits, view.full)
         if not np.isfinite(book).all():
-            lines.append(Prose(N_(f"{step.name} is not {stable.name} here: σ(x) rounds to 0 "
-                                  f"or 1, ln 0 = −∞, so the textbook form overflows; the "
-                                  f"stable form gives {stable.name} = "
-                                  f"{fmt_array(value, view.digits, view.full)}")))
+            lines.append(Prose(N_(f"{name} is not {computed} here: σ(x) rounds to 0 or 1, "
+                                  f"ln 0 = −∞, so the textbook form overflows; the stable form "
+                                  f"gives {computed} = {shown}")))
         elif not np.allclose(book, value, rtol=1e-6, atol=0):
-            lines.append(Prose(N_(f"{step.name} is not {stable.name} here: σ(x) rounds to "
-                                  f"within an ulp of 0 or 1, so the textbook form loses its "
-                                  f"digits; the stable form gives {stable.name} = "
-                                  f"{fmt_array(value, view.digits, view.full)}")))
+            lines.append(Prose(N_(f"{name} is not {computed} here: σ(x) rounds to within an "
+                                  f"ulp of 0 or 1, so the textbook form loses its digits; the "
+                                  f"stable form gives {computed} = {shown}")))
         else:
-            lines.append(Prose(N_(f"{name}: the same value")))
+            lines.append(Prose(N_(f"{name} = {computed}: the same value")))
     return lines
 
 
@@ -405,7 +407,7 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
     if value.ndim == 0:
         sections.append(Section(f"value = {fmt_value(value, digits)}"))
     reference = spec.reference.split(" (")[0]
-    title = f"{result.loss}: {reference} · reduction {result.reduction} · {result.dtype}"
+    title = N_(f"{result.loss}: {reference} · reduction {result.reduction} · {result.dtype}")
     return Explanation(title, sections, list(result.notes))
 
 
