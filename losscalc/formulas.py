@@ -161,6 +161,8 @@ def _token_markup(kind: str, text: str) -> str:
     if kind == "word":
         if text in _WORDS_AS_TEXT:
             return f"<mtext>\u00a0{_esc(text)}\u00a0</mtext>"
+        if any("\u3400" <= c <= "\u9fff" for c in text):  # a translated word (值 = 0.5)
+            return f"<mtext>{_esc(text)}</mtext>"
         if text[0] in "∂Σ" and len(text) > 1:  # ∂loss, Σℓ: one operand
             return f"<mrow><mo>{text[0]}</mo><mi>{_esc(text[1:])}</mi></mrow>"
         return f"<mi>{_esc(text)}</mi>"

@@ -20,6 +20,7 @@ import numpy as np
 
 from .checks import first_bad, fmt_index
 from .errors import InputOutputError, InvalidData, UsageError, open_error
+from .i18n import N_
 from .limits import MAX_TEXT_BYTES, MAX_VALUES, read_at_most, size
 
 
@@ -36,7 +37,7 @@ def shown(value) -> str:
 
 
 def not_a_number(where: str, value, index=()) -> InvalidData:
-    at = f" at index {fmt_index(index)}" if index else ""
+    at = N_(f" at index {fmt_index(index)}") if index else ""  # its own text, translated
     return InvalidData(f"{where}: expected a number{at}, got {shown(value)}")
 
 
@@ -108,8 +109,8 @@ def parse_literal(text: str, option: str) -> np.ndarray:
 # Text as learners type and paste it: one translation, applied wherever a tensor is read as
 # text (an option, an @file, standard input, a check cell, --expect). docs/contract.md §3.
 
-ACCEPTED_FORMS = ("a tensor is written as 1,2,3 | 1 2 3 | 1,2; 3,4 | [[1,2],[3,4]] | "
-                  "[1. 0. 1.] | a pasted tensor([...]) or array([...]) printout | @FILE | -")
+ACCEPTED_FORMS = N_("a tensor is written as 1,2,3 | 1 2 3 | 1,2; 3,4 | [[1,2],[3,4]] | "
+                    "[1. 0. 1.] | a pasted tensor([...]) or array([...]) printout | @FILE | -")
 
 # Characters that stand where ASCII belongs. A Chinese input method in Chinese-punctuation mode
 # types the full-width forms (U+FF01–FF5E: ASCII shifted by 0xFEE0, so ，；（）［］０-９．－＋ｅ),
@@ -310,7 +311,7 @@ def finite_or_inf(array: np.ndarray, option: str) -> np.ndarray:
     nan = np.isnan(array)
     if nan.any():
         at = first_bad(nan)
-        where = f" at index {fmt_index(at)}" if array.ndim else ""
+        where = N_(f" at index {fmt_index(at)}") if array.ndim else ""
         raise InvalidData(f"{option}: NaN{where} is not allowed; give a number")
     return array
 

@@ -11,9 +11,10 @@ Where the texts are found:
   message the code can raise, wherever it is raised;
 - **in the source** (every module under losscalc/, read with ``ast``): the hint of every
   error (``UsageError(message, hint)``, cli's ``_error(message, hint)``), and the text given
-  to ``note``, ``remark``, ``Prose``, ``Section``, ``hint``, ``N_`` (the marker of
+  to ``note``, ``remark``, ``table``, ``Prose``, ``Section``, ``hint``, ``N_`` (the marker of
   losscalc.i18n for a text shown elsewhere), ``divides_by=`` or a list of ``notes``, and the
-  texts the functions of diagnose.py and the ``*divides_by*`` functions return. An
+  texts the functions of diagnose.py and the ``*divides_by*`` functions return, and a loss's
+  ``gradient=`` text when it has words in it (not only a formula). An
   f-string's value becomes ``<name>``, named after its expression; ``a if c else b`` gives
   both texts.
 
@@ -34,7 +35,7 @@ PACKAGE = ROOT / "losscalc"
 CATALOGUE = ROOT / "docs" / "errors.md"
 POT = PACKAGE / "locale" / "losscalc.pot"
 ERRORS = {"LosscalcError", "UsageError", "InvalidData", "InputOutputError", "CheckFailed"}
-TEXT_CALLS = {"note", "remark", "Prose", "Section", "hint", "N_"}
+TEXT_CALLS = {"note", "remark", "Prose", "Section", "hint", "N_", "table"}
 PLACEHOLDER = re.compile(r"<[A-Za-z_][^<>]*>")
 
 
@@ -78,6 +79,18 @@ def texts(node) -> list[str]:
     return []
 
 
+# A loss's gradient text is a formula, shown as it is, unless it has words in it ("with
+# smoothing or probability targets q: …"): then it is translated as a whole.
+PROSE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}|\b(?:with|without|at|of|for|as)\b")
+
+
+def _gradient_texts(call: ast.Call) -> list[str]:
+    if _name(call.func) != "loss":
+        return []
+    return [text for k in call.keywords if k.arg == "gradient" for text in texts(k.value)
+            if PROSE.search(text)]
+
+
 def _hint_args(call: ast.Call) -> list:
     name = _name(call.func)
     if name in ERRORS or name == "_error":
@@ -98,6 +111,7 @@ def source_texts(path: Path) -> list[str]:
         if isinstance(node, ast.Call):
             for arg in _hint_args(node):
                 found += texts(arg)
+            found += _gradient_texts(node)
         elif isinstance(node, ast.Assign) and any(_name(t) == "notes" for t in node.targets):
             for item in ast.walk(node.value):
                 if isinstance(item, ast.List):

@@ -244,3 +244,84 @@ def test_zh_output_has_the_same_numbers(cli, args, tmp_path, monkeypatch):
     assert code_en == code_zh == 0
     assert _numbers(zh) == _numbers(en)
     assert re.search(r"[\u4e00-\u9fff]", zh), "the zh explanation has no Chinese in it"
+
+
+# ---------------------------------------------------------------------------------------------
+# Chinese that reads whole: no English phrase left in what a zh reader sees
+
+# Words a formula or a name uses, and names kept in Latin letters in Chinese texts too.
+LATIN = {"if", "else", "ln", "exp", "log", "max", "min", "sign", "mean", "sum", "none",
+         "softmax", "sigmoid", "cos", "onehot", "argmax", "PyTorch", "Keras", "NumPy", "logits",
+         "one-hot", "batchmean", "nan", "inf"}
+ENGLISH_RUN = re.compile(r"[A-Za-z]{2,}(?:[ ][A-Za-z]{2,})+")
+
+
+def english_runs(text: str, names=()) -> list[str]:
+    """Runs of two or more English words outside formulas, option names, loss names, quoted
+    values and references: what a translation left in English."""
+    found = []
+    for line in text.splitlines():
+        line = line.strip()
+        if re.match(r"^[^\s\u4e00-\u9fff]+ = ", line):  # a formula or step: name = …
+            continue
+        for name in names:
+            line = line.replace(name, " ")
+        line = re.sub(r"'[^']*'|--[\w-]+|\b[\w-]+(?:\.\w+)+|\b\w+(?:-\w+)+", " ", line)
+        line = " ".join("·" if w in LATIN else w for w in line.split(" "))
+        found += ENGLISH_RUN.findall(line)
+    return found
+
+
+def test_english_runs_finds_a_fragment_left_in_english():
+    assert english_runs("--target：应为一个数 at index [2]，实际得到 'x'") == ["at index"]
+    assert english_runs("ℓ = x if y = 1 else max(margin − x, 0)") == []
+    assert english_runs("--target：应为一个数（索引 [2] 处），实际得到 'not a number'") == []
+
+
+def _zh_cases():
+    cases = [pytest.param([*args.values[0], "--explain", "-f", "plain"], id=args.id)
+             for args in _loss_examples()]
+    cases += [pytest.param([*a, "--explain", "-f", "plain"], id=" ".join(a[:2]))
+              for a in OTHER_COMMANDS]
+    errors = [["mse", "-p", "1,2,3", "-t", "1,2,x"],  # a bad number
+              ["mse", "-p", "1,2,3", "-t", "1,2,nan"],
+              ["mse", "-p", "1,2,3", "-t", "1,2"],  # shapes
+              ["mse", "-p", "1,2,3"],  # a missing tensor
+              ["mse", "-p", "[1,2", "-t", "1"],  # brackets
+              ["msee", "-p", "1"],  # an unknown loss
+              ["ce", "--logits", "1,2;3,4", "-t", "0,5"],  # a class out of range
+              ["bce", "-p", "0.5,1.5", "-t", "1,0"],  # outside [0, 1]
+              ["mse", "-p", "@/nonexistent/file", "-t", "1"],  # I/O
+              ["huber", "-p", "1", "-t", "1", "--delta", "-1"],  # a parameter
+              ["mse", "1,2,3", "1,2,5"],  # positional tensors
+              ["bce", "--logits", "1", "-t", "1"]]  # the option of another loss
+    cases += [pytest.param(a, id="error " + " ".join(a[:3])) for a in errors]
+    return cases
+
+
+# Texts still (partly) in English in zh: the references of dice, tversky, contrastive and
+# info-nce (paper titles, Keras notes), act's and backprop's explanation prose, and hints made
+# of pieces (brackets, classes, [0, 1], I/O, positional tensors, another loss's option). Strict:
+# a case that starts to pass must leave this list.
+KNOWN_GAPS = {"dice", "tversky", "contrastive", "info-nce", "act softmax", "backprop",
+              "error mse -p [1,2", "error ce --logits 1,2;3,4", "error bce -p 0.5,1.5",
+              "error mse -p @/nonexistent/file", "error mse 1,2,3 1,2,5", "error bce --logits 1"}
+
+
+def _with_known_gaps(cases):
+    return [pytest.param(*c.values, id=c.id, marks=pytest.mark.xfail(
+        strict=True, reason="not yet translated")) if c.id in KNOWN_GAPS else c for c in cases]
+
+
+@pytest.mark.parametrize("args", _with_known_gaps(_zh_cases()))
+def test_zh_output_has_no_english_phrases(cli, args):
+    """Every loss's example explained, the other commands, and errors of each kind with their
+    hints: in zh, nothing a reader sees is left in English (formulas, names and values
+    aside)."""
+    from losscalc.losses import all_losses
+    from losscalc.registry import LOSSES
+
+    all_losses()
+    names = sorted({s.reference for s in LOSSES.values()} | set(LOSSES), key=len, reverse=True)
+    _, out, err = cli(*args, "--lang", "zh")
+    assert not english_runs(out + err, names), out + err

@@ -206,6 +206,7 @@ def explain(result: activations.ActResult, spec: activations.Activation, digits:
         Explanation,
         Prose,
         Section,
+        branch_lines,
         constants_section,
         fmt_array,
         sample_sections,
@@ -234,7 +235,8 @@ def explain(result: activations.ActResult, spec: activations.Activation, digits:
         lines = [f"x = {pick(x)}"]
         if result.upstream is not None or spec.vjp is not None:
             lines.append(f"u = {pick(np.ones_like(x) if upstream is None else upstream)}")
-        lines += [step_line(s, view) for s in steps]
+        for s in steps:  # each with the branch its piecewise parts took (relu's x > 0)
+            lines += [step_line(s, view), *branch_lines(s.node, view, {"x": pick(x)})]
         if result.jacobian is not None:
             lines.append(f"J = {pick(result.jacobian)}")
         return lines + [step_line(s, view) for s in grad_steps]

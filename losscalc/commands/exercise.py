@@ -10,6 +10,7 @@ import typer
 
 from .. import exercise
 from ..errors import InputOutputError
+from ..i18n import N_, translate
 from .common import command
 from .options import choice, lang_option
 
@@ -107,8 +108,9 @@ def make_exercises(opts: dict) -> None:
     if fmt == "csv":
         exercise.csv_blocked(specs)
     exercises = exercise.generate(specs, opts["count"], opts["seed"], level)
-    title = (f"{', '.join(s.name for s in specs)}: {len(exercises)} problems, level {level}, "
-             f"seed {opts['seed']}")
+    names, count, seed = ", ".join(s.name for s in specs), len(exercises), opts["seed"]
+    title = translate(N_(f"{names}: {count} problem, level {level}, seed {seed}") if count == 1
+                      else N_(f"{names}: {count} problems, level {level}, seed {seed}"))
     files = {f"{PROBLEMS}.{fmt}": exercise.TABLES[fmt](exercises, key=False),
              f"{KEY}.{fmt}": exercise.TABLES[fmt](exercises, key=True),
              **{f"{SOLUTIONS}.{suffix}": text for suffix, text in solutions(exercises,

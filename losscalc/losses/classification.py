@@ -269,13 +269,15 @@ def bce_logits(t, x, y, *, weight=None, pos_weight=None):
     else:
         pw = np.asarray(pos_weight, dtype=t.dtype)
         broadcasts_to(pw, y.shape, "bce-logits", "pos_weight", "the target's shape")
-        scale = t.let("L", 1 + (t.input(pw, "pw", batched=pw.ndim == y.ndim) - 1) * y)
+        pw_node = t.input(pw, "pw", batched=pw.ndim == y.ndim)
+        scale = t.let("L", 1 + (pw_node - 1) * y)
         terms = (1 - y) * x - scale * log_sig
-    w = None
+    w = w_node = None
     if weight is not None:
         w = np.asarray(weight, dtype=t.dtype)
         broadcasts_to(w, y.shape, "bce-logits", "weight", "the target's shape")
-        terms = terms * t.input(w, "w", batched=w.ndim == y.ndim)
+        w_node = t.input(w, "w", batched=w.ndim == y.ndim)
+        terms = terms * w_node
     xv, yv = x.value, y.value
 
     def vjp(g):
@@ -288,7 +290,20 @@ def bce_logits(t, x, y, *, weight=None, pos_weight=None):
             grad = ((pos + 1 - yv) * sig - pos) * g
         return (grad if w is None else grad * w,)
 
-    return Losses(t.let("ℓ", tape.fused(terms, [x], vjp)))
+    stable = t.let("ℓ", tape.fused(terms, [x], vjp))
+    positive = y if pos_weight is None else pw_node * y
+    textbook_form(t, x, y, stable, positive, w_node)
+    return Losses(stable)
+
+
+def textbook_form(t, x, y, stable, positive, w=None) -> None:
+    """σ(x) and the textbook −[y·ln σ(x) + (1 − y)·ln(1 − σ(x))] (times w), for the explanation
+    to show beside the stable form that is computed: steps of their own stage, built from the
+    same primitives and never part of the loss. ``positive`` is y, or pw·y."""
+    s = t.let("σ(x)", tape.sigmoid(x), "textbook")
+    book = -(tape.xlogy(positive, s) + tape.xlogy(1 - y, 1 - s))
+    book = t.let("ℓ_σ", book if w is None else book * w, "textbook")
+    book.attrs["same_as"] = stable
 
 
 @loss(
@@ -317,10 +332,13 @@ def multilabel_soft_margin(t, x, y, *, weight=None):
                           subjects=("pred",))
     axis = x.ndim - 1
     terms = -(y * tape.log_sigmoid(x) + (1 - y) * tape.log_sigmoid(-x))
+    w_node = None
     if weight is not None:
         w = np.asarray(weight, dtype=t.dtype)
         broadcasts_to(w, y.shape, "multilabel-soft-margin", "weight", "the target's shape")
-        terms = terms * t.input(w, "w", batched=w.ndim == y.ndim)
+        w_node = t.input(w, "w", batched=w.ndim == y.ndim)
+        terms = terms * w_node
     per_class = t.let("ℓ_c", terms)
+    textbook_form(t, x, y, per_class, y, w_node)
     n_classes = x.shape[axis]
     return Losses(t.let("ℓ", tape.total(per_class, axis, over="c") / n_classes), class_axis=axis)

@@ -16,6 +16,7 @@ import numpy as np
 from .. import tape
 from ..checks import fmt_index, fmt_number, fmt_shape
 from ..errors import InvalidData, ref
+from ..i18n import N_
 from ..recorder import Tape
 from ..registry import Losses, Param, Tensor, loss
 
@@ -258,7 +259,7 @@ def ctc(t, lp, y, input_lengths, target_lengths, *, blank=0, zero_infinity=False
 
     last = t.input(ends if batched else ends[0], "ln α_end")
     top = tape.amax(last, -1, "s")
-    m = t.let("m", tape.where(top.value == NEG_INF, 0.0, top, "both are −∞"))
+    m = t.let("m", tape.where(top.value == NEG_INF, 0.0, top, N_("both are −∞")))
     log_lik = m + tape.log(tape.total(tape.exp(last - m), -1, "s", keepdims=True))
 
     def vjp(g):
@@ -297,7 +298,7 @@ def _note_unnormalised(t, values, frames) -> None:
 def _record_table(t, b, ext, alpha, batched) -> None:
     """The α table of sequence b for the explanation (small sequences only)."""
     steps, states = alpha.shape
-    who = f" of sequence {b}" if batched else ""
+    who = N_(f" of sequence {b}") if batched else ""
     if steps * states == 0 or steps > TABLE_LIMIT or states > TABLE_LIMIT:
         t.table(f"α{who}", b, None, f"the α table{who} ({steps} steps × {states} states) is too "
                                  "large to show; shorter sequences show it")

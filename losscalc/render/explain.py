@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import tape
-from ..formulas import View, render
+from ..formulas import NAMES, View, fmt_number, render
 from ..i18n import N_
 from ..report import nested
 from .numbers import SHOWN_SAMPLES, fmt_array, fmt_value  # noqa: F401  (also for the commands)
@@ -87,7 +87,7 @@ class Explanation:
         sections = [Section(translate(s.title),
                             [Prose(translate(line)) if isinstance(line, Prose) else line
                              for line in s.lines]) for s in self.sections]
-        return Explanation(self.title, sections, [translate(n) for n in self.notes])
+        return Explanation(translate(self.title), sections, [translate(n) for n in self.notes])
 
     def text(self) -> str:
         out = [self.title]
@@ -103,6 +103,127 @@ def step_line(step, view: SampleView) -> str:
     result = fmt_array(view.value(step.node), view.digits, view.full)
     text = f"{step.name} = {numbers}"
     return text if numbers == result else f"{text} = {result}"
+
+
+# How many positions a "holds at …" line names before it only counts them.
+SHOWN_POSITIONS = 12
+
+
+def branch_lines(node: tape.Node, view: SampleView, known: dict[str, str]) -> list[str]:
+    """Which branch each piecewise part of ``node``'s formula took for this sample, and why:
+    a ``where`` (its condition with the sample's numbers), a max(·, low) or min(·, high) (is
+    it active), an |·| at 0 (PyTorch's subgradient 0). ``known``: the sample's values by name
+    (inputs, constants, earlier steps), to write a condition with its numbers. The parts
+    inside a fused node are not walked: their backward is the fused one (log σ's min(x, 0))."""
+    lines: list[str] = []
+    seen: set[int] = set()
+
+    def walk(current: tape.Node, top: bool) -> None:
+        if id(current) in seen or current.op in ("input", "const", "fused") or (
+                current.name is not None and not top):
+            return
+        seen.add(id(current))
+        parents = list(current.parents)
+        if current.op == "where":
+            taken = view.branch(current)
+            lines.append(_where_line(current, view, known, taken))
+            if taken is not None:
+                parents = [current.parents[0 if taken else 1]]
+        elif current.op in ("clamp_min", "clamp_max"):
+            lines.append(_clamp_line(current, view))
+        elif current.op == "abs":
+            lines.extend(_kink_line(current, view))
+        for parent in parents:
+            walk(parent, False)
+
+    walk(node, True)
+    return lines
+
+
+def _positions(mask: np.ndarray) -> str:
+    """The positions where ``mask`` holds, as indices (or how many, when there are many)."""
+    where = np.argwhere(np.atleast_1d(mask))
+    if len(where) > SHOWN_POSITIONS:
+        return N_(f"{len(where)} of {mask.size} positions")
+    return ", ".join(str(int(i[0])) if len(i) == 1 else str(tuple(int(k) for k in i))
+                     for i in where)
+
+
+def _with_values(text: str, known: dict[str, str]) -> str:
+    """A condition's text with each name it uses replaced by the sample's value."""
+    import re
+
+    names = sorted((k for k in known if k), key=len, reverse=True)
+    if not names:
+        return text
+    pattern = re.compile(r"(?<![\w′])(" + "|".join(map(re.escape, names)) + r")(?![\w′])")
+
+    def value(m):  # a negative number after an operator in parentheses: β·(−1)
+        shown = known[m.group(1)]
+        after_operator = m.start() > 0 and text[m.start() - 1] not in " (|["
+        return f"({shown})" if shown.startswith("−") and after_operator else shown
+
+    return pattern.sub(value, text)
+
+
+def _where_line(node: tape.Node, view: SampleView, known: dict[str, str],
+                taken: bool | None) -> Prose:
+    condition = node.attrs["text"]
+    if taken is None:
+        cond = node.attrs["cond"]
+        cond = cond[view.n] if view.n is not None and view.batched(node) else cond
+        holds, fails = _positions(cond), _positions(~cond)
+        return Prose(N_(f"branch: {condition} holds at index {holds}; fails at index {fails}"))
+    branch = render(node.parents[0 if taken else 1], False, NAMES)[0]
+    numbers = _with_values(condition, known)
+    if numbers == condition:  # a condition without named values ("both are −∞")
+        return Prose(N_(f"branch: {condition} holds → {branch}") if taken else
+                     N_(f"branch: {condition} fails → {branch}"))
+    if taken:
+        return Prose(N_(f"branch: {numbers} is true, so {condition} → {branch}"))
+    return Prose(N_(f"branch: {numbers} is false, so not {condition} → {branch}"))
+
+
+def _clamp_line(node: tape.Node, view: SampleView) -> Prose:
+    """max(a, low) (or min(a, high)): which side wins; at the kink the gradient passes (the
+    clamp's backward tests >= / <=)."""
+    upper = node.op == "clamp_max"
+    bound = fmt_number(node.attrs["high" if upper else "low"])
+    arg = render(node.parents[0], False, NAMES)[0]
+    value = np.asarray(view.value(node.parents[0]))
+    limit = node.attrs["high" if upper else "low"]
+    kind = "min" if upper else "max"
+    free = value < limit if upper else value > limit
+    at = value == limit
+    beyond, within = ("<", "≥") if upper else (">", "≤")
+    if at.any():  # some at the kink, where the gradient passes too
+        beyond = "≤" if upper else "≥"
+    if value.size != 1 and (free | at).any() and not (free | at).all():
+        passes, stops = _positions(free | at), _positions(~(free | at))
+        return Prose(N_(f"branch: {kind}({arg}, {bound}) is {arg} at index {passes} (the "
+                        f"gradient passes); {bound} at index {stops} (no gradient)"))
+    shown = fmt_array(value, view.digits, view.full)
+    if at.all():
+        return Prose(N_(f"branch: {arg} = {shown}, the kink of {kind}({arg}, {bound}): PyTorch "
+                        f"passes the gradient there"))
+    if (free | at).all():
+        return Prose(N_(f"branch: {arg} = {shown} {beyond} {bound}, so "
+                        f"{kind}({arg}, {bound}) = {arg} (active: the gradient passes)"))
+    return Prose(N_(f"branch: {arg} = {shown} {within} {bound}, so "
+                    f"{kind}({arg}, {bound}) = {bound} (inactive: no gradient)"))
+
+
+def _kink_line(node: tape.Node, view: SampleView) -> list[str]:
+    """|a| at a = 0, where PyTorch's derivative sign(0) is 0 (only where it happens)."""
+    value = np.asarray(view.value(node.parents[0]))
+    if not (value == 0).any():
+        return []
+    arg = render(node.parents[0], False, NAMES)[0]
+    if value.size == 1:
+        return [Prose(N_(f"branch: {arg} = 0, the kink of |{arg}|: PyTorch's gradient there "
+                         f"is sign(0) = 0"))]
+    return [Prose(N_(f"branch: {arg} = 0 at {_positions(value == 0)}, the kink of |{arg}|: "
+                     f"PyTorch's gradient there is sign(0) = 0"))]
 
 
 def named_constants(steps) -> list[tape.Node]:
@@ -176,6 +297,41 @@ def table_lines(tables, n: int, digits: int) -> list[str]:
     return lines
 
 
+def textbook_formulas(steps) -> list[str]:
+    """The textbook form of a loss computed stably (bce-logits' σ(x)): shown beside it."""
+    if not steps:
+        return []
+    return [Prose("the textbook form, which gives the same value:"),
+            *[f"{s.name} = {s.formula}" for s in steps],
+            Prose("the stable form above is what is computed: it never forms exp(−x) of a "
+                  "large |x| (which overflows) nor ln 0 (when σ(x) rounds to 0 or 1)")]
+
+
+def textbook_lines(steps, view: SampleView) -> list[str]:
+    """The textbook form with the sample's numbers, and whether it gives the computed value
+    (it cannot when σ(x) rounds to 0 or 1: then it says so rather than show a wrong number as
+    the loss)."""
+    lines = [step_line(s, view) for s in steps]
+    for step in steps:
+        stable = step.node.attrs.get("same_as")
+        if stable is None:
+            continue
+        book, value = np.asarray(view.value(step.node)), np.asarray(view.value(stable))
+        name, computed = step.name, stable.name
+        shown = fmt_array(value, view.digits, view.full)
+        if not np.isfinite(book).all():
+            lines.append(Prose(N_(f"{name} is not {computed} here: σ(x) rounds to 0 or 1, "
+                                  f"ln 0 = −∞, so the textbook form overflows; the stable form "
+                                  f"gives {computed} = {shown}")))
+        elif not np.allclose(book, value, rtol=1e-6, atol=0):
+            lines.append(Prose(N_(f"{name} is not {computed} here: σ(x) rounds to within an "
+                                  f"ulp of 0 or 1, so the textbook form loses its digits; the "
+                                  f"stable form gives {computed} = {shown}")))
+        else:
+            lines.append(Prose(N_(f"{name} = {computed}: the same value")))
+    return lines
+
+
 def _sample_count(result) -> int | None:
     elem = np.asarray(result.elementwise)
     return elem.shape[0] if elem.ndim else None
@@ -214,18 +370,29 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
     # A block per first-axis index: an element of a vector, a row of a matrix.
     label = ("row" if np.ndim(result.elementwise) > 1 else "element") if same_shape else "sample"
 
+    textbook_steps = [s for s in result.steps if s.stage == "textbook"]
     formulas = [f"{s.name} = {s.formula}" for s in sample_steps]
+    formulas += textbook_formulas(textbook_steps)
     if any("ln" in f for f in formulas):
         formulas.append(Prose("ln is the natural logarithm (base e), as in PyTorch: the loss is "
                               "in nats, not base 10"))
     sections = [Section("formulas", formulas), *constants_section(sample_steps, digits, full)]
 
+    constants = {c.name: fmt_array(c.value, digits, full)
+                 for c in named_constants(sample_steps)}
+
     def sample(view, n):
-        data = [f"{k} = {fmt_array(v[n] if n is not None else v, digits, full)}"
-                for k, v in inputs.items()
-                if n is None or (k in per_sample and np.ndim(v) and np.shape(v)[0] == count)]
-        return data + table_lines(result.tables, n or 0, digits) + [
-            step_line(s, view) for s in sample_steps]
+        shown = {k: fmt_array(v[n] if n is not None else v, digits, full)
+                 for k, v in inputs.items()
+                 if n is None or (k in per_sample and np.ndim(v) and np.shape(v)[0] == count)}
+        data = [f"{k} = {v}" for k, v in shown.items()]
+        known = {**constants, **shown}
+        out = data + table_lines(result.tables, n or 0, digits)
+        for s in sample_steps:
+            out.append(step_line(s, view))
+            out += branch_lines(s.node, view, known)
+            known[s.name] = fmt_array(view.value(s.node), digits, full)
+        return out + textbook_lines(textbook_steps, view)
 
     sections += sample_sections(count, label, digits, full, sample)
 
@@ -240,7 +407,7 @@ def build(result, spec, digits: int = 6, full: bool = False) -> Explanation:
     if value.ndim == 0:
         sections.append(Section(f"value = {fmt_value(value, digits)}"))
     reference = spec.reference.split(" (")[0]
-    title = f"{result.loss}: {reference} · reduction {result.reduction} · {result.dtype}"
+    title = N_(f"{result.loss}: {reference} · reduction {result.reduction} · {result.dtype}")
     return Explanation(title, sections, list(result.notes))
 
 
@@ -249,7 +416,8 @@ def steps_json(result, spec) -> list[dict]:
     then the gradient."""
     out = [{"text": t.text, "value": nested(t.rows)} for t in result.tables
            if t.rows is not None]
-    out += [{"text": f"{s.name} = {s.formula}", "value": nested(s.value)} for s in result.steps]
+    out += [{"text": f"{s.name} = {s.formula}", "value": nested(s.value)} for s in result.steps
+            if s.stage != "textbook"]  # the textbook form is shown, not computed from
     for name, grad in result.grad.items():
         x = result.symbols[name]
         gradient = f"∂loss/∂{x}" + (f" (per element: {spec.gradient})" if spec.gradient else "")
