@@ -176,6 +176,10 @@ class Table:
         if buffer.strip():
             yield line + 1, buffer
 
+    def chunks(self, skip_bad: bool = False):
+        """The parsed chunks of the table (read_chunks); arrowsource.Dataset yields the same."""
+        return read_chunks(self, skip_bad)
+
     def close(self) -> None:
         if self.name != "stdin":
             self.stream.close()

@@ -9,6 +9,7 @@ Per-row output (--format csv, or plain with --reduction none) is written as each
 
 from __future__ import annotations
 
+import copy
 import sys
 import time
 from typing import NamedTuple
@@ -16,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .core import compute
-from .csvsource import Table, read_chunks
+from .csvsource import Table
 from .errors import InvalidData, LosscalcError, UsageError
 from .inputs import read_tensor
 from .report import csv_header, csv_lines, csv_rows, json_params, plain_values
@@ -57,6 +58,10 @@ def open_table(spec, opts, stdin=None) -> Table:
             raise UsageError(f"--delimiter must be one character, tab or whitespace; got "
                              f"{opts['delimiter']!r}")
     header = False if opts["no_header"] else None
+    from .arrowsource import Dataset, is_dataset
+
+    if is_dataset(source):  # Parquet, Arrow, a folder or glob of files
+        return Dataset(source, delimiter=delimiter, header=header)
     try:
         return Table(source, delimiter=delimiter, header=header, stdin=stdin)
     except (InvalidData, OSError):
@@ -91,6 +96,18 @@ class Columns:
             names = ", ".join(table.column_name(i) for i in sorted(overlap))
             raise UsageError(f"column {names} is both prediction and target",
                              "name them with --pred-col and --target-col")
+
+    def used(self) -> list[int]:
+        """Every column the loss reads, in table order."""
+        return sorted({*self.pred, *self.target, *(self.weight or [])})
+
+    def narrowed(self, used: list[int]) -> Columns:
+        """The same columns, counted among ``used`` (for a reader that reads only those)."""
+        position = {column: i for i, column in enumerate(used)}
+        out = copy.copy(self)
+        out.pred, out.target = [position[c] for c in self.pred], [position[c] for c in self.target]
+        out.weight = None if self.weight is None else [position[c] for c in self.weight]
+        return out
 
     def split(self, chunk: np.ndarray):
         """A chunk's prediction, target and weights (one column becomes a vector)."""
@@ -183,6 +200,8 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
     streamed, with per-row output written to ``out`` as each chunk is computed."""
     table = open_table(spec, opts, stdin)
     columns = Columns(table, spec, opts)
+    if hasattr(table, "project"):  # Parquet, Arrow: only the columns in use are read
+        columns = table.project(columns)
     params = {p.name: opts[p.name] for p in spec.params if p.kind != "tensor"}
     for p in spec.params:
         if p.kind == "tensor" and opts.get(p.name) is not None:
@@ -191,7 +210,7 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
     chunks, rows, values, skipped = [], 0, 0, 0
     streamer, pools = None, None
     try:
-        for array, bad in read_chunks(table, opts["skip_bad_rows"]):
+        for array, bad in table.chunks(opts["skip_bad_rows"]):
             skipped += bad
             if not len(array):  # a range of blank or comment lines, or all skipped
                 continue

@@ -19,7 +19,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "losscalc"
 LAYERS = [
     ["losscalc", "errors", "formulas"],
     ["tape", "recorder"],
-    ["names", "checks", "diagnose", "csvsource", "inputs"],
+    ["names", "checks", "diagnose", "csvsource", "arrowsource", "inputs"],
     ["registry", "losses", "losses.*"],
     ["core", "activations", "info", "backprop", "report", "expectation"],
     ["batch", "grading", "comparison", "streaming", "plot", "listing"],

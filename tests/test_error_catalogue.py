@@ -274,6 +274,28 @@ def _make_files(where: Path) -> None:
     header += " " * (-(len(header) + 11) % 64) + "\n"
     (where / "huge.npy").write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little")
                                      + header.encode())
+    _make_datasets(where)
+
+
+def _make_datasets(where: Path) -> None:
+    """The Parquet files and folders the --table examples name."""
+    (where / "empty-folder").mkdir()
+    (where / "broken.parquet").write_bytes(b"PAR1 not really")
+    (where / "folder-with-csv-and-parquet").mkdir()
+    (where / "folder-with-csv-and-parquet" / "a.csv").write_text("pred,target\n1,2\n")
+    (where / "ragged-parts").mkdir()
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return
+    pq.write_table(pa.table({"pred": [1.0]}), where / "folder-with-csv-and-parquet" / "b.parquet")
+    pq.write_table(pa.table({"pred": [1.0, None], "target": [1.0, 2.0]}),
+                   where / "with-nulls.parquet")
+    pq.write_table(pa.table({"name": ["a", "b"], "pred": [1.0, 2.0], "target": [1.0, 2.0]}),
+                   where / "data.parquet")
+    pq.write_table(pa.table({"pred": [1.0], "target": [1.0]}), where / "ragged-parts" / "a.parquet")
+    pq.write_table(pa.table({"pred": [1.0], "y": [1.0]}), where / "ragged-parts" / "b.parquet")
 
 
 def _parse_example(example: str) -> tuple[list[str], str]:
