@@ -80,6 +80,9 @@ def _table_options(spec: LossSpec) -> dict:
                           help="Field separator: , ; tab whitespace [default: detected]."),
         "skip_bad_rows": option(bool, False, "--skip-bad-rows",
                               help="Skip unreadable rows (their count goes to stderr)."),
+        "partial": option(bool, False, "--partial",
+                          help="Print the table's exact partial sums as JSON, for "
+                               "`losscalc merge` (a shard of a larger table)."),
     }
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from .core import compute
 from .csvsource import Table
 from .errors import InvalidData, LosscalcError, UsageError
+from .exactsum import ExactSum
 from .inputs import read_tensor
 from .report import csv_header, csv_lines, csv_rows, json_params, plain_values
 
@@ -193,6 +194,7 @@ class Streamed(NamedTuple):
     params: dict  # as JSON
     notes: list[str]
     rows_written: bool  # the per-row output (--format csv …) went out as it was computed
+    sums: tuple = ()  # (ExactSum of the losses, ExactSum of the mean's divisor): --partial
 
 
 def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
@@ -219,7 +221,7 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
             progress.advance(table.consumed, rows)
             if pools is None:
                 pools = _pools_rows(spec, columns, array, params, opts["dtype"])
-            if streamer is None and values <= IN_MEMORY_VALUES and (
+            if streamer is None and values <= IN_MEMORY_VALUES and not opts.get("partial") and (
                     pools or not _stream_rows(opts)):
                 chunks.append(array)
                 continue
@@ -276,7 +278,9 @@ class _Streamer:
 
     def __init__(self, spec, columns, params, opts, out) -> None:
         self.spec, self.columns, self.params, self.opts = spec, columns, params, opts
-        self.total, self.divisor = Sum(), Sum()
+        # Exact sums: the value does not depend on how the rows were cut (chunks, --partial
+        # shards merged), and is the correctly rounded sum of the per-element losses.
+        self.total, self.divisor = ExactSum(), ExactSum()
         self.rows, self.width, self.shape, self.notes = 0, 1, None, []
         self.per_row = opts["format"] == "csv" or _stream_rows(opts)
         self.out = out
@@ -290,7 +294,7 @@ class _Streamer:
             r = compute(self.spec, pred, target, params, "sum", self.opts["dtype"])
         except InvalidData as err:
             raise err.prefixed(f"rows {self.rows}–{self.rows + len(array) - 1}: ") from None
-        self.total.add(float(r.value))
+        self.total.add_array(r.elementwise)
         self.divisor.add(r.divisor)
         self.notes += [n for n in r.notes if n not in self.notes]
         if self.per_row:
@@ -307,17 +311,10 @@ class _Streamer:
             self.out.write(plain_values(r.elementwise))
 
     def value_divisor(self) -> float:
-        reduction = self.opts["reduction"]
-        return {"mean": self.divisor.value, "batchmean": self.rows}.get(reduction, 1.0)
-
-    def value(self) -> float:
-        divisor = self.value_divisor()
-        return self.total.value / divisor if divisor else float("nan")
+        return divisor_of(self.opts["reduction"], self.divisor.value, self.rows)
 
     def finish(self, notes: list[str]) -> Streamed:
-        value = self.value()
-        if self.opts["dtype"] == "float32":
-            value = float(np.float32(value))
+        value = reduced(self.total.value, self.value_divisor(), self.opts["dtype"])
         if self.per_row:
             self.out.flush()
         notes = self.notes + notes
@@ -337,4 +334,15 @@ class _Streamer:
         values.update(self.params)
         return Streamed(self.spec.name, self.opts["reduction"], self.opts["dtype"], value,
                         self.rows, {"pred": list(self.shape[0]), "target": list(self.shape[1])},
-                        json_params(values), notes, self.per_row)
+                        json_params(values), notes, self.per_row, (self.total, self.divisor))
+
+
+def divisor_of(reduction: str, divisor: float, rows: int) -> float:
+    """What a streamed sum is divided by: the mean's divisor, the rows (batchmean), or 1."""
+    return {"mean": divisor, "batchmean": rows}.get(reduction, 1.0)
+
+
+def reduced(total: float, divisor: float, dtype: str) -> float:
+    """A streamed table's value (or merged shards'): the sum over its divisor."""
+    value = total / divisor if divisor else float("nan")
+    return float(np.float32(value)) if dtype == "float32" else value

@@ -284,6 +284,12 @@ def _make_datasets(where: Path) -> None:
     (where / "folder-with-csv-and-parquet").mkdir()
     (where / "folder-with-csv-and-parquet" / "a.csv").write_text("pred,target\n1,2\n")
     (where / "ragged-parts").mkdir()
+    (where / "mse-part.json").write_text(
+        '{"format": "losscalc-partial/1", "loss": "mse", "reduction": "mean", "dtype": "float64", '
+        '"params": {}, "rows": 1, "shape": {"pred": [1], "target": [1]}, "sum": ["0x1p+0"], '
+        '"divisor": ["0x1p+0"], "value": 1.0}')
+    (where / "l1-part.json").write_text(
+        (where / "mse-part.json").read_text().replace('"mse"', '"l1"'))
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
