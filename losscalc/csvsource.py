@@ -340,9 +340,31 @@ def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = 
             yield parse_block(item[1], item[0], *arguments)
         _arrow()  # a long pipe: worth loading pyarrow (if installed) before forking
         jobs = ((len(block), parse_block, block, first, *arguments) for first, block in blocks)
-    for result, nbytes in _in_workers(jobs):
+    # pyarrow's parser releases the GIL: two threads of this process parse in parallel, with
+    # no worker processes to start or arrays to send back (faster, and half the memory).
+    run = _in_threads if _ARROW and _ARROW[0] else _in_workers
+    for result, nbytes in run(jobs):
         table.consumed += nbytes
         yield result
+
+
+def _in_threads(jobs):
+    """Run (nbytes, function, *arguments) jobs on two threads; (result, nbytes) in order."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        pending = []
+        try:
+            for nbytes, function, *arguments in jobs:
+                pending.append((pool.submit(function, *arguments), nbytes))
+                if len(pending) >= 4:
+                    future, done = pending.pop(0)
+                    yield future.result(), done
+            for future, done in pending:
+                yield future.result(), done
+        finally:
+            for future, _ in pending:
+                future.cancel()
 
 
 def _in_workers(jobs):
