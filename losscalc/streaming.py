@@ -25,6 +25,11 @@ from .report import csv_header, csv_lines, csv_rows, json_params, plain_values
 
 IN_MEMORY_VALUES = 1 << 19  # numbers gathered before switching to streaming (4 MiB)
 PROGRESS_AFTER = 0.5  # seconds of reading before a progress bar appears (terminals only)
+# How many times faster losscalc[fast] (pyarrow's parser) read the 10-million-row CSV of
+# benchmarks/csv_throughput.py than NumPy's parser did: medians of alternating runs, in the
+# table of docs/performance.md. Measured, not guessed: update it with the benchmark.
+FAST_SPEEDUP = 2.5
+NUDGE_BYTES = 64 << 20  # a CSV this large read without pyarrow gets the note
 
 
 class Sum:
@@ -241,6 +246,7 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
         progress.close()
         table.close()
     notes = [f"skipped {skipped} unreadable row{'s' if skipped != 1 else ''}"] if skipped else []
+    notes += _fast_nudge(table)
     if streamer is not None:
         return streamer.finish(notes)
     if not chunks:
@@ -249,6 +255,20 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
     if weight is not None:
         params["weight"] = weight
     return Gathered(pred, target, params, notes)
+
+
+def _fast_nudge(table) -> list[str]:
+    """One note for a large CSV read by NumPy's parser because pyarrow is not installed."""
+    if not isinstance(table, Table) or getattr(table, "files", None) or \
+            table.consumed < NUDGE_BYTES:
+        return []
+    try:
+        import pyarrow.csv  # noqa: F401  (already loaded by the reader when installed)
+    except ImportError:
+        return [f"pip install 'losscalc[fast]' reads large CSV files like this one about "
+                f"{FAST_SPEEDUP:g}× faster (pyarrow's parser; measured with "
+                "benchmarks/csv_throughput.py)"]
+    return []
 
 
 def _pools_rows(spec, columns, array, params, dtype) -> bool:
