@@ -26,9 +26,10 @@ from .report import csv_header, csv_lines, csv_rows, json_params, plain_values
 IN_MEMORY_VALUES = 1 << 19  # numbers gathered before switching to streaming (4 MiB)
 PROGRESS_AFTER = 0.5  # seconds of reading before a progress bar appears (terminals only)
 # How many times faster losscalc[fast] (pyarrow's parser) read the 10-million-row CSV of
-# benchmarks/csv_throughput.py than NumPy's parser did: medians of alternating runs, in the
-# table of docs/performance.md. Measured, not guessed: update it with the benchmark.
-FAST_SPEEDUP = 2.5
+# benchmarks/csv_throughput.py than NumPy's parser did: 16.47 s / 5.12 s, medians of three
+# alternating runs on a loaded 2-core machine (docs/performance.md). Measured, not guessed:
+# update it with the benchmark.
+FAST_SPEEDUP = 3.2
 NUDGE_BYTES = 64 << 20  # a CSV this large read without pyarrow gets the note
 
 
