@@ -97,9 +97,12 @@ def _param_options(spec: LossSpec) -> dict:
 
 def _table_options(spec: LossSpec) -> dict:
     return {
-        "csv": option(Optional[str], None, "--csv", metavar="PATH|-",
-                    help="Read a table (CSV/TSV; - for standard input, also read when no "
-                         "tensor option is given and stdin is a pipe). Large files stream."),
+        # --csv is the older name of --table (the key stays "csv" for the code that reads it).
+        "csv": option(Optional[str], None, "--table", "--csv", metavar="FILE|DIR|GLOB|-",
+                    help="Read a table: CSV/TSV, .parquet, .arrow/.feather, or a folder or "
+                         "glob of them as one dataset (those need losscalc[fast]); - for "
+                         "standard input, also read when no tensor option is given and stdin "
+                         "is a pipe. Large tables stream."),
         "pred_col": option(Optional[str], None, "--pred-col", metavar="COLUMNS",
                          help="Prediction column(s): name or 0-based index, a,b · 2:12 · "
                               "logit_* [default: pred/logits*/probs*…, else the first]."),
@@ -114,6 +117,9 @@ def _table_options(spec: LossSpec) -> dict:
         "skip_bad_rows": option(bool, False, "--skip-bad-rows",
                               help="Skip unreadable rows (their count goes to stderr)."),
         **encoding_option(),
+        "partial": option(bool, False, "--partial",
+                          help="Print the table's exact partial sums as JSON, for "
+                               "`losscalc merge` (a shard of a larger table)."),
     }
 
 

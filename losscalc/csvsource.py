@@ -221,10 +221,14 @@ class Table:
         those not named as an id or a name and holding a number in the first data row."""
         if not self.header:
             return list(range(self.columns))
-        row = self._first_data_row()
         return [i for i, h in enumerate(self.header)
                 if not any(fnmatch.fnmatch(h.lower(), p) for p in ID_NAMES)
-                and (row is None or i >= len(row) or _is_number(row[i]))]
+                and self._holds_numbers(i)]
+
+    def _holds_numbers(self, column: int) -> bool:
+        """Whether the first data row has a number in ``column`` (True without such a row)."""
+        row = self._first_data_row()
+        return row is None or column >= len(row) or _is_number(row[column])
 
     def _first_data_row(self) -> list[str] | None:
         for raw in self._pending.split(b"\n")[:-1]:
@@ -268,6 +272,10 @@ class Table:
             line += block.count(b"\n")
         if buffer.strip():
             yield line + 1, buffer
+
+    def chunks(self, skip_bad: bool = False):
+        """The parsed chunks of the table (read_chunks); arrowsource.Dataset yields the same."""
+        return read_chunks(self, skip_bad)
 
     def close(self) -> None:
         if self.name != "stdin" or isinstance(self.stream, _Decoded):
@@ -534,9 +542,31 @@ def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = 
             yield parse_block(item[1], item[0], *arguments)
         _arrow()  # a long pipe: worth loading pyarrow (if installed) before forking
         jobs = ((len(block), parse_block, block, first, *arguments) for first, block in blocks)
-    for result, nbytes in _in_workers(jobs):
+    # pyarrow's parser releases the GIL: two threads of this process parse in parallel, with
+    # no worker processes to start or arrays to send back (faster, and half the memory).
+    run = _in_threads if _ARROW and _ARROW[0] else _in_workers
+    for result, nbytes in run(jobs):
         table.consumed += nbytes
         yield result
+
+
+def _in_threads(jobs):
+    """Run (nbytes, function, *arguments) jobs on two threads; (result, nbytes) in order."""
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        pending = []
+        try:
+            for nbytes, function, *arguments in jobs:
+                pending.append((pool.submit(function, *arguments), nbytes))
+                if len(pending) >= 4:
+                    future, done = pending.pop(0)
+                    yield future.result(), done
+            for future, done in pending:
+                yield future.result(), done
+        finally:
+            for future, _ in pending:
+                future.cancel()
 
 
 def _in_workers(jobs):

@@ -59,7 +59,7 @@ MEASURES: dict[str, tuple[str, ...]] = {
 # Every command but the losses; each is the module losscalc/commands/NAME.py.
 COMMANDS: dict[str, tuple[str, ...]] = {
     name: () for name in ("act", "backprop", "batch", "check", "compare", "completions",
-                          "exercise", "info", "list", "plot")
+                          "exercise", "info", "list", "merge", "plot")
 }
 
 CUTOFF = 0.6  # how alike a typo and a name must be for a hint (difflib's ratio)

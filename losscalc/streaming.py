@@ -12,7 +12,6 @@ table) gathers every row, as its output holds every row anyway.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import time
@@ -21,39 +20,21 @@ from typing import NamedTuple
 import numpy as np
 
 from .core import compute
-from .csvsource import Table, read_chunks
+from .csvsource import Table
 from .errors import InvalidData, LosscalcError, UsageError
+from .exactsum import ExactSum
 from .inputs import read_tensor
 from .report import csv_header, csv_lines, csv_rows, json_params, plain_values
 
 IN_MEMORY_VALUES = 1 << 19  # numbers gathered before switching to streaming (4 MiB)
 STREAM_ROWS = "LOSSCALC_STREAM_ROWS"  # tests: stream every table of more rows than this
 PROGRESS_AFTER = 0.5  # seconds of reading before a progress bar appears (terminals only)
-
-
-class Sum:
-    """Neumaier's compensated sum: chunk totals added without losing their low bits."""
-
-    def __init__(self) -> None:
-        self.total = 0.0
-        self.carry = 0.0
-
-    def add(self, value: float) -> None:
-        t = self.total + value
-        if not math.isfinite(t):
-            # As NumPy's sum: inf + inf = inf, inf − inf = nan, nan stays, an overflow is
-            # inf. The compensation would compute inf − inf = nan from an exact inf.
-            self.total, self.carry = t, 0.0
-            return
-        if abs(self.total) >= abs(value):
-            self.carry += (self.total - t) + value
-        else:
-            self.carry += (value - t) + self.total
-        self.total = t
-
-    @property
-    def value(self) -> float:
-        return self.total + self.carry if math.isfinite(self.total) else self.total
+# How many times faster losscalc[fast] (pyarrow's parser) read the 10-million-row CSV of
+# benchmarks/csv_throughput.py than NumPy's parser did: 16.47 s / 5.12 s, medians of three
+# alternating runs on a loaded 2-core machine (docs/performance.md). Measured, not guessed:
+# update it with the benchmark.
+FAST_SPEEDUP = 3.2
+NUDGE_BYTES = 64 << 20  # a CSV this large read without pyarrow gets the note
 
 
 _DELIMITERS = {"tab": "\t", "\\t": "\t", "space": None, "whitespace": None, " ": None}
@@ -68,6 +49,10 @@ def open_table(spec, opts, stdin=None) -> Table:
             raise UsageError(f"--delimiter must be one character, tab or whitespace; got "
                              f"{opts['delimiter']!r}")
     header = False if opts["no_header"] else None
+    from .arrowsource import Dataset, is_dataset
+
+    if is_dataset(source):  # Parquet, Arrow, a folder or glob of files
+        return Dataset(source, delimiter=delimiter, header=header)
     try:
         return Table(source, delimiter=delimiter, header=header, stdin=stdin,
                      encoding=opts.get("encoding"))
@@ -202,6 +187,7 @@ class Streamed(NamedTuple):
     params: dict  # as JSON
     notes: list[str]
     rows_written: bool  # the per-row output (--format csv …) went out as it was computed
+    sums: tuple = ()  # (ExactSum of the losses, ExactSum of the mean's divisor): --partial
 
 
 def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
@@ -217,7 +203,7 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
     chunks, rows, values, skipped = [], 0, 0, 0
     streamer, pools = None, None
     try:
-        for array, bad in read_chunks(table, opts["skip_bad_rows"]):
+        for array, bad in table.chunks(opts["skip_bad_rows"]):
             skipped += bad
             if not len(array):  # a range of blank or comment lines, or all skipped
                 continue
@@ -226,7 +212,8 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
             progress.advance(table.consumed, rows)
             if pools is None:
                 pools = _pools_rows(spec, columns, array, params, opts["dtype"])
-            if streamer is None and (_fits(rows, values) or _needs_every_row(opts)) and (
+            if streamer is None and (_fits(rows, values) or _needs_every_row(opts)) and \
+                    not opts.get("partial") and (
                     pools or not _stream_rows(opts)):
                 chunks.append(array)
                 continue
@@ -248,6 +235,7 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
     notes = [f"skipped {skipped} unreadable row{'s' if skipped != 1 else ''}"] if skipped else []
     if columns.note:
         notes.insert(0, columns.note)
+    notes += _fast_nudge(table)
     if streamer is not None:
         return streamer.finish(notes)
     if not chunks:
@@ -256,6 +244,20 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
     if weight is not None:
         params["weight"] = weight
     return Gathered(pred, target, params, notes)
+
+
+def _fast_nudge(table) -> list[str]:
+    """One note for a large CSV read by NumPy's parser because pyarrow is not installed."""
+    if not isinstance(table, Table) or getattr(table, "files", None) or \
+            table.consumed < NUDGE_BYTES:
+        return []
+    try:
+        import pyarrow.csv  # noqa: F401  (already loaded by the reader when installed)
+    except ImportError:
+        return [f"pip install 'losscalc[fast]' reads large CSV files like this one about "
+                f"{FAST_SPEEDUP:g}× faster (pyarrow's parser; measured with "
+                "benchmarks/csv_throughput.py)"]
+    return []
 
 
 def _pools_rows(spec, columns, array, params, dtype) -> bool:
@@ -301,7 +303,9 @@ class _Streamer:
 
     def __init__(self, spec, columns, params, opts, out) -> None:
         self.spec, self.columns, self.params, self.opts = spec, columns, params, opts
-        self.total, self.divisor = Sum(), Sum()
+        # Exact sums: the value does not depend on how the rows were cut (chunks, --partial
+        # shards merged), and is the correctly rounded sum of the per-element losses.
+        self.total, self.divisor = ExactSum(), ExactSum()
         self.rows, self.width, self.shape, self.notes = 0, 1, None, []
         self.per_row = opts["format"] == "csv" or _stream_rows(opts)
         self.out = out
@@ -315,7 +319,7 @@ class _Streamer:
             r = compute(self.spec, pred, target, params, "sum", self.opts["dtype"])
         except InvalidData as err:
             raise err.prefixed(f"rows {self.rows}–{self.rows + len(array) - 1}: ") from None
-        self.total.add(float(r.value))
+        self.total.add_array(r.elementwise)
         self.divisor.add(r.divisor)
         self.notes += [n for n in r.notes if n not in self.notes]
         if self.per_row:
@@ -332,18 +336,10 @@ class _Streamer:
             self.out.write(plain_values(r.elementwise))
 
     def value_divisor(self) -> float:
-        reduction = self.opts["reduction"]
-        return {"mean": self.divisor.value, "batchmean": self.rows}.get(reduction, 1.0)
-
-    def value(self) -> float:
-        """The sum over its divisor, in the dtype's arithmetic as the in-memory path divides:
-        in float32 a sum beyond float32's range is inf, and 0/0 is nan (a mean of nothing)."""
-        dtype = np.float32 if self.opts["dtype"] == "float32" else np.float64
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            return float(dtype(self.total.value) / dtype(self.value_divisor()))
+        return divisor_of(self.opts["reduction"], self.divisor.value, self.rows)
 
     def finish(self, notes: list[str]) -> Streamed:
-        value = self.value()
+        value = reduced(self.total.value, self.value_divisor(), self.opts["dtype"])
         if self.per_row:
             self.out.flush()
         notes = self.notes + notes
@@ -363,4 +359,18 @@ class _Streamer:
         values.update(self.params)
         return Streamed(self.spec.name, self.opts["reduction"], self.opts["dtype"], value,
                         self.rows, {"pred": list(self.shape[0]), "target": list(self.shape[1])},
-                        json_params(values), notes, self.per_row)
+                        json_params(values), notes, self.per_row, (self.total, self.divisor))
+
+
+def divisor_of(reduction: str, divisor: float, rows: int) -> float:
+    """What a streamed sum is divided by: the mean's divisor, the rows (batchmean), or 1."""
+    return {"mean": divisor, "batchmean": rows}.get(reduction, 1.0)
+
+
+def reduced(total: float, divisor: float, dtype: str) -> float:
+    """A streamed table's value (or merged shards'): the sum over its divisor, in the dtype's
+    arithmetic as the in-memory path divides: in float32 a sum beyond float32's range is inf,
+    and 0/0 is nan (a mean of nothing)."""
+    kind = np.float32 if dtype == "float32" else np.float64
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return float(kind(total) / kind(divisor))

@@ -19,10 +19,10 @@ PACKAGE = Path(__file__).resolve().parents[1] / "losscalc"
 LAYERS = [
     ["i18n", "_catalogue", "errors", "formulas", "files", "limits"],
     ["tape", "recorder"],
-    ["names", "checks", "diagnose", "csvsource", "inputs"],
+    ["names", "checks", "diagnose", "csvsource", "arrowsource", "inputs"],
     ["registry", "losses", "losses.*"],
-    ["core", "activations", "info", "backprop", "report", "expectation"],
-    ["batch", "grading", "comparison", "streaming", "plot", "listing", "exercise"],
+    ["core", "activations", "info", "backprop", "report", "expectation", "exactsum"],
+    ["batch", "grading", "comparison", "streaming", "partials", "plot", "listing", "exercise"],
     ["render", "render.*"],
     ["commands", "commands.*", "typer_compat"],
     # The Python door renders through the command modules' report builders (act, info); the

@@ -293,6 +293,34 @@ def _make_files(where: Path) -> None:
     with zipfile.ZipFile(where / "bomb.npz", "w") as z:
         z.writestr("a.npy", b"\x93NUMPY\x01\x00" + len(bomb).to_bytes(2, "little")
                    + bomb.encode())
+    _make_datasets(where)
+
+
+def _make_datasets(where: Path) -> None:
+    """The Parquet files and folders the --table examples name."""
+    (where / "empty-folder").mkdir()
+    (where / "broken.parquet").write_bytes(b"PAR1 not really")
+    (where / "folder-with-csv-and-parquet").mkdir()
+    (where / "folder-with-csv-and-parquet" / "a.csv").write_text("pred,target\n1,2\n")
+    (where / "ragged-parts").mkdir()
+    (where / "mse-part.json").write_text(
+        '{"format": "losscalc-partial/1", "loss": "mse", "reduction": "mean", "dtype": "float64", '
+        '"params": {}, "rows": 1, "shape": {"pred": [1], "target": [1]}, "sum": ["0x1p+0"], '
+        '"divisor": ["0x1p+0"], "value": 1.0}')
+    (where / "l1-part.json").write_text(
+        (where / "mse-part.json").read_text().replace('"mse"', '"l1"'))
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        return
+    pq.write_table(pa.table({"pred": [1.0]}), where / "folder-with-csv-and-parquet" / "b.parquet")
+    pq.write_table(pa.table({"pred": [1.0, None], "target": [1.0, 2.0]}),
+                   where / "with-nulls.parquet")
+    pq.write_table(pa.table({"name": ["a", "b"], "pred": [1.0, 2.0], "target": [1.0, 2.0]}),
+                   where / "data.parquet")
+    pq.write_table(pa.table({"pred": [1.0], "target": [1.0]}), where / "ragged-parts" / "a.parquet")
+    pq.write_table(pa.table({"pred": [1.0], "y": [1.0]}), where / "ragged-parts" / "b.parquet")
 
 
 def _parse_example(example: str) -> tuple[list[str], str]:

@@ -73,9 +73,11 @@ def _eof(stream, seconds: float) -> bool:
 
 
 def _start_parsing(args) -> subprocess.Popen:
+    # NumPy's parser: with pyarrow the file is parsed on threads, with no worker process
+    env = {**os.environ, "LOSSCALC_CSV_PARSER": "numpy"}
     proc = subprocess.Popen([*LOSSCALC, *args], stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
-                            start_new_session=True)
+                            start_new_session=True, env=env)
     if not _wait(lambda: len(_children(proc.pid)) >= 2 or proc.poll() is not None, 60):
         pytest.fail("no worker processes started")
     if proc.poll() is not None:
@@ -101,6 +103,28 @@ def test_no_worker_outlives_its_parent(big_csv, signum, flags):
             os.kill(pid, signal.SIGKILL)
     expected = {signal.SIGINT: 130, signal.SIGKILL: -signal.SIGKILL}.get(signum, 128 + signum)
     assert proc.returncode == expected
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_ends_pyarrows_threaded_parse(big_csv, signum):
+    """With [fast], pyarrow parses on threads of the one process: a signal still ends it at
+    once, with its exit code, and nothing of its session remains."""
+    pytest.importorskip("pyarrow")
+    proc = subprocess.Popen([*LOSSCALC, "mse", "--csv", str(big_csv), "-q"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=ROOT, start_new_session=True)
+    try:
+        time.sleep(1.0)  # start-up, then parsing
+        if proc.poll() is not None:
+            pytest.skip("this machine parsed 84 MB before the signal could be sent")
+        os.kill(proc.pid, signum)
+        assert _eof(proc.stderr, 5) and _eof(proc.stdout, 5), "held open after the signal"
+        proc.wait(timeout=5)
+        assert _wait(lambda: not _session(proc.pid), 5), f"left behind: {_session(proc.pid)}"
+    finally:
+        for pid in _session(proc.pid):
+            os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == (130 if signum == signal.SIGINT else 128 + signum)
 
 
 def test_the_parent_check_ends_a_worker_whose_parent_is_gone():

@@ -204,10 +204,10 @@ def test_an_expectation_of_another_shape_never_passes(shape, other):
 @SEEDS
 @given(addends=st.lists(st.one_of(st.floats(-1e308, 1e308), st.sampled_from(
     [math.inf, -math.inf, math.nan, 1e308, -1e308])), max_size=12))
-def test_the_compensated_sum_is_numpy_sum_for_non_finite_and_fsum_otherwise(addends):
-    from losscalc.streaming import Sum
+def test_the_streamed_sum_is_numpy_sum_for_non_finite_and_fsum_otherwise(addends):
+    from losscalc.exactsum import ExactSum
 
-    total = Sum()
+    total = ExactSum()
     for v in addends:
         total.add(v)
     if all(math.isfinite(v) and abs(v) < 1e300 for v in addends):

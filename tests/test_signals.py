@@ -27,7 +27,10 @@ INTERRUPTED = "losscalc: error: interrupted\n"
 
 
 def _start(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE) -> subprocess.Popen:
-    return subprocess.Popen([*LOSSCALC, *args], stdin=stdin, stdout=stdout,
+    # NumPy's parser: with pyarrow's, a large CSV is parsed on threads, with no worker
+    # processes to interrupt.
+    env = {**os.environ, "LOSSCALC_CSV_PARSER": "numpy"}
+    return subprocess.Popen([*LOSSCALC, *args], stdin=stdin, stdout=stdout, env=env,
                             stderr=subprocess.PIPE, cwd=ROOT, start_new_session=True)
 
 

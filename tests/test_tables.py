@@ -15,6 +15,7 @@ from conftest import assert_close, load
 from losscalc import csvsource
 from losscalc import streaming as stream
 from losscalc.core import compute
+from losscalc.exactsum import ExactSum
 
 SEEDS = {e["id"]: e for e in load("seed-examples.json")}
 
@@ -237,8 +238,8 @@ def test_a_streamed_table_says_it_skipped_explain_and_check_grad(cli, tmp_path, 
     assert "skipped" not in cli("mse", "--csv", path)[2]
 
 
-def test_compensated_sum_keeps_the_low_bits():
-    total = stream.Sum()
+def test_the_streamed_sum_keeps_the_low_bits():
+    total = ExactSum()
     for v in (1e16, 1.0, -1e16, 1.0):
         total.add(v)
     assert total.value == 2.0  # a plain float sum gives 1.0 or 0.0

@@ -75,6 +75,8 @@ def run_loss(spec: LossSpec, opts: dict) -> None:
     if spec.single_prediction and _reads_table(spec, opts):
         _run_table(spec, opts)
         return
+    if opts.get("partial"):
+        raise UsageError("--partial needs a table (--table FILE, or a pipe)")
     inputs, params = _read_tensors(spec, opts)
     report(spec, inputs, params, opts)
 
@@ -84,12 +86,25 @@ def _run_table(spec: LossSpec, opts: dict) -> None:
     from ..render.reports import streamed_report
     from ..streaming import Gathered, read_table
 
+    if opts["partial"] and opts["reduction"] not in ("mean", "sum", "batchmean"):
+        raise UsageError("--partial sums a reduction: give --reduction mean, sum or batchmean")
     table = read_table(spec, opts)
+    if opts["partial"]:
+        _print_partial(table)
+        return
     if isinstance(table, Gathered):
         report(spec, {"pred": table.pred, "target": table.target}, table.params, opts,
                table.notes)
         return
     emit(streamed_report(table), opts, body_written=table.rows_written)
+
+
+def _print_partial(table) -> None:
+    import json
+
+    from ..partials import partial_document
+
+    sys.stdout.write(json.dumps(partial_document(table)) + "\n")
 
 
 def report(spec: LossSpec, inputs: dict, params: dict, opts: dict, notes=()) -> None:
