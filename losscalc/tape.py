@@ -171,7 +171,18 @@ def sub(a, b) -> Node:
 @renders("mul", binary("·", PRODUCT))
 def mul(a, b) -> Node:
     a, b = _pair(a, b)
-    return Node(a.value * b.value, "mul", (a, b), lambda g: (g * b.value, g * a.value))
+    return Node(a.value * b.value, "mul", (a, b), lambda g: (_times(g, b.value), _times(g, a.value)))
+
+
+def _times(g: np.ndarray, factor: np.ndarray) -> np.ndarray:
+    """g·factor, where no gradient (g = 0) stays none even through an infinite factor: the
+    branch a `where` did not take (huber's linear one, with δ = inf) gets 0 back, not 0·inf =
+    nan, as PyTorch's fused kernels give."""
+    with np.errstate(invalid="ignore"):
+        out = g * factor
+    if np.isinf(factor).any():
+        out = np.where(g == 0, 0, out).astype(out.dtype, copy=False)
+    return out
 
 
 @renders("div", binary(" / ", PRODUCT, PRODUCT + 1))

@@ -218,3 +218,13 @@ def test_check_dash_reads_stdin(cli, forced_terminal, name):
 def test_two_options_cannot_both_read_stdin(cli):
     code, out, err = cli("mse", "-p", "-", "-t", "-", stdin="1")
     assert code == 2 and out == "" and "standard input" in err
+
+
+def test_an_infinite_delta_leaves_huber_quadratic_with_a_finite_gradient(cli):
+    # δ = inf: every |d| < δ, so ℓ = ½d² and ∂ℓ/∂x = d (PyTorch's kernel: clamp(d, −δ, δ)).
+    # d = [−1, 3]: mean ℓ = (0.5 + 4.5)/2 = 2.5, grad = d/2 = [−0.5, 1.5]. The linear branch,
+    # not taken, must pass no gradient (0·δ = 0·inf was nan).
+    code, out, err = cli("huber", "-p", "0,3", "-t", "1,0", "--delta", "inf", "--json")
+    document = json.loads(out)
+    assert code == 0 and document["value"] == 2.5
+    assert document["grad"]["pred"] == [-0.5, 1.5]
