@@ -130,3 +130,19 @@ def modules_after(args, prelude: str = "") -> set[str]:
 
 __all__ = ["as_array", "assert_close", "assert_latex_compiles", "assert_strict_json", "load",
            "math", "modules_after", "needs_pdflatex"]
+
+
+@pytest.fixture(params=["numpy", "arrow"])
+def each_parser(request, monkeypatch):
+    """The test runs with NumPy's CSV parser, and again with pyarrow's when it is installed
+    (a table module makes it autouse)."""
+    from losscalc import csvsource
+
+    if request.param == "arrow":
+        pyarrow = pytest.importorskip("pyarrow")
+        import pyarrow.csv  # noqa: F811  (the submodule, loaded onto the module above)
+
+        monkeypatch.setattr(csvsource, "_ARROW", [(pyarrow, pyarrow.csv)])
+    else:
+        monkeypatch.setattr(csvsource, "_ARROW", [None])
+    return request.param

@@ -17,16 +17,10 @@ SEEDS = {e["id"]: e for e in load("seed-examples.json")}
 NAMES = ["张三", "李四", "王五", "Zhao Liu", "O'Brien, Jr."]
 
 
-@pytest.fixture(autouse=True, params=["numpy", "arrow"])
-def parser(request, monkeypatch):
-    if request.param == "arrow":
-        pyarrow = pytest.importorskip("pyarrow")
-        import pyarrow.csv  # noqa: F811
-
-        monkeypatch.setattr(csvsource, "_ARROW", [(pyarrow, pyarrow.csv)])
-    else:
-        monkeypatch.setattr(csvsource, "_ARROW", [None])
-    return request.param
+@pytest.fixture(autouse=True)
+def parser(each_parser):
+    """Every test runs with NumPy's parser, and again with pyarrow's when it is installed."""
+    return each_parser
 
 
 @pytest.fixture(params=["in-memory", "streamed"])

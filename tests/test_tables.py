@@ -29,17 +29,10 @@ def write(tmp_path, name, text, mode="w"):
     return str(path)
 
 
-@pytest.fixture(autouse=True, params=["numpy", "arrow"])
-def parser(request, monkeypatch):
+@pytest.fixture(autouse=True)
+def parser(each_parser):
     """Every test runs with NumPy's parser, and again with pyarrow's when it is installed."""
-    if request.param == "arrow":
-        pyarrow = pytest.importorskip("pyarrow")
-        import pyarrow.csv  # noqa: F811  (the submodule, loaded onto the module above)
-
-        monkeypatch.setattr(csvsource, "_ARROW", [(pyarrow, pyarrow.csv)])
-    else:
-        monkeypatch.setattr(csvsource, "_ARROW", [None])
-    return request.param
+    return each_parser
 
 
 @pytest.fixture
