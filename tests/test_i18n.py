@@ -145,6 +145,32 @@ def test_templates_fill_in_their_values():
         "pred 的形状 (2,) 与 target 的形状 (3,) 不同"
 
 
+def _templates(tmp_path, entries):
+    from losscalc._catalogue import Templates
+
+    path = tmp_path / "t.mo"
+    path.write_bytes(msgfmt.mo_bytes(
+        [("", "Content-Type: text/plain; charset=UTF-8\n", False)] +
+        [(m, s, False) for m, s in entries]))
+    with path.open("rb") as fp:
+        return Templates(fp)
+
+
+def test_a_trailing_value_is_one_word_unless_the_catalogue_reads_it(tmp_path):
+    """A template that ends in a value ("row <n>") is no prefix of every text that starts with
+    its words: "row t is the target's row" is not row number "t is the target's row"."""
+    t = _templates(tmp_path, [("row <n>", "第 <n> 行"), ("fails at index <fails>", "在索引 <fails> 处不成立"),
+                              ("divides by <what>", "除以 <what>"),
+                              ("the number of targets", "目标的个数")])
+    assert t.translate("row 3") == "第 3 行"
+    assert t.translate("row t is the target's row") == "row t is the target's row"
+    # a list of values, a shape, a phrase the catalogue itself translates: all one value
+    assert t.translate("fails at index 0, 1, 2") == "在索引 0, 1, 2 处不成立"
+    assert t.translate("fails at index (0, 3), (1, 0)") == "在索引 (0, 3), (1, 0) 处不成立"
+    assert t.translate("divides by the number of targets") == "除以 目标的个数"
+    assert t.translate("divides by the batch of Sunday") == "divides by the batch of Sunday"
+
+
 @pytest.mark.parametrize("po", msgfmt.catalogues(), ids=lambda p: p.parts[-3])
 def test_each_po_has_the_msgids_of_the_pot(po):
     pot = [m for m, _, _ in msgfmt.read_po((LOCALE / "losscalc.pot").read_text("utf-8"))]
