@@ -24,8 +24,11 @@ class Template:
         self.literal = "".join(parts[::2])
         self.names = parts[1::2]
         # A quote around a value is optional, as in docs/errors.md ({name!r} prints them).
+        # A value right before another ("<max><ignored>") is one value, else the first would
+        # be empty and the second take both.
         self.regex = re.compile("".join(
-            "(.*?)" if i % 2 else re.sub(r"\\?['\"]", "['\"]?", re.escape(p))
+            (f"({ONE_VALUE.pattern})" if parts[i + 1] == "" and i + 2 < len(parts) else "(.*?)")
+            if i % 2 else re.sub(r"\\?['\"]", "['\"]?", re.escape(p))
             for i, p in enumerate(parts)), re.S)
         self.msgstr = msgstr
         # A value that ends the template right after a word ("row <n>") is one value or a
