@@ -306,6 +306,12 @@ def english_runs(text: str, names=()) -> list[str]:
     return found
 
 
+def test_a_hint_glued_from_options_reads_whole_in_zh(cli):
+    """The options a loss takes, as a list in a hint: joined in Chinese too."""
+    _, _, err = cli("margin-ranking", "--logits", "1", "--lang", "zh")
+    assert "margin-ranking 接受 --x1, --x2 和 -t/--target；--logits 是 " in err
+
+
 def test_english_runs_finds_a_fragment_left_in_english():
     assert english_runs("--target：应为一个数 at index [2]，实际得到 'x'") == ["at index"]
     assert english_runs("ℓ = x if y = 1 else max(margin − x, 0)") == []

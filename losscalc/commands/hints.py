@@ -53,7 +53,7 @@ def _spelled(spec: LossSpec) -> str:
     for tensor in spec.tensors:
         short = [o for o in tensor.options if not o.startswith("--")]
         words.append("/".join(short + [tensor.option]))
-    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+    return N_(f"{', '.join(words[:-1])} and {words[-1]}") if len(words) > 1 else words[0]
 
 
 def wrong_option(spec: LossSpec, option: str) -> str:
