@@ -11,6 +11,8 @@ import re
 
 # A value in a template: <name>, <option>, <shape> … (a letter first, so that "x <= 0" is text).
 PLACEHOLDER = re.compile(r"<([A-Za-z_][^<>]*)>")
+# One value: a word, a number, a list of them or a shape ("0, 1, 2", "(2, 3)").
+ONE_VALUE = re.compile(r"[^\s,]+(?:, [^\s,]+)*")
 
 
 class Template:
@@ -22,10 +24,17 @@ class Template:
         self.literal = "".join(parts[::2])
         self.names = parts[1::2]
         # A quote around a value is optional, as in docs/errors.md ({name!r} prints them).
+        # A value right before another ("<max><ignored>") is one value, else the first would
+        # be empty and the second take both.
         self.regex = re.compile("".join(
-            "(.*?)" if i % 2 else re.sub(r"\\?['\"]", "['\"]?", re.escape(p))
+            (f"({ONE_VALUE.pattern})" if parts[i + 1] == "" and i + 2 < len(parts) else "(.*?)")
+            if i % 2 else re.sub(r"\\?['\"]", "['\"]?", re.escape(p))
             for i, p in enumerate(parts)), re.S)
         self.msgstr = msgstr
+        # A value that ends the template right after a word ("row <n>") is one value or a
+        # phrase the catalogue reads: else "row t is …" would be row number "t is …".
+        self.open_end = bool(self.names) and parts[-1] == "" and bool(
+            re.search(r"\w $", parts[-3]))
 
     def fill(self, text: str, translate=lambda value: value) -> str | None:
         """The translation of ``text`` if it is this template's, else None; a value of
@@ -37,6 +46,9 @@ class Template:
         values: dict[str, list[str]] = {}
         for name, value in zip(self.names, found.groups()):
             values.setdefault(name, []).append(translate(value) if " " in value else value)
+        last = found.groups()[-1] if self.open_end else ""
+        if " " in last and not ONE_VALUE.fullmatch(last) and values[self.names[-1]][-1] == last:
+            return None  # not this template's text: its end is no value
         # A name used twice gets its values in order; a translation that repeats a value
         # more often than the English text keeps its last value.
         return PLACEHOLDER.sub(lambda m: _take(values, m.group(1), m.group(0)), self.msgstr)

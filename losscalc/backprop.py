@@ -24,14 +24,15 @@ import numpy as np
 from . import activations, tape
 from .checks import fmt_shape
 from .errors import InvalidData, UsageError, ref
+from .i18n import N_
 from .limits import MAX_STEPS
 from .recorder import Tape
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 LOSSES = {
-    "mse": "PyTorch's nn.MSELoss (mean over the outputs): E = Σ_k (out_ok − t_k)² / n",
-    "half-sse": "the textbook total error E = ½·Σ_k (t_k − out_ok)² (the ½ cancels the 2 of "
-                "the derivative)",
+    "mse": N_("PyTorch's nn.MSELoss (mean over the outputs): E = Σ_k (out_ok − t_k)² / n"),
+    "half-sse": N_("the textbook total error E = ½·Σ_k (t_k − out_ok)² (the ½ cancels the 2 "
+                   "of the derivative)"),
 }
 
 

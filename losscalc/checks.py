@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import InvalidData, ref
+from .i18n import N_
 
 
 def fmt_shape(shape) -> str:
@@ -105,8 +106,8 @@ def class_indices(
         bad &= target != ignore_index
     if bad.any():
         at = first_bad(bad)
-        ignored = f" (or the ignore index {ignore_index})" if ignore_index is not None else ""
-        where = f"{ref(name)} index {fmt_index(at)}" if target.ndim else ref(name)
+        ignored = N_(f" (or the ignore index {ignore_index})") if ignore_index is not None else ""
+        where = N_(f"{ref(name)} index {fmt_index(at)}") if target.ndim else ref(name)
         raise InvalidData(
             f"{loss}: class index {fmt_number(target[at])} at {where} "
             f"is out of range for {n_classes} classes: expected 0 to {n_classes - 1}{ignored}",

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from .i18n import translate
+from .i18n import N_, translate
 
 # C0 and C1 control characters (ESC, BEL, CR, LF …), DEL, the Unicode line separators, and
 # the lone surrogates that stand for bytes that were not UTF-8.
@@ -126,9 +126,9 @@ class CheckFailed(LosscalcError):
 def open_error(path: str, err: OSError) -> InputOutputError:
     """A file that cannot be opened, said in words (every reader of files uses it)."""
     reason = {
-        FileNotFoundError: "no such file",
-        IsADirectoryError: "it is a directory",
-        PermissionError: "permission denied",
+        FileNotFoundError: N_("no such file"),  # each its own text, translated
+        IsADirectoryError: N_("it is a directory"),
+        PermissionError: N_("permission denied"),
     }.get(type(err), err.strerror or str(err))
     return InputOutputError(f"cannot read {path!r}: {reason}")
 

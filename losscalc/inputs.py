@@ -209,24 +209,24 @@ def _nested(text: str, option: str):
     stack, out, after = [[]], None, None  # after: the last token, to find ",," and "[,"
     for token in tokens:
         if out is not None:
-            raise _unbalanced(text, option, "text after the closing bracket")
+            raise _unbalanced(text, option, N_("text after the closing bracket"))
         if token in "[(":
             stack.append([])
         elif token in "])":
             if len(stack) == 1:
-                raise _unbalanced(text, option, "a closing bracket without its opening one")
+                raise _unbalanced(text, option, N_("a closing bracket without its opening one"))
             done = stack.pop()
             stack[-1].append(done)
             if len(stack) == 1:
                 out = done
         elif token == ",":
             if after in (",", "[", "(", None):
-                raise _unbalanced(text, option, "an empty entry")
+                raise _unbalanced(text, option, N_("an empty entry"))
         else:
             stack[-1].append(_float_or_text(token))
         after = token
     if out is None:
-        raise _unbalanced(text, option, "an opening bracket that does not close")
+        raise _unbalanced(text, option, N_("an opening bracket that does not close"))
     return out
 
 

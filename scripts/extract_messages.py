@@ -14,7 +14,8 @@ Where the texts are found:
   to ``note``, ``remark``, ``table``, ``Prose``, ``Section``, ``hint``, ``N_`` (the marker of
   losscalc.i18n for a text shown elsewhere), ``divides_by=`` or a list of ``notes``, and the
   texts the functions of diagnose.py and the ``*divides_by*`` functions return, and a loss's
-  ``gradient=`` text when it has words in it (not only a formula). An
+  ``gradient=`` text and an activation's ``derivative=`` text when it has words in it (not
+  only a formula). An
   f-string's value becomes ``<name>``, named after its expression; ``a if c else b`` gives
   both texts.
 
@@ -85,9 +86,9 @@ PROSE = re.compile(r"[A-Za-z]{2,} [A-Za-z]{2,}|\b(?:with|without|at|of|for|as)\b
 
 
 def _gradient_texts(call: ast.Call) -> list[str]:
-    if _name(call.func) != "loss":
-        return []
-    return [text for k in call.keywords if k.arg == "gradient" for text in texts(k.value)
+    """A loss's gradient= and an activation's derivative= text, when it has words in it."""
+    keyword = {"loss": "gradient", "activation": "derivative"}.get(_name(call.func))
+    return [text for k in call.keywords if k.arg == keyword for text in texts(k.value)
             if PROSE.search(text)]
 
 

@@ -6,6 +6,7 @@ when the parser has refused a command line, so a plain call never imports this m
 
 from __future__ import annotations
 
+from ..i18n import N_
 from ..losses import all_losses
 from ..names import NAMES
 from ..registry import LOSSES, LossSpec
@@ -52,20 +53,22 @@ def _spelled(spec: LossSpec) -> str:
     for tensor in spec.tensors:
         short = [o for o in tensor.options if not o.startswith("--")]
         words.append("/".join(short + [tensor.option]))
-    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else words[0]
+    return N_(f"{', '.join(words[:-1])} and {words[-1]}") if len(words) > 1 else words[0]
 
 
 def wrong_option(spec: LossSpec, option: str) -> str:
     """`bce takes -p/--probs and -t/--target; for logits use losscalc bce-logits --logits`."""
-    takes = f"{spec.name} takes {_spelled(spec)}"
+    name, spelled = spec.name, _spelled(spec)
     takers = [s.name for s in LOSSES.values() if option in _options(s) and s.name != spec.name]
+    # each hint one whole text, so that it is translated whole
     if not takers:
-        return takes + "; add --help to see every option"
+        return N_(f"{name} takes {spelled}; add --help to see every option")
     best = _SAME_QUESTION.get((spec.name, option))
     if best in takers:
-        return f"{takes}; {option} is an option of {best}: losscalc {best} {option} …"
+        return N_(f"{name} takes {spelled}; {option} is an option of {best}: "
+                  f"losscalc {best} {option} …")
     shown = ", ".join(sorted(takers)[:5]) + (", …" if len(takers) > 5 else "")
-    return f"{takes}; {option} is an option of {shown}"
+    return N_(f"{name} takes {spelled}; {option} is an option of {shown}")
 
 
 def _options(spec: LossSpec) -> set[str]:
@@ -76,4 +79,4 @@ def _options(spec: LossSpec) -> set[str]:
 
 def positional(spec: LossSpec) -> str:
     """Tensors are options: `use -p/--pred and -t/--target: losscalc mse -p 1,2,3 -t …`."""
-    return f"tensors are given as options: use {_spelled(spec)}, as in: {spec.example}"
+    return N_(f"tensors are given as options: use {_spelled(spec)}, as in: {spec.example}")

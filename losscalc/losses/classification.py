@@ -16,6 +16,7 @@ from ..checks import (
 )
 from ..errors import InvalidData, ref
 from ..formulas import fmt_number
+from ..i18n import N_
 from ..registry import Losses, Param, between, loss
 
 # PyTorch's BCE backward divides by max((1 − p)·p, EPSILON), a float constant 1e-12.
@@ -209,7 +210,7 @@ def bce(t, p, y, *, weight=None):
     """
     same_shape(p, y, "bce", ("pred", "target"))
     outside = (p.value < 0) | (p.value > 1)
-    hint = ("these look like logits: use bce-logits, which applies the sigmoid itself"
+    hint = (N_("these look like logits: use bce-logits, which applies the sigmoid itself")
             if outside.any() else None)
     in_unit_interval(p.value, "bce", "pred", hint)
     in_unit_interval(y.value, "bce", "target")
