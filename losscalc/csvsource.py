@@ -200,6 +200,10 @@ class Table:
 
         candidates = self._candidates()
         pred, target = named(PRED_NAMES), named(TARGET_NAMES)
+        if len(candidates) < 2 and not (pred and target):
+            # Too few columns hold numbers in the first row: rather a typo in one (0.5,1o)
+            # than a table without numbers, so the columns are read and the cell is named.
+            candidates = self._candidates(numbers_only=False)
         if self.columns < 2 and not (pred and target):
             raise UsageError(f"{self.name} has {self.columns} column; a loss needs prediction "
                              "and target columns", "name them with --pred-col and --target-col")
@@ -216,14 +220,14 @@ class Table:
             self.note = self._column_note(pred, target, decided)
         return pred, target
 
-    def _candidates(self) -> list[int]:
+    def _candidates(self, numbers_only: bool = True) -> list[int]:
         """Columns a loss may read by default: all of a headerless table's; of a header's,
-        those not named as an id or a name and holding a number in the first data row."""
+        those not named as an id or a name (and holding a number in the first data row)."""
         if not self.header:
             return list(range(self.columns))
         return [i for i, h in enumerate(self.header)
                 if not any(fnmatch.fnmatch(h.lower(), p) for p in ID_NAMES)
-                and self._holds_numbers(i)]
+                and (not numbers_only or self._holds_numbers(i))]
 
     def _holds_numbers(self, column: int) -> bool:
         """Whether the first data row has a number in ``column`` (True without such a row)."""

@@ -225,3 +225,12 @@ def test_tensor_and_check_files_with_a_byte_order_mark(cli, tmp_path, encoding):
     code, out, err = cli("check", answers, "-f", "plain")
     assert code == 0, err
     assert out.split("\t")[1] == "right"
+
+
+def test_a_typo_in_the_first_data_row_is_named_not_a_text_column(cli, tmp_path):
+    # "1o" is a typed 10: the column is still a number column, and the cell is named
+    for header in ("p,t", "name,p,t"):
+        cells = "zhang," if header.startswith("name") else ""
+        path = write(tmp_path, f"{header}\n{cells}0.5,1o\n{cells}1,2\n")
+        code, _, err = cli("mse", "--csv", path)
+        assert code == 3 and 'line 2, column "t": cannot read "1o" as a number' in err, err
