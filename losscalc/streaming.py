@@ -106,8 +106,9 @@ class Columns:
     def split(self, chunk: np.ndarray):
         """A chunk's prediction, target and weights (one column becomes a vector)."""
         def take(indices):
-            part = chunk[:, indices]
-            return part[:, 0] if len(indices) == 1 else part
+            if len(indices) == 1:  # a view, without a copy
+                return chunk[:, indices[0]]
+            return chunk[:, indices]
 
         pred, target = take(self.pred), take(self.target)
         weight = None
