@@ -317,7 +317,8 @@ class _Streamer:
         if weight is not None:
             params["weight"] = weight
         try:
-            r = compute(self.spec, pred, target, params, "sum", self.opts["dtype"])
+            r = compute(self.spec, pred, target, params, "sum", self.opts["dtype"],
+                        gradient=self.opts["format"] == "csv")  # only its rows show the grad
         except InvalidData as err:
             raise err.prefixed(f"rows {self.rows}–{self.rows + len(array) - 1}: ") from None
         self.total.add_array(r.elementwise)
