@@ -455,12 +455,11 @@ def _arrow_parse(block: bytes, delimiter: str, columns: int,
     names = [f"c{i}" for i in range(columns)]
     used = [names[i] for i in usecols] if usecols is not None else names
     try:
-        # One parser block for the whole chunk: a third faster than pyarrow's 1 MiB default,
-        # and each column comes back as one array that NumPy views without a copy.
+        # pyarrow's own 1 MiB parser blocks: one block per chunk was no faster on the large
+        # file and kept 10-25 MiB more resident (docs/performance.md).
         table = pacsv.read_csv(
             pa.BufferReader(block),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=False,
-                                           block_size=len(block) + 1),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.float64() for n in used},
                                                  include_columns=used))
