@@ -702,6 +702,21 @@ def _interrupts_blocked():
         signal.pthread_sigmask(signal.SIG_SETMASK, old)  # a pending Ctrl-C is delivered now
 
 
+LINE_SLACK = 4096  # bytes read past a range, where the line that crosses its end ends
+
+
+def _read_lines(handle, size: int) -> bytes | memoryview:
+    """``size`` bytes and the rest of the line they end in. Read with some slack and cut,
+    as a view: appending the rest (bytes +=) copied the whole 4 MiB range again."""
+    block = handle.read(size + LINE_SLACK)
+    end = block.find(b"\n", size - 1) if len(block) > size else -1
+    if end >= 0:
+        return memoryview(block)[:end + 1]
+    if len(block) > size:  # a line longer than the slack (else the file ended)
+        block += handle.readline()
+    return block
+
+
 def parse_range(path: str, start: int, stop: int, data_offset: int, data_line: int,
                 delimiter, columns, names, skip_bad, source,
                 usecols=None) -> tuple[np.ndarray, int]:
@@ -713,12 +728,11 @@ def parse_range(path: str, start: int, stop: int, data_offset: int, data_line: i
         begin = handle.tell()
         if begin >= stop:
             return np.empty((0, columns if usecols is None else len(usecols))), 0
-        block = handle.read(stop - begin)
-        if not block.endswith(b"\n"):
-            block += handle.readline()  # the line that begins before ``stop`` ends after it
+        block = _read_lines(handle, stop - begin)
         array = _fast(block, delimiter, columns, usecols)
         if array is not None:
             return array, 0
+        block = bytes(block)
         # Only now is the block's first line number worth counting.
         handle.seek(data_offset)
         first_line = data_line + sum(piece.count(b"\n") for piece in
