@@ -448,9 +448,9 @@ def _arrow():
 
 def _arrow_parse(block: bytes, delimiter: str, columns: int,
                  usecols: list[int] | None = None) -> np.ndarray | None:
-    """Arrow's CSV parser (its float parsing is correctly rounded, like float()), one thread per chunk:
-    two threads of this process parse two chunks at once. Columns not in ``usecols`` are not
-    converted (include_columns); every row must still have all the columns."""
+    """Arrow's CSV parser (its float parsing is correctly rounded, like float()), one thread
+    per chunk: two threads of this process parse two chunks at once. Columns not in
+    ``usecols`` are not converted (include_columns); every row must still have all the columns."""
     pa, pacsv = _arrow()
     names = [f"c{i}" for i in range(columns)]
     used = [names[i] for i in usecols] if usecols is not None else names
