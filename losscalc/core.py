@@ -146,11 +146,13 @@ def _inputs(spec: LossSpec, pred, target) -> dict:
 
 
 def compute(loss, pred, target=None, params: dict | None = None, reduction: str = "mean",
-            dtype: str = "float64") -> Result:
+            dtype: str = "float64", *, gradient: bool = True) -> Result:
     """Compute ``loss`` of ``pred`` against ``target``: value, per-element losses, gradient.
 
     ``pred`` is the prediction, or for a loss of several tensors a dict of them by name
     (``{"x1": …, "x2": …, "target": …}``); the gradient is keyed the same way.
+    ``gradient=False`` stops before the backward pass (``grad`` is then empty): a streamed
+    chunk whose losses are only summed needs no gradient.
     """
     spec = spec_for(loss)
     tape.check_dtype(dtype)
@@ -166,7 +168,7 @@ def compute(loss, pred, target=None, params: dict | None = None, reduction: str 
         out = spec.fn(t, *leaves.values(), **values)
         first = next(iter(leaves.values()))
         value = _reduce(t, spec, out, first, reduction)
-        grads = tape.backward(value)
+        grads = tape.backward(value) if gradient else None
     present = {name: leaf for name, leaf in leaves.items() if leaf is not None}
     return Result(
         loss=spec.name,
@@ -174,9 +176,9 @@ def compute(loss, pred, target=None, params: dict | None = None, reduction: str 
         dtype=dtype,
         value=value.value,
         elementwise=out.elementwise.value,
-        grad={tensor.name: grads.get(id(leaves[tensor.name]),
-                                     np.zeros_like(leaves[tensor.name].value))
-              for tensor in spec.tensors if tensor.grad},
+        grad={} if grads is None else
+        {tensor.name: grads.get(id(leaves[tensor.name]), np.zeros_like(leaves[tensor.name].value))
+         for tensor in spec.tensors if tensor.grad},
         shape={name: list(leaf.shape) for name, leaf in present.items()},
         params=json_params(values),
         steps=t.steps,

@@ -21,6 +21,7 @@ import numpy as np
 SCALE = 1127  # the sum counts units of 2**-SCALE: 1074 (the smallest subnormal) + 53
 _BATCH = 1 << 26  # values per bincount pass: keeps every bin's sum exact (see _add_bins)
 _SPLITTER = float((1 << 27) + 1)
+_REUSED = 1 << 20  # values whose scratch arrays an ExactSum keeps (24 MiB at most)
 _LARGE = 2.0 ** 995  # beyond this, value·_SPLITTER could overflow
 
 
@@ -46,6 +47,7 @@ class ExactSum:
     def __init__(self, units: int = 0, nonfinite: float = 0.0) -> None:
         self.units = units
         self.nonfinite = nonfinite
+        self._scratch = None  # see _buffers
 
     def add(self, value: float) -> None:
         value = float(value)
@@ -71,14 +73,26 @@ class ExactSum:
                 self.units += to_units(value)
             values = values[finite & ~large]
         # Veltkamp's split: high + low == value exactly, each with at most 26 significant bits
-        scaled = values * _SPLITTER
-        high = scaled - (scaled - values)
-        low = values - high
-        bins = (values.view(np.uint64) >> np.uint64(52)).view(np.int64)  # sign, exponent
+        high, low, bins = self._buffers(values.size)
+        np.multiply(values, _SPLITTER, out=high)  # scaled
+        np.subtract(high, values, out=low)  # scaled − value
+        np.subtract(high, low, out=high)  # high = scaled − (scaled − value)
+        np.subtract(values, high, out=low)  # low = value − high
+        np.right_shift(values.view(np.uint64), np.uint64(52), out=bins.view(np.uint64))
         for part in (high, low):
             sums = np.bincount(bins, part, 4096)
             for b in np.flatnonzero(sums):
                 self.units += to_units(float(sums[b]))
+
+    def _buffers(self, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The split's halves and the bins (sign and exponent): reused from chunk to chunk
+        up to _REUSED values, as fresh arrays of a chunk's size cost their page faults
+        anew each time (the split took twice as long)."""
+        if size > _REUSED:
+            return np.empty(size), np.empty(size), np.empty(size, dtype=np.int64)
+        if self._scratch is None or self._scratch[0].size < size:
+            self._scratch = (np.empty(size), np.empty(size), np.empty(size, dtype=np.int64))
+        return tuple(buffer[:size] for buffer in self._scratch)
 
     def merge(self, other: ExactSum) -> None:
         self.units += other.units

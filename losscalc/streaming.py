@@ -30,10 +30,10 @@ IN_MEMORY_VALUES = 1 << 19  # numbers gathered before switching to streaming (4 
 STREAM_ROWS = "LOSSCALC_STREAM_ROWS"  # tests: stream every table of more rows than this
 PROGRESS_AFTER = 0.5  # seconds of reading before a progress bar appears (terminals only)
 # How many times faster losscalc[fast] (pyarrow's parser) read the 10-million-row CSV of
-# benchmarks/csv_throughput.py than NumPy's parser did: 16.47 s / 5.12 s, medians of three
-# alternating runs on a loaded 2-core machine (docs/performance.md). Measured, not guessed:
+# benchmarks/csv_throughput.py than NumPy's parser did: 5.79 s / 1.42 s, medians of seven
+# alternating runs on a 2-core machine (docs/performance.md). Measured, not guessed:
 # update it with the benchmark.
-FAST_SPEEDUP = 3.2
+FAST_SPEEDUP = 4.1
 NUDGE_BYTES = 64 << 20  # a CSV this large read without pyarrow gets the note
 
 
@@ -106,8 +106,9 @@ class Columns:
     def split(self, chunk: np.ndarray):
         """A chunk's prediction, target and weights (one column becomes a vector)."""
         def take(indices):
-            part = chunk[:, indices]
-            return part[:, 0] if len(indices) == 1 else part
+            if len(indices) == 1:  # a view, without a copy
+                return chunk[:, indices[0]]
+            return chunk[:, indices]
 
         pred, target = take(self.pred), take(self.target)
         weight = None
@@ -316,7 +317,8 @@ class _Streamer:
         if weight is not None:
             params["weight"] = weight
         try:
-            r = compute(self.spec, pred, target, params, "sum", self.opts["dtype"])
+            r = compute(self.spec, pred, target, params, "sum", self.opts["dtype"],
+                        gradient=self.opts["format"] == "csv")  # only its rows show the grad
         except InvalidData as err:
             raise err.prefixed(f"rows {self.rows}–{self.rows + len(array) - 1}: ") from None
         self.total.add_array(r.elementwise)

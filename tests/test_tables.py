@@ -250,3 +250,16 @@ def test_no_progress_bar_off_a_terminal(cli, tmp_path, tiny_chunks, monkeypatch)
     pred, target, text = _table(np.random.default_rng(4), 200, "regression")
     code, out, err = cli("mse", "--csv", write(tmp_path, "t.csv", text), "-q")
     assert code == 0 and err == ""  # stderr is a pipe here: no bar, and -q: no note
+
+
+def test_ranges_ending_inside_lines_longer_than_the_slack(cli, tmp_path, tiny_chunks,
+                                                           monkeypatch):
+    # 4 bytes of slack: most 64-byte ranges end inside a line longer than that, which is then
+    # completed line by line. Rows (1, 3) lose (1 − 3)² = 4, rows (2, 2) lose 0: k of n rows
+    # give the mean 4k/n (the streamed sum is exact, and so is 4k/n rounded once).
+    monkeypatch.setattr(csvsource, "LINE_SLACK", 4)
+    rows = ["1." + "0" * (i % 40) + ",3" if i % 3 else "2,2" for i in range(300)]
+    path = write(tmp_path, "long.csv", "pred,target\n" + "\n".join(rows) + "\n")
+    code, out, err = cli("mse", "--csv", path, "-q")
+    k = sum(1 for i in range(300) if i % 3)
+    assert (code, float(out)) == (0, 4 * k / 300)

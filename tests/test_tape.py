@@ -305,3 +305,13 @@ def test_final_step_is_the_reported_value():
         if result.reduction != "none":
             assert result.steps[-1].name == "loss"
             assert result.steps[-1].value == result.value
+
+
+def test_compute_without_gradient_stops_before_the_backward_pass():
+    # mse of [1, 2, 3] against [1, 2, 5]: per-element (x − y)² = [0, 0, 4], summed 4; the
+    # gradient 2(x − y) = [0, 0, −4] only when asked for.
+    full = compute("mse", [1.0, 2.0, 3.0], [1.0, 2.0, 5.0], reduction="sum")
+    bare = compute("mse", [1.0, 2.0, 3.0], [1.0, 2.0, 5.0], reduction="sum", gradient=False)
+    assert bare.elementwise.tolist() == [0.0, 0.0, 4.0] and float(bare.value) == 4.0
+    assert bare.grad == {}
+    assert full.grad["pred"].tolist() == [0.0, 0.0, -4.0]
