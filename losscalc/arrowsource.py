@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from .csvsource import Table
+from .csvsource import Table, float64_view
 from .errors import InputOutputError, InvalidData, UsageError, open_error
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".arrow": "ipc", ".feather": "ipc",
@@ -162,13 +162,14 @@ def _numeric(pa, kind) -> bool:
 def _numbers(batch, names, path, first_row) -> np.ndarray:
     """A record batch's columns as one float64 array, refusing missing values and NaN as
     the CSV reader does."""
+    pa, _ = _pyarrow()
     out = np.empty((batch.num_rows, len(names)))
     for i, name in enumerate(names):
         column = batch.column(i)
         if column.null_count:
             where = f"{path} row {first_row + column.is_null().index(True).as_py()}"
             raise InvalidData(f'{where}, column "{name}": a missing value')
-        out[:, i] = column.to_numpy(zero_copy_only=False)
+        out[:, i] = float64_view(column.cast(pa.float64()))  # not to_numpy: it loads pandas
     if np.isnan(out).any():
         row, col = np.argwhere(np.isnan(out))[0]
         where = f"{path} row {first_row + int(row)}"

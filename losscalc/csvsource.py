@@ -30,6 +30,7 @@ from .i18n import N_
 from .limits import MAX_LINE_BYTES, readline_at_most, size
 
 CHUNK_BYTES = 4 << 20
+IN_FLIGHT = 4  # chunks parsed ahead of the one being reduced
 PARALLEL_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
 
 PRED_NAMES = ("pred", "preds", "prediction", "predictions", "y_pred", "yhat", "y_hat",
@@ -473,11 +474,11 @@ def _arrow_parse(block: bytes, delimiter: str, columns: int,
     if any(column.null_count for column in columns):  # an empty field: the exact reader
         return None
     # Each chunk's values viewed, not converted (ChunkedArray.to_numpy copies them).
-    return _columns_side_by_side([[_view(part) for part in column.chunks]
+    return _columns_side_by_side([[float64_view(part) for part in column.chunks]
                                   for column in columns])
 
 
-def _view(part) -> np.ndarray:
+def float64_view(part) -> np.ndarray:
     """A float64 Arrow array (without nulls) as a NumPy view of its data buffer: unlike
     Array.to_numpy, this never loads pyarrow's pandas shim (pandas itself, where installed:
     30 MiB more of resident memory)."""
@@ -586,16 +587,23 @@ def _in_threads(jobs):
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         pending = []
         try:
-            for nbytes, function, *arguments in jobs:
-                pending.append((pool.submit(function, *arguments), nbytes))
-                if len(pending) >= 4:
-                    future, done = pending.pop(0)
-                    yield future.result(), done
-            for future, done in pending:
-                yield future.result(), done
+            yield from _in_order(pool.submit, jobs, pending)
         finally:
             for future, _ in pending:
                 future.cancel()
+
+
+def _in_order(submit, jobs, pending: list):
+    """Each job submitted ahead (at most IN_FLIGHT at once), its (result, nbytes) yielded in
+    the order of the jobs; ``pending`` holds those submitted and not yet yielded."""
+    for nbytes, function, *arguments in jobs:
+        pending.append((submit(function, *arguments), nbytes))
+        if len(pending) >= IN_FLIGHT:
+            future, done = pending.pop(0)
+            yield future.result(), done
+    while pending:
+        future, done = pending.pop(0)
+        yield future.result(), done
 
 
 def _in_workers(jobs):
@@ -609,17 +617,13 @@ def _in_workers(jobs):
     pool = concurrent.futures.ProcessPoolExecutor(2, mp_context=context,
                                                   initializer=_leave_interrupts_to_parent,
                                                   initargs=(os.getpid(),))
+    def submit(function, *arguments):
+        with _interrupts_blocked():  # the workers start here: see below
+            return pool.submit(function, *arguments)
+
     stopped = False
     try:
-        pending = []
-        for nbytes, function, *arguments in jobs:
-            with _interrupts_blocked():  # the workers start here: see below
-                pending.append((pool.submit(function, *arguments), nbytes))
-            if len(pending) >= 4:
-                future, done = pending.pop(0)
-                yield future.result(), done
-        for future, done in pending:
-            yield future.result(), done
+        yield from _in_order(submit, jobs, [])
     except BaseException:
         # Ctrl-C, SIGTERM, an error, a reader that stopped: the chunks in flight are not
         # wanted, so the workers are stopped now rather than waited for.

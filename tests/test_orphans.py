@@ -52,6 +52,13 @@ def big_csv(tmp_path_factory) -> Path:
     return path
 
 
+def _has_open(pid: int, path: Path) -> bool:
+    try:
+        return any(os.readlink(fd) == str(path) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+
+
 def _wait(condition, seconds: float) -> bool:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -114,7 +121,9 @@ def test_a_signal_ends_pyarrows_threaded_parse(big_csv, signum):
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, cwd=ROOT, start_new_session=True)
     try:
-        time.sleep(1.0)  # start-up, then parsing
+        # signalled as soon as it has the file open: pyarrow parses 84 MB in well under a second
+        _wait(lambda: _has_open(proc.pid, big_csv) or proc.poll() is not None, 30)
+        time.sleep(0.05)
         if proc.poll() is not None:
             pytest.skip("this machine parsed 84 MB before the signal could be sent")
         os.kill(proc.pid, signum)
