@@ -157,10 +157,19 @@ def _lookup(word: Any, kind: str, what: str, entries: Mapping, choices: str):
 def _no_keyword(owner: str, key: str, known: list[str]) -> UsageError:
     from difflib import get_close_matches
 
+    from .commands.hints import same_question
+    from .i18n import N_
+
     close = get_close_matches(key, known, n=1, cutoff=CUTOFF)
+    other = same_question(owner, "--" + key.replace("_", "-"))
+    if close:
+        hint = N_(f"did you mean {close[0]}=?")
+    elif other:  # bce given logits=: the question bce-logits answers
+        hint = N_(f"{key}= is an argument of {other}: losscalc.compute({other!r}, {key}=…)")
+    else:
+        hint = None
     return UsageError(f"{owner} takes no argument {key}=; it takes "
-                      + ", ".join(f"{k}=" for k in known),
-                      f"did you mean {close[0]}=?" if close else None)
+                      + ", ".join(f"{k}=" for k in known), hint)
 
 
 def _read_param(param, value, key: str):

@@ -207,6 +207,10 @@ def test_unknown_and_missing_keywords():
     assert str(err).startswith("relu takes no argument slope=")
     err = _error(lambda: losscalc.compute("mse", pred=[1]))
     assert str(err) == "mse needs target="
+    # bce takes probabilities; logits are bce-logits' question, as the command line hints
+    err = _error(lambda: losscalc.compute("bce", logits=[0.1], target=[1]))
+    assert err.hint == "logits= is an argument of bce-logits: losscalc.compute('bce-logits', logits=…)"
+    assert losscalc.compute("bce-logits", logits=[0.0], target=[1]).value == math.log(2)  # −ln σ(0)
 
 
 @pytest.mark.parametrize("name", sorted(all_losses()))

@@ -24,6 +24,12 @@ _SAME_QUESTION = {
 }
 
 
+def same_question(loss: str, option: str) -> str | None:
+    """The loss that takes ``option`` for the question ``loss`` was asked (bce, --logits →
+    bce-logits), or None."""
+    return _SAME_QUESTION.get((loss, option))
+
+
 def usage_hint(err) -> str | None:
     """A hint for a usage error of the option parser (``err``, a Click exception), or None
     when its command is no loss or the error is of another kind."""
@@ -63,7 +69,7 @@ def wrong_option(spec: LossSpec, option: str) -> str:
     # each hint one whole text, so that it is translated whole
     if not takers:
         return N_(f"{name} takes {spelled}; add --help to see every option")
-    best = _SAME_QUESTION.get((spec.name, option))
+    best = same_question(spec.name, option)
     if best in takers:
         return N_(f"{name} takes {spelled}; {option} is an option of {best}: "
                   f"losscalc {best} {option} …")
