@@ -15,7 +15,6 @@ JSON Lines (losscalc.grading, losscalc.batch).
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -23,6 +22,7 @@ import numpy as np
 from .core import Result, compute, spec_for
 from .errors import LosscalcError, UsageError
 from .registry import LossSpec
+from .report import dumps
 
 LEVELS = (1, 2, 3)
 TOL = 1e-3  # the key's tolerance: answers worked by hand are rounded (check's default)
@@ -530,7 +530,7 @@ def tensor_text(value: np.ndarray) -> str:
         return ",".join(number_text(x) for x in value)
     if value.ndim == 2:
         return "; ".join(",".join(number_text(x) for x in row) for row in value)
-    return json.dumps(_plain(value))
+    return dumps(_plain(value))
 
 
 def param_text(value) -> str:
@@ -579,7 +579,7 @@ def csv_text(exercises: list[Exercise], key: bool) -> str:
                e.reduction, e.dtype]
         if key:
             value = expect_value(e.result)
-            row += [json.dumps(value) if isinstance(value, list) else number_text(value),
+            row += [dumps(value) if isinstance(value, list) else number_text(value),
                     number_text(TOL)]
         writer.writerow(row)
     return out.getvalue()
@@ -597,7 +597,7 @@ def jsonl_text(exercises: list[Exercise], key: bool) -> str:
         obj.update({"reduction": e.reduction, "dtype": e.dtype})
         if key:
             obj.update({"expect": expect_value(e.result), "tol": TOL})
-        lines.append(json.dumps(obj, ensure_ascii=False) + "\n")
+        lines.append(dumps(obj) + "\n")
     return "".join(lines)
 
 

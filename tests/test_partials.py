@@ -143,3 +143,12 @@ def test_partial_needs_a_table_and_a_reduction(cli, tmp_path):
     assert code == 3 and "not a partial result of losscalc --partial" in err
     code, _, err = cli("merge", tmp_path / "absent.json")
     assert code == 4 and "no such file" in err
+
+
+def test_a_partial_of_an_infinite_sum_is_strict_json(cli, tmp_path):
+    # (1e200 − 0)² overflows to inf: the shard's value is inf, written "inf", never Infinity
+    path = tmp_path / "shard.csv"
+    path.write_text("pred,target\n1e200,0\n1,1\n")
+    code, out, err = cli("mse", "--table", path, "--partial", "-r", "sum")
+    document = json.loads(out, parse_constant=lambda word: pytest.fail(f"bare {word}"))
+    assert code == 0 and document["value"] == "inf", (out, err)

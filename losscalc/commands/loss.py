@@ -100,11 +100,10 @@ def _run_table(spec: LossSpec, opts: dict) -> None:
 
 
 def _print_partial(table) -> None:
-    import json
-
     from ..partials import partial_document
+    from ..report import dumps
 
-    sys.stdout.write(json.dumps(partial_document(table)) + "\n")
+    sys.stdout.write(dumps(partial_document(table)) + "\n")
 
 
 def report(spec: LossSpec, inputs: dict, params: dict, opts: dict, notes=()) -> None:
