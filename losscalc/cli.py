@@ -67,7 +67,7 @@ def _probs_option(spec: LossSpec) -> dict:
     if not any(p.name == "from_probs" for p in spec.params):
         return {}
     return {"probs": option(Optional[str], None, "--probs", metavar="TENSOR",
-                            help="Probabilities q: nll takes ln q itself (= --pred Q "
+                            help=f"Probabilities q: {spec.name} takes ln q itself (= --pred Q "
                                  "--from-probs), −ln q_y.")}
 
 

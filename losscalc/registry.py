@@ -207,6 +207,9 @@ class LossSpec(NamedTuple):
     # When PyTorch's gradient is that of another variable: the map from it to the input, for
     # --check-grad's differences (CTC: log_softmax, as its gradient is the logits').
     check_through: Callable[[Any], Any] | None = None
+    # The same question asked with another form of the prediction: (option, the loss that
+    # takes it), so that `bce --logits` is pointed to bce-logits and `ce --probs` to nll.
+    other_forms: tuple[tuple[str, str], ...] = ()
 
     @property
     def summary(self) -> str:

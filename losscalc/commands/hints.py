@@ -11,23 +11,13 @@ from ..losses import all_losses
 from ..names import NAMES
 from ..registry import LOSSES, LossSpec
 
-# The loss that answers the same question from the other form of the prediction, where that
-# is not the only loss taking the option: the tutorials' cross-entropy of probabilities is
-# nll --probs (−ln q_y), not ce; bce of logits is bce-logits.
-_SAME_QUESTION = {
-    ("bce", "--logits"): "bce-logits",
-    ("bce-logits", "--probs"): "bce",
-    ("ce", "--probs"): "nll",
-    ("ce", "--log-probs"): "nll",
-    ("nll", "--logits"): "ce",
-    ("focal", "--probs"): "bce",
-}
-
 
 def same_question(loss: str, option: str) -> str | None:
     """The loss that takes ``option`` for the question ``loss`` was asked (bce, --logits →
-    bce-logits), or None."""
-    return _SAME_QUESTION.get((loss, option))
+    bce-logits: the registry entry's other_forms), or None."""
+    all_losses()
+    spec = LOSSES.get(loss)
+    return dict(spec.other_forms).get(option) if spec else None
 
 
 def usage_hint(err) -> str | None:

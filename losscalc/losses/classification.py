@@ -85,6 +85,7 @@ def _divides_by(denominator) -> str:
 
 @loss(
     "ce",
+    other_forms=(("--probs", "nll"), ("--log-probs", "nll")),
     gradient="∂ℓ/∂z = w_y·(p − onehot(y)); with smoothing or probability targets q: Σ_c "
              "w_c·q_c·p − w·q",
     aliases=("cross-entropy", "crossentropyloss", "crossentropy"),
@@ -149,6 +150,7 @@ def ce(t, z, y, *, weight=None, ignore_index=-100, label_smoothing=0.0):
 
 @loss(
     "nll",
+    other_forms=(("--logits", "ce"),),
     gradient="∂ℓ/∂x = −w_y at the target class, 0 at the others",
     aliases=("nllloss", "negative-log-likelihood"),
     family="classification",
@@ -189,6 +191,7 @@ def nll(t, x, y, *, weight=None, ignore_index=-100, from_probs=False):
 
 @loss(
     "bce",
+    other_forms=(("--logits", "bce-logits"),),
     gradient="∂ℓ/∂p = w·(p − y) / max((1 − p)·p, 1e-12)",
     aliases=("bceloss", "binary-cross-entropy"),
     family="classification",
@@ -238,6 +241,7 @@ def bce(t, p, y, *, weight=None):
 
 @loss(
     "bce-logits",
+    other_forms=(("--probs", "bce"),),
     gradient="∂ℓ/∂x = w·[(pw·y + 1 − y)·σ(x) − pw·y], = w·(σ(x) − y) without pos_weight",
     aliases=("bcewithlogitsloss", "bce-with-logits", "sigmoid-cross-entropy"),
     family="classification",

@@ -22,6 +22,7 @@ from .keras import one_hot_targets
 
 @loss(
     "focal",
+    other_forms=(("--probs", "bce"),),
     gradient="∂ℓ/∂x = α_t·[(1 − p_t)^γ·(p − y) − γ·(1 − p_t)^(γ−1)·(2y − 1)·p·(1 − p)·ce]",
     aliases=("sigmoid-focal", "sigmoid-focal-loss", "focal-loss"),
     family="classification",
