@@ -25,6 +25,7 @@ import warnings
 
 import numpy as np
 
+from . import vectorcsv
 from .errors import InputOutputError, InvalidData, UsageError, open_error
 from .i18n import N_
 from .limits import MAX_LINE_BYTES, readline_at_most, size
@@ -389,12 +390,16 @@ def parse_block(block: bytes, first_line: int, delimiter: str | None, columns: i
 
 def _fast(block: bytes, delimiter: str | None, columns: int,
           usecols: list[int] | None = None) -> np.ndarray | None:
-    """pyarrow's reader (with losscalc[fast]) or NumPy's, or None when the block is refused
-    (then the exact reader decides what is wrong)."""
+    """pyarrow's reader (with losscalc[fast]), else NumPy's: the vectorised one for a plain
+    block, np.loadtxt for any other; None when the block is refused (then the exact reader
+    decides what is wrong)."""
     if delimiter is not None and _ARROW and _ARROW[0]:  # loaded for large inputs only
         array = _arrow_parse(block, delimiter, columns, usecols)
         if array is not None:
             return array
+    array = vectorcsv.parse(block, delimiter, columns, usecols)
+    if array is not None:
+        return array
     if usecols is not None:
         return _numpy_selected(block, delimiter, columns, usecols)
     try:
@@ -435,10 +440,11 @@ _ARROW: list = []
 def _arrow():
     """pyarrow.csv if the extra losscalc[fast] is installed, else None (looked up once).
 
-    LOSSCALC_CSV_PARSER=numpy chooses NumPy's parser even then (for benchmarks).
+    LOSSCALC_CSV_PARSER=numpy chooses NumPy's parsers even then, =loadtxt np.loadtxt alone
+    (for benchmarks; see losscalc.vectorcsv).
     """
     if not _ARROW:
-        if os.environ.get("LOSSCALC_CSV_PARSER", "").lower() == "numpy":
+        if os.environ.get("LOSSCALC_CSV_PARSER", "").lower() in ("numpy", "loadtxt"):
             _ARROW.append(None)
             return None
         try:

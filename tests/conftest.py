@@ -132,12 +132,15 @@ __all__ = ["as_array", "assert_close", "assert_latex_compiles", "assert_strict_j
            "math", "modules_after", "needs_pdflatex"]
 
 
-@pytest.fixture(params=["numpy", "arrow"])
+@pytest.fixture(params=["numpy", "loadtxt", "arrow"])
 def each_parser(request, monkeypatch):
-    """The test runs with NumPy's CSV parser, and again with pyarrow's when it is installed
-    (a table module makes it autouse)."""
-    from losscalc import csvsource
+    """The test runs with NumPy's CSV parsers (vectorised for plain chunks, np.loadtxt for
+    the others), with np.loadtxt alone, and with pyarrow's when it is installed (a table
+    module makes it autouse)."""
+    from losscalc import csvsource, vectorcsv
 
+    if request.param == "loadtxt":
+        monkeypatch.setattr(vectorcsv, "AVAILABLE", False)
     if request.param == "arrow":
         pyarrow = pytest.importorskip("pyarrow")
         import pyarrow.csv  # noqa: F811  (the submodule, loaded onto the module above)
