@@ -57,6 +57,7 @@ def _extended() -> bool:
 AVAILABLE = _extended() and os.environ.get("LOSSCALC_CSV_PARSER", "").lower() != "loadtxt"
 _LD_POW10 = np.array([10 ** k for k in range(MAX_POWER + 1)],
                      dtype=np.longdouble) if _extended() else None
+_INSIDE = np.array([(1 << k) - 1 for k in range(WIDTH)], dtype=np.uint32)  # k bytes long
 _POW10 = np.array([10 ** k for k in range(20)], dtype=np.uint64)
 
 
@@ -207,17 +208,17 @@ def _fields(raw: np.ndarray, starts: np.ndarray, stops: np.ndarray,
     lengths = stops - starts
     long = (lengths >= WIDTH) | (starts < RUN) | (starts > len(raw) - WIDTH)
     at = starts
-    inside = ((np.uint64(1) << np.minimum(lengths, WIDTH - 1).astype(np.uint64))
-              - np.uint64(1)).astype(np.uint32)
+    inside = np.take(_INSIDE, np.minimum(lengths, WIDTH - 1))
     fields = _rows(raw, at, WIDTH)
     digit = _bits((fields - 48) < 10) & inside
     if exp is None:
-        exp = _bits((fields | 32) == 101) & inside
+        exp = _bits((fields | 32) == 101)
     exp = exp & inside
-    lead, after_e = fields[:, 0], _byte_after(fields, exp)
-    minus = (lead == 45).astype(np.uint32) | ((after_e == 45) * (exp << 1))
-    sign = ((lead == 45) | (lead == 43)).astype(np.uint32) \
-        | (((after_e == 45) | (after_e == 43)) * (exp << 1))
+    negative = fields[:, 0] == 45
+    sign = (negative | (fields[:, 0] == 43)).astype(np.uint32)  # bit 0: a leading sign
+    e_rows = np.flatnonzero(exp)  # few, as a rule
+    e_sign, e_negative = _exponent_signs(fields[e_rows], exp[e_rows])
+    sign[e_rows] |= e_sign
     mantissa = (exp - 1) & inside  # the bytes before the e (all of them without one)
     dot = inside & ~(digit | sign | exp)  # what is left must be one '.' before the e
     digits = digit & mantissa
@@ -235,11 +236,15 @@ def _fields(raw: np.ndarray, starts: np.ndarray, stops: np.ndarray,
     fraction, fraction_over = _digits(raw, at + mantissa_end, fraction_digits)
     slow |= long | fraction_over | ((integer != 0) & (integer_digits + fraction_digits > 19))
     significand = integer * _POW10[np.minimum(fraction_digits, 19)] + fraction
-    exponent = _exponents(raw, at, lengths, mantissa_end, exp, minus, sign, slow)
-    exponent -= fraction_digits
+    exponent = -fraction_digits
+    if len(e_rows):
+        count = (lengths - mantissa_end - 1)[e_rows] - (e_sign != 0)
+        written, _ = _digits(raw, stops[e_rows], np.minimum(count, 8))
+        exponent[e_rows] += np.where(e_negative, -1, 1) * written.astype(np.int64)
+        slow[e_rows] |= count > 8
     slow |= np.abs(exponent) > MAX_POWER
     out[:] = _scaled(significand, np.clip(exponent, -MAX_POWER, MAX_POWER), slow)
-    out.view(np.uint64)[:] |= (minus & 1).astype(np.uint64) << np.uint64(63)
+    out.view(np.uint64)[:] |= negative.astype(np.uint64) << np.uint64(63)
     for i in np.flatnonzero(slow):
         text = data[starts[i]:stops[i]]
         if not PLAIN.fullmatch(text):
@@ -248,37 +253,23 @@ def _fields(raw: np.ndarray, starts: np.ndarray, stops: np.ndarray,
     return True
 
 
-def _byte_after(fields: np.ndarray, exp: np.ndarray) -> np.ndarray:
-    """The byte after each field's e (0 without one)."""
-    after = np.zeros(len(fields), dtype=np.uint8)
-    rows = np.flatnonzero(exp)
-    if len(rows):
-        column = np.minimum(_popcount(exp[rows] - 1) + 1, WIDTH - 1)
-        after[rows] = fields[rows, column]
-    return after
-
-
-def _exponents(raw, at, lengths, mantissa_end, exp, minus, sign, slow) -> np.ndarray:
-    """The written exponent of each field (0 without one); read for the fields with an e
-    only, where an exponent of more than eight digits marks its field slow."""
-    exponent = np.zeros(len(at), dtype=np.int64)
-    rows = np.flatnonzero(exp)
-    if len(rows):
-        e_bit = exp[rows] << 1
-        count = lengths[rows] - mantissa_end[rows] - 1 - ((sign[rows] & e_bit) != 0)
-        value, _ = _digits(raw, at[rows] + lengths[rows], np.minimum(count, 8))
-        exponent[rows] = np.where((minus[rows] & e_bit) != 0, -1, 1) * value.astype(np.int64)
-        slow[rows] |= count > 8
-    return exponent
+def _exponent_signs(fields: np.ndarray, exp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For fields with an e: the bit of the byte after it if that is a sign (else 0), and
+    whether it is a minus."""
+    after = fields[np.arange(len(fields)), np.minimum(_popcount(exp - 1) + 1, WIDTH - 1)]
+    negative = after == 45
+    return (negative | (after == 43)) * (exp << 1), negative
 
 
 def _digits(raw: np.ndarray, stops: np.ndarray,
             counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The numbers written by the ``counts`` digits before each of ``stops`` (up to RUN of
     them), and where they do not fit (more than RUN digits, or 2**64 or more)."""
-    words = -(-min(int(counts.max(initial=0)), RUN) // 8)  # 8 digits to a word
-    if not words:
-        return np.zeros(len(stops), dtype=np.uint64), np.zeros(len(stops), dtype=bool)
+    most = int(counts.max(initial=0))
+    if most <= 1:  # as a rule the integer part: one digit (or none), one byte to read
+        digit = raw[np.maximum(stops - 1, 0)] & np.uint8(15)
+        return digit * (counts == 1).astype(np.uint64), np.zeros(len(stops), dtype=bool)
+    words = -(-min(most, RUN) // 8)  # 8 digits to a word
     width = 8 * words
     digits = _rows(raw, stops - width, width).view("<u8")
     digits &= np.take(_KEEP[words], np.minimum(counts, width), axis=0)  # the others: 0
@@ -306,7 +297,7 @@ def _scaled(significand: np.ndarray, exponent: np.ndarray, slow: np.ndarray) -> 
     """significand * 10**exponent rounded to float64 through one rounding to extended
     precision; a value that rounding left exactly halfway between two float64 is marked slow."""
     extended = significand.astype(np.longdouble)
-    power = _LD_POW10[np.abs(exponent)]
+    power = np.take(_LD_POW10, np.abs(exponent))
     up = exponent >= 0
     np.multiply(extended, power, out=extended, where=up)
     np.divide(extended, power, out=extended, where=~up)
