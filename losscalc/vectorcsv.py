@@ -87,19 +87,19 @@ def parse(block, delimiter: str | None, columns: int,
     if ends is None:
         return None
     rows = len(ends) // columns
-    wanted = np.arange(columns) if usecols is None else np.asarray(usecols)
-    # The selected fields column by column, so the values come out in Fortran order.
-    chosen = (wanted[:, None] + columns * np.arange(rows)).ravel()
-    stops = ends[chosen]
-    starts = np.where(chosen > 0, ends[chosen - 1] + 1, 0)
-    exps = _sparse_exponents(data, size, ends, columns, wanted, starts)
-    values = np.empty(len(chosen))
-    for first in range(0, len(chosen), PIECE):
-        piece = slice(first, first + PIECE)
-        exp = None if exps is None else exps[piece]
-        if not _fields(raw, starts[piece], stops[piece], exp, data, values[piece]):
-            return None
-    return values.reshape(len(wanted), rows).T
+    wanted = range(columns) if usecols is None else usecols
+    exps = _sparse_exponents(data, size, ends)
+    line_starts = np.concatenate(([0], ends[columns - 1:-1:columns] + 1))
+    values = np.empty((rows, len(wanted)), order="F")
+    for k, column in enumerate(wanted):
+        stops = ends[column::columns]
+        starts = ends[column - 1::columns] + 1 if column else line_starts
+        for first in range(0, rows, PIECE):
+            piece = slice(first, first + PIECE)
+            exp = None if exps is None else exps[column::columns][piece]
+            if not _fields(raw, starts[piece], stops[piece], exp, data, values[piece, k]):
+                return None
+    return values
 
 
 def _bytes(block) -> tuple[bytes, int]:
@@ -148,32 +148,26 @@ def _marks(part: np.ndarray, separator: int) -> np.ndarray:
     return np.flatnonzero(marks)
 
 
-def _sparse_exponents(data: bytes, size: int, ends: np.ndarray, columns: int,
-                      wanted: np.ndarray, starts: np.ndarray) -> np.ndarray | None:
-    """Each chosen field's e (or E) as a bit (bit i: byte i of the field; 0 without one),
-    found with bytes.find while there are few; None when there are many (then a mask finds
-    them, as it finds the digits). A field with two e's gets an impossible mask (all ones)."""
+def _sparse_exponents(data: bytes, size: int, ends: np.ndarray) -> np.ndarray | None:
+    """Each field's e (or E) as a bit (bit i: byte i of the field; 0 without one), found
+    with bytes.find while there are few; None when there are many (then a mask finds them,
+    as it finds the digits). A field with two e's gets two bits, which the grammar refuses."""
     where = []
     for letter in (b"e", b"E"):
         at = data.find(letter, 0, size)
         while at >= 0:
-            if len(where) * SPARSE > len(starts):
+            if len(where) * SPARSE > len(ends):
                 return None
             where.append(at)
             at = data.find(letter, at + 1, size)
-    exp = np.zeros(len(starts), dtype=np.uint32)
-    if not where:
-        return exp
-    where = np.array(where)
-    field = np.searchsorted(ends, where)  # the field each e is in, among all fields
-    order = np.full(columns, -1)
-    order[wanted] = np.arange(len(wanted))
-    column = order[field % columns]
-    mine = column >= 0  # in a chosen column
-    slot = column[mine] * (len(ends) // columns) + field[mine] // columns
-    offset = where[mine] - starts[slot]  # a field of 32 bytes or more is read by float
-    bit = np.where(offset < WIDTH - 1, np.left_shift(1, np.minimum(offset, 30)), 0)
-    np.bitwise_or.at(exp, slot, bit.astype(np.uint32))  # two e's: two bits, refused
+    exp = np.zeros(len(ends), dtype=np.uint32)
+    if where:
+        where = np.array(where)
+        field = np.searchsorted(ends, where)  # the field each e is in
+        offset = where - np.where(field > 0, ends[field - 1] + 1, 0)
+        # (an e 31 bytes or more into its field: the field is read by float)
+        bit = np.where(offset < WIDTH - 1, np.left_shift(1, np.minimum(offset, 30)), 0)
+        np.bitwise_or.at(exp, field, bit.astype(np.uint32))
     return exp
 
 
@@ -184,7 +178,8 @@ def _rows(raw: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
     sliding window, which copies byte by byte)."""
     windows = np.ndarray((len(raw) - width + 1,), dtype=f"V{width}", buffer=raw,
                          strides=(1,))
-    return windows[np.clip(at, 0, len(raw) - width)].view(np.uint8).reshape(len(at), width)
+    inward = np.minimum(np.maximum(at, 0), len(raw) - width)  # (np.clip is slower)
+    return windows[inward].view(np.uint8).reshape(len(at), width)
 
 
 def _bits(matrix: np.ndarray) -> np.ndarray:
@@ -243,7 +238,8 @@ def _fields(raw: np.ndarray, starts: np.ndarray, stops: np.ndarray,
         exponent[e_rows] += np.where(e_negative, -1, 1) * written.astype(np.int64)
         slow[e_rows] |= count > 8
     slow |= np.abs(exponent) > MAX_POWER
-    out[:] = _scaled(significand, np.clip(exponent, -MAX_POWER, MAX_POWER), slow)
+    out[:] = _scaled(significand, np.minimum(np.maximum(exponent, -MAX_POWER), MAX_POWER),
+                     slow)
     out.view(np.uint64)[:] |= negative.astype(np.uint64) << np.uint64(63)
     for i in np.flatnonzero(slow):
         text = data[starts[i]:stops[i]]
