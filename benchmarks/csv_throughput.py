@@ -6,6 +6,8 @@ significant digits, as a notebook's export does), then runs, alternately, --runs
 
     losscalc mse --table FILE          with losscalc[fast] (pyarrow's parser), if installed
     the same, NumPy's parser           (LOSSCALC_CSV_PARSER=numpy: as without the extra)
+    the same, np.loadtxt alone         (LOSSCALC_CSV_PARSER=loadtxt: without the vectorised
+                                        parser, for comparison; --no-loadtxt leaves it out)
     cat FILE | losscalc mse            (--pipe: the same through a pipe, both parsers)
     pandas read_csv + NumPy's mean     (if pandas is installed: pip install '.[bench]')
     polars read_csv + its mean         (if polars is installed)
@@ -13,9 +15,12 @@ significant digits, as a notebook's export does), then runs, alternately, --runs
 and prints for each the median wall time, MB/s, the peak memory of its process tree (the
 resident memory of the process and all its workers, summed, sampled every 20 ms from
 /proc; the largest process's peak where /proc is missing), and the ratios to polars and
-pandas. All values must agree to 1e-12 relative.
+pandas. All values must agree to 1e-12 relative. One untimed round first reads the file into
+the page cache and lets each Python write its bytecode cache (PYTHONDONTWRITEBYTECODE is
+dropped from the children's environment: an installed package has its .pyc files).
 
     python benchmarks/csv_throughput.py [--rows N] [--runs K] [--keep FILE] [--pipe]
+                                        [--no-loadtxt]
 """
 
 from __future__ import annotations
@@ -63,6 +68,9 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(argv: list[str], stdin_from: str | None = None,
           env: dict | None = None) -> tuple[float, float, str]:
     """(seconds, peak MiB of the process tree, stdout) of one run."""
@@ -72,7 +80,7 @@ def timed(argv: list[str], stdin_from: str | None = None,
     feeder = subprocess.Popen(["cat", stdin_from], stdout=subprocess.PIPE) if stdin_from else None
     child = subprocess.Popen(argv, stdin=feeder.stdout if feeder else subprocess.DEVNULL,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             env={**os.environ, **(env or {})})
+                             env={**CHILD_ENV, **(env or {})})
     if feeder:
         feeder.stdout.close()
     peak, done = [0], threading.Event()
@@ -111,6 +119,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", help="write (or reuse) the CSV at this path")
     parser.add_argument("--pipe", action="store_true", help="also time cat FILE | losscalc")
+    parser.add_argument("--no-loadtxt", action="store_true",
+                        help="leave out the np.loadtxt-only run")
     args = parser.parse_args()
 
     path = args.keep or os.path.join(tempfile.mkdtemp(), "bench.csv")
@@ -129,6 +139,9 @@ def main() -> None:
     else:
         print("pyarrow is not installed: NumPy's parser only", file=sys.stderr)
     commands["losscalc NumPy-only --table"] = (by_path, None, numpy_only)
+    if not args.no_loadtxt:
+        commands["losscalc np.loadtxt only --table"] = (by_path, None,
+                                                      {"LOSSCALC_CSV_PARSER": "loadtxt"})
     if args.pipe:
         commands["losscalc NumPy-only cat |"] = (piped, path, numpy_only)
     for name, module, script in (("polars", "polars", POLARS), ("pandas", "pandas", PANDAS)):
@@ -137,6 +150,8 @@ def main() -> None:
         else:
             print(f"{name} is not installed: pip install '.[bench]'", file=sys.stderr)
 
+    for argv, stdin_from, env in commands.values():  # the untimed round
+        timed(argv, stdin_from, env)
     results = {name: [] for name in commands}
     for _ in range(args.runs):
         for name, (argv, stdin_from, env) in commands.items():

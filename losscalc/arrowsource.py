@@ -117,8 +117,9 @@ class Dataset(Table):
         pa, _ = _pyarrow()
         return _numeric(pa, self._schema.field(column).type)
 
-    def chunks(self, skip_bad: bool = False):
-        """(array (rows, used columns), 0) per record batch, file after file."""
+    def chunks(self, skip_bad: bool = False, after=None):
+        """(array (rows, used columns), 0) per record batch, file after file (read here, so
+        ``after`` is not asked: the arrays come back as they are)."""
         pa, _ = _pyarrow()
         used = self.usecols if self.usecols is not None else list(range(self.columns))
         names = [self.header[i] for i in used]

@@ -279,9 +279,9 @@ class Table:
         if buffer.strip():
             yield line + 1, buffer
 
-    def chunks(self, skip_bad: bool = False):
+    def chunks(self, skip_bad: bool = False, after=None):
         """The parsed chunks of the table (read_chunks); arrowsource.Dataset yields the same."""
-        return read_chunks(self, skip_bad)
+        return read_chunks(self, skip_bad, after=after)
 
     def close(self) -> None:
         if self.name != "stdin" or isinstance(self.stream, _Decoded):
@@ -472,12 +472,14 @@ def _arrow_parse(block: bytes, delimiter: str, columns: int,
             pa.BufferReader(block),
             read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            # No null values: an empty field or "NA" is an error here (the exact reader says
+            # where), and no field is compared with the null spellings (10% of the time).
             convert_options=pacsv.ConvertOptions(column_types={n: pa.float64() for n in used},
-                                                 include_columns=used))
+                                                 include_columns=used, null_values=[]))
     except (pa.ArrowInvalid, ValueError):
         return None
     columns = [table.column(i) for i in range(len(used))]
-    if any(column.null_count for column in columns):  # an empty field: the exact reader
+    if any(column.null_count for column in columns):  # (none, as said; but never viewed)
         return None
     # Each chunk's values viewed, not converted (ChunkedArray.to_numpy copies them).
     return _columns_side_by_side([[float64_view(part) for part in column.chunks]
@@ -551,23 +553,29 @@ def _row(fields, columns, names, where, usecols=None) -> list[float]:
     return values
 
 
-def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = None):
+def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = None,
+                after=None):
     """Parsed chunks of ``table`` in order: (array (rows, columns), rows skipped).
 
     A large file is cut into byte ranges that two worker processes read and parse themselves
     (only the parsed arrays travel back); a long pipe is read here and its chunks parsed by
     the workers. At most four chunks are in flight, so memory stays bounded whatever the size.
     ``table.consumed`` follows the bytes read, for a progress bar.
+
+    ``after()``, if given, is asked as each chunk is handed to a worker for a function to
+    run on its array there (None: none); the chunk then comes back as what it returns — a
+    streamed loss's sums instead of the array, so that the workers compute too.
     """
     chunk_bytes = chunk_bytes or CHUNK_BYTES
+    after = after or (lambda: None)
     arguments = (table.delimiter, table.columns, table.header, skip_bad, table.name,
                  table.usecols)
     if table.size is not None and table.size - table.data_offset >= PARALLEL_BYTES:
         _arrow()  # imported once here (if installed), so the forked workers have it
         starts = range(table.data_offset, table.size, chunk_bytes)
-        jobs = ((min(start + chunk_bytes, table.size) - start, parse_range, table.name, start,
-                 start + chunk_bytes, table.data_offset, table._pending_line + 1, *arguments)
-                for start in starts)
+        jobs = ((min(start + chunk_bytes, table.size) - start, _then, after(), parse_range,
+                 table.name, start, start + chunk_bytes, table.data_offset,
+                 table._pending_line + 1, *arguments) for start in starts)
     else:
         blocks = table.blocks(chunk_bytes)
         for _ in range(max(1, PARALLEL_BYTES // chunk_bytes)):
@@ -575,15 +583,22 @@ def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = 
             if item is None:
                 return
             table.consumed += len(item[1])
-            yield parse_block(item[1], item[0], *arguments)
+            yield _then(after(), parse_block, item[1], item[0], *arguments)
         _arrow()  # a long pipe: worth loading pyarrow (if installed) before forking
-        jobs = ((len(block), parse_block, block, first, *arguments) for first, block in blocks)
+        jobs = ((len(block), _then, after(), parse_block, block, first, *arguments)
+                for first, block in blocks)
     # pyarrow's parser releases the GIL: two threads of this process parse in parallel, with
     # no worker processes to start or arrays to send back (faster, and half the memory).
     run = _in_threads if _ARROW and _ARROW[0] else _in_workers
     for result, nbytes in run(jobs):
         table.consumed += nbytes
         yield result
+
+
+def _then(then, parse, *arguments):
+    """``parse(*arguments)``, its array passed through ``then`` where there is one."""
+    array, skipped = parse(*arguments)
+    return (then(array) if then is not None and len(array) else array), skipped
 
 
 def _in_threads(jobs):

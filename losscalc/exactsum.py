@@ -16,13 +16,16 @@ exactly in float64. Only the few occupied bins are combined in Python integers.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 SCALE = 1127  # the sum counts units of 2**-SCALE: 1074 (the smallest subnormal) + 53
 _BATCH = 1 << 26  # values per bincount pass: keeps every bin's sum exact (see _add_bins)
 _SPLITTER = float((1 << 27) + 1)
-_REUSED = 1 << 20  # values whose scratch arrays an ExactSum keeps (24 MiB at most)
+_REUSED = 1 << 20  # values whose scratch arrays a thread keeps (24 MiB at most)
 _LARGE = 2.0 ** 995  # beyond this, value·_SPLITTER could overflow
+_SCRATCH = threading.local()  # each thread's scratch arrays (see _buffers)
 
 
 def to_units(value: float) -> int:
@@ -45,9 +48,8 @@ class ExactSum:
     NaN, as in any float sum) and dominate the value."""
 
     def __init__(self, units: int = 0, nonfinite: float = 0.0) -> None:
-        self.units = units
+        self.units = units  # (all there is to it: a worker sends its chunk's sum back as is)
         self.nonfinite = nonfinite
-        self._scratch = None  # see _buffers
 
     def add(self, value: float) -> None:
         value = float(value)
@@ -73,7 +75,7 @@ class ExactSum:
                 self.units += to_units(value)
             values = values[finite & ~large]
         # Veltkamp's split: high + low == value exactly, each with at most 26 significant bits
-        high, low, bins = self._buffers(values.size)
+        high, low, bins = _buffers(values.size)
         np.multiply(values, _SPLITTER, out=high)  # scaled
         np.subtract(high, values, out=low)  # scaled − value
         np.subtract(high, low, out=high)  # high = scaled − (scaled − value)
@@ -83,16 +85,6 @@ class ExactSum:
             sums = np.bincount(bins, part, 4096)
             for b in np.flatnonzero(sums):
                 self.units += to_units(float(sums[b]))
-
-    def _buffers(self, size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The split's halves and the bins (sign and exponent): reused from chunk to chunk
-        up to _REUSED values, as fresh arrays of a chunk's size cost their page faults
-        anew each time (the split took twice as long)."""
-        if size > _REUSED:
-            return np.empty(size), np.empty(size), np.empty(size, dtype=np.int64)
-        if self._scratch is None or self._scratch[0].size < size:
-            self._scratch = (np.empty(size), np.empty(size), np.empty(size, dtype=np.int64))
-        return tuple(buffer[:size] for buffer in self._scratch)
 
     def merge(self, other: ExactSum) -> None:
         self.units += other.units
@@ -125,3 +117,15 @@ class ExactSum:
         for text in terms:
             total.add(float.fromhex(text) if text.startswith(("0x", "-0x")) else float(text))
         return total
+
+
+def _buffers(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The split's halves and the bins (sign and exponent): reused from chunk to chunk, by
+    every sum of the thread, up to _REUSED values, as fresh arrays of a chunk's size cost
+    their page faults anew each time (the split took twice as long)."""
+    if size > _REUSED:
+        return np.empty(size), np.empty(size), np.empty(size, dtype=np.int64)
+    held = getattr(_SCRATCH, "buffers", None)
+    if held is None or held[0].size < size:
+        held = _SCRATCH.buffers = (np.empty(size), np.empty(size), np.empty(size, dtype=np.int64))
+    return tuple(buffer[:size] for buffer in held)

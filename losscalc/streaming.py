@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from functools import partial
 from typing import NamedTuple
 
 import numpy as np
@@ -24,6 +25,7 @@ from .csvsource import Table
 from .errors import InvalidData, LosscalcError, UsageError
 from .exactsum import ExactSum
 from .inputs import read_tensor
+from .losses import resolve
 from .report import csv_header, csv_lines, csv_rows, json_params, plain_values
 
 IN_MEMORY_VALUES = 1 << 19  # numbers gathered before switching to streaming (4 MiB)
@@ -203,9 +205,16 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
     progress = _Progress(table, opts["quiet"])
     chunks, rows, values, skipped = [], 0, 0, 0
     streamer, pools = None, None
+    # Once streaming without per-row output, the workers compute each chunk's sums too.
+    after = lambda: streamer.remote if streamer is not None else None  # noqa: E731
     try:
-        for array, bad in table.chunks(opts["skip_bad_rows"]):
+        for array, bad in table.chunks(opts["skip_bad_rows"], after):
             skipped += bad
+            if isinstance(array, ChunkSums):  # computed where it was parsed
+                streamer.merge(array)
+                rows += array.rows
+                progress.advance(table.consumed, rows)
+                continue
             if not len(array):  # a range of blank or comment lines, or all skipped
                 continue
             rows += len(array)
@@ -299,36 +308,96 @@ def _needs_every_row(opts) -> bool:
     return opts["reduction"] == "none" and not _stream_rows(opts)
 
 
+class ChunkSums(NamedTuple):
+    """What one chunk adds to a streamed value, computed where it was parsed (a worker
+    process or thread), so that only these few numbers come back."""
+
+    rows: int
+    width: int
+    total: ExactSum | None  # the losses' exact sum
+    divisor: ExactSum | None  # the mean's divisor (the element count, or CE's Σ w_y)
+    notes: list[str]
+    shapes: tuple  # the prediction's and the target's shape after the row axis
+    error: InvalidData | None = None  # said by the streamer, with the rows it is about
+
+
+class _Task(NamedTuple):
+    """How a chunk is computed: sent to the workers with each chunk (the loss by its name:
+    a registry entry holds functions that do not pickle)."""
+
+    loss: str
+    columns: Columns
+    params: dict
+    dtype: str
+    gradient: bool  # --format csv shows it per row
+
+    def compute(self, array: np.ndarray):
+        """The chunk's result (its losses summed) and its prediction and target."""
+        pred, target, weight = self.columns.split(array)
+        params = dict(self.params)
+        if weight is not None:
+            params["weight"] = weight
+        r = compute(resolve(self.loss), pred, target, params, "sum", self.dtype,
+                    gradient=self.gradient)
+        return r, pred, target
+
+
+def _sums(r, array: np.ndarray, pred, target) -> ChunkSums:
+    total, divisor = ExactSum(), ExactSum()
+    total.add_array(r.elementwise)
+    divisor.add(r.divisor)
+    return ChunkSums(len(array), array.shape[1], total, divisor, list(r.notes),
+                     (np.shape(pred)[1:], np.shape(target)[1:]))
+
+
+def chunk_sums(task: _Task, array: np.ndarray) -> ChunkSums:
+    """A chunk computed and summed (run by a worker: a module-level function)."""
+    try:
+        r, pred, target = task.compute(array)
+    except InvalidData as err:
+        return ChunkSums(len(array), array.shape[1], None, None, [], (), err)
+    return _sums(r, array, pred, target)
+
+
 class _Streamer:
     """Computes chunk after chunk: sums for the value, per-row output as it goes."""
 
     def __init__(self, spec, columns, params, opts, out) -> None:
-        self.spec, self.columns, self.params, self.opts = spec, columns, params, opts
+        self.spec, self.params, self.opts = spec, params, opts
         # Exact sums: the value does not depend on how the rows were cut (chunks, --partial
         # shards merged), and is the correctly rounded sum of the per-element losses.
         self.total, self.divisor = ExactSum(), ExactSum()
         self.rows, self.width, self.shape, self.notes = 0, 1, None, []
         self.per_row = opts["format"] == "csv" or _stream_rows(opts)
         self.out = out
+        self.task = _Task(spec.name, columns, params, opts["dtype"], opts["format"] == "csv")
+        # Without per-row output, a chunk's sums are all that is needed of it: the workers
+        # that parse the chunks compute them (rows written here must be written in order).
+        self.remote = None if self.per_row else partial(chunk_sums, self.task)
 
     def add(self, array: np.ndarray) -> None:
-        pred, target, weight = self.columns.split(array)
-        params = dict(self.params)
-        if weight is not None:
-            params["weight"] = weight
+        """A chunk computed here (its rows written, if they are)."""
         try:
-            r = compute(self.spec, pred, target, params, "sum", self.opts["dtype"],
-                        gradient=self.opts["format"] == "csv")  # only its rows show the grad
+            r, pred, target = self.task.compute(array)
         except InvalidData as err:
-            raise err.prefixed(f"rows {self.rows}–{self.rows + len(array) - 1}: ") from None
-        self.total.add_array(r.elementwise)
-        self.divisor.add(r.divisor)
-        self.notes += [n for n in r.notes if n not in self.notes]
+            raise self._at(err, len(array)) from None
         if self.per_row:
             self._write_rows(r)
-        self.rows += len(array)
-        self.width = array.shape[1]
-        self.shape = (self.rows, *np.shape(pred)[1:]), (self.rows, *np.shape(target)[1:])
+        self.merge(_sums(r, array, pred, target))
+
+    def merge(self, chunk: ChunkSums) -> None:
+        """A chunk's sums, computed here or where it was parsed."""
+        if chunk.error is not None:
+            raise self._at(chunk.error, chunk.rows) from None
+        self.total.merge(chunk.total)
+        self.divisor.merge(chunk.divisor)
+        self.notes += [n for n in chunk.notes if n not in self.notes]
+        self.rows += chunk.rows
+        self.width = chunk.width
+        self.shape = (self.rows, *chunk.shapes[0]), (self.rows, *chunk.shapes[1])
+
+    def _at(self, err: InvalidData, rows: int):
+        return err.prefixed(f"rows {self.rows}–{self.rows + rows - 1}: ")
 
     def _write_rows(self, r) -> None:
         if self.opts["format"] == "csv":

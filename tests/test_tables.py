@@ -217,6 +217,38 @@ def test_streamed_bad_row_names_its_line(cli, tmp_path, tiny_chunks):
     assert code == 3 and 'line 72, column "target": cannot read "seventy"' in err
 
 
+def test_the_workers_compute_a_streamed_sum(cli, tmp_path, tiny_chunks, monkeypatch):
+    # Without per-row output, the chunks handed out once streaming has begun come back as
+    # their sums (computed by the workers, or threads, that parse them), not as arrays.
+    pred, target, text = _table(np.random.default_rng(4), 400, "regression")
+    path = write(tmp_path, "t.csv", text)
+    merged = []
+    original = stream._Streamer.merge
+    monkeypatch.setattr(stream._Streamer, "merge",
+                        lambda self, chunk: (merged.append(chunk), original(self, chunk))[1])
+    local = []
+    add = stream._Streamer.add
+    monkeypatch.setattr(stream._Streamer, "add",
+                        lambda self, array: (local.append(len(array)), add(self, array))[1])
+    code, out, err = cli("mse", "--csv", path, "-r", "sum")
+    assert code == 0, err
+    assert len(merged) > len(local) > 0  # the first chunks before streaming began: here
+    assert sum(chunk.rows for chunk in merged) == 400
+    assert abs(float(out) - np.sum((pred - target) ** 2)) <= 1e-12 * np.sum((pred - target) ** 2)
+
+
+def test_a_loss_error_in_a_worker_names_its_rows(cli, tmp_path, tiny_chunks):
+    # bce's target must lie in [0, 1]: row 350's 1.5 is refused by the worker's chunk, and
+    # the message names the rows of that chunk, as when the chunk is computed here.
+    lines = [f"0.5,{i % 2}" for i in range(400)]
+    lines[350] = "0.5,1.5"
+    path = write(tmp_path, "t.csv", "pred,target\n" + "\n".join(lines) + "\n")
+    code, out, err = cli("bce", "--csv", path)
+    assert code == 3 and "rows " in err
+    first, last = (int(n) for n in err.split("rows ")[1].split(":")[0].split("–"))
+    assert first <= 350 <= last < 400
+
+
 def test_expect_on_a_streamed_table(cli, tmp_path, tiny_chunks):
     path = write(tmp_path, "t.csv", "".join(f"{i},{i + 1}\n" for i in range(100)))
     assert cli("mse", "--csv", path, "--expect", "1", "-q")[0] == 0  # every d = −1
