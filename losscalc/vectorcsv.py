@@ -2,7 +2,8 @@
 
 Without losscalc[fast], ``np.loadtxt`` parses a table at about 40-60 MB/s per core: it turns
 each field into a number one at a time. Most large tables are plain, though (numbers such as
-``-0.12345678901234567`` or ``1.5e-05``; no quotes, comments, spaces or blank lines), and those
+``-0.12345678901234567`` or ``1.5e-05``, lines ending in LF or CRLF; no quotes, comments,
+spaces or blank lines), and those
 are parsed here with whole-array operations over all the fields of a chunk at once:
 
 1. The delimiters and line ends are found in one pass; every line must have every column.
@@ -41,7 +42,7 @@ WIDTH = 32  # bytes of a field looked at as a row; a longer field is read on its
 RUN = 24  # digits of an integer part or fraction read at once (three words of eight)
 MAX_POWER = 27  # 10**27 = 5**27 * 2**27 and 5**27 < 2**64: exact in a 64-bit significand
 PIECE = 1 << 14  # fields parsed at once: their temporaries stay in the processor's cache
-NOT_PLAIN = (b'"', b"#", b"\r")  # quotes, comments, CR: np.loadtxt's rules apply
+NOT_PLAIN = (b'"', b"#")  # quotes and comments: np.loadtxt's rules apply
 PLAIN = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 STEP = 1 << 20  # bytes looked through at once for delimiters (bounded temporaries)
 SPARSE = 64  # fewer e's than one field in SPARSE: found with bytes.find, not a mask
@@ -82,6 +83,9 @@ def parse(block, delimiter: str | None, columns: int,
     if (not AVAILABLE or separator is None or size < 2 * WIDTH
             or any(data.find(mark, 0, size) >= 0 for mark in NOT_PLAIN)):
         return None  # (a chunk this small is no work for np.loadtxt)
+    crlf = data.find(b"\r", 0, size) >= 0  # Windows line ends: each CR must end a line
+    if crlf and data.count(b"\r", 0, size) != data.count(b"\r\n", 0, size):
+        return None
     raw = np.frombuffer(data, dtype=np.uint8, count=size)
     ends = _field_ends(raw, separator, columns)
     if ends is None:
@@ -93,6 +97,8 @@ def parse(block, delimiter: str | None, columns: int,
     values = np.empty((rows, len(wanted)), order="F")
     for k, column in enumerate(wanted):
         stops = ends[column::columns]
+        if crlf and column == columns - 1:  # the CR before each line end ends the field
+            stops = stops - (raw[stops - 1] == 13)
         starts = ends[column - 1::columns] + 1 if column else line_starts
         for first in range(0, rows, PIECE):
             piece = slice(first, first + PIECE)

@@ -140,6 +140,19 @@ def test_other_delimiters(delimiter):
     assert (vectorcsv.parse(block, delimiter, 2) == loadtxt(block, delimiter)).all()
 
 
+@pytest.mark.parametrize("columns", [1, 3])
+def test_windows_line_ends(columns):
+    rng = np.random.default_rng(columns)
+    x = rng.normal(size=(500, columns))
+    lines = [",".join(repr(v) for v in row) for row in x.tolist()]
+    block = ("\r\n".join(lines) + "\r\n").encode()
+    got = vectorcsv.parse(block, "," if columns > 1 else None, columns)
+    assert (got.view(np.uint64) == x.view(np.uint64)).all()
+    mixed = ("\r\n".join(lines[:250]) + "\n" + "\n".join(lines[250:])).encode()
+    got = vectorcsv.parse(mixed, "," if columns > 1 else None, columns)
+    assert (got.view(np.uint64) == x.view(np.uint64)).all()
+
+
 def test_one_column_without_a_delimiter_and_no_final_line_end():
     block = "\n".join(f"{i / 3!r}" for i in range(100)).encode()
     assert (vectorcsv.parse(block, None, 1)[:, 0] == loadtxt(block, None)[:, 0]).all()
@@ -168,10 +181,11 @@ def test_anything_else_is_refused_for_np_loadtxt_to_judge(bad):
 
 
 @pytest.mark.parametrize("block", [
-    b'1,2\n"3",4\n' * 10, b"1,2\n# note\n3,4\n" * 10, b"1,2\r\n3,4\r\n" * 10,
+    b'1,2\n"3",4\n' * 10, b"1,2\n# note\n3,4\n" * 10, b"1,2\r3,4\n" * 10,
     b"1,2\n\n3,4\n" * 10, b"1,2\n3\n" * 10, b"1,2\n3,4,5\n" * 10, b"1,2,\n" * 20,
+    b"1,2\r\n\r\n3,4\r\n" * 10, b"1,2\r\n3,4\r" * 10, b"1,2\r\n3\r,4\n" * 10,
 ])
-def test_quotes_comments_crlf_blank_and_ragged_lines_are_np_loadtxts(block):
+def test_quotes_comments_lone_cr_blank_and_ragged_lines_are_np_loadtxts(block):
     assert vectorcsv.parse(block, ",", 2) is None
 
 
