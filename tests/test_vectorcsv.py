@@ -220,3 +220,27 @@ def test_the_cli_gives_the_same_bits_with_either_numpy_parser(cli, tmp_path, mon
     monkeypatch.setattr(vectorcsv, "AVAILABLE", False)
     assert cli("mse", "--table", str(path), "--json") == vectorised
     assert vectorised[0] == 0
+
+
+odd_tokens = st.sampled_from(
+    ["", " 1", "1 ", "nan", "inf", "1e", ".", "-", "1.2.3", "x", '"1"', "#", "1\r2", "0x1",
+     "١", "1_0", "+-1", "1e+-2", "\t", "1,5", "1\r"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(plain_numbers, min_size=2, max_size=2), min_size=20, max_size=60),
+       st.one_of(st.none(), st.tuples(st.integers(0, 10 ** 6), odd_tokens)),
+       st.sampled_from(["\n", "\r\n"]), st.booleans())
+def test_any_chunk_is_refused_or_read_as_np_loadtxt_reads_it(rows, odd, newline, final):
+    # The property every chunk must have: None (np.loadtxt's turn), or loadtxt's bits.
+    if odd is not None:  # one odd field somewhere
+        at, token = odd
+        rows[at % len(rows)][at % 2] = token
+    block = (newline.join(",".join(row) for row in rows) + (newline if final else "")).encode()
+    got = vectorcsv.parse(block, ",", 2)
+    if got is None:
+        assert odd is not None  # a chunk of plain numbers is never refused
+        return
+    expected = loadtxt(block, ",")
+    assert got.shape == expected.shape
+    assert (got.view(np.uint64) == expected.view(np.uint64)).all()
