@@ -209,10 +209,14 @@ def test_streamed_json_has_the_value_and_says_what_it_dropped(cli, tmp_path, tin
     assert abs(obj["value"] - np.mean((pred - target) ** 2)) < 1e-14
 
 
+def with_bad_row(tmp_path, rows: list[str], at: int, bad: str) -> str:
+    """A pred,target table of ``rows`` whose row ``at`` is ``bad``."""
+    rows[at] = bad
+    return write(tmp_path, "t.csv", "pred,target\n" + "\n".join(rows) + "\n")
+
+
 def test_streamed_bad_row_names_its_line(cli, tmp_path, tiny_chunks):
-    lines = [f"{i},{i}" for i in range(100)]
-    lines[70] = "70,seventy"
-    path = write(tmp_path, "t.csv", "pred,target\n" + "\n".join(lines) + "\n")
+    path = with_bad_row(tmp_path, [f"{i},{i}" for i in range(100)], 70, "70,seventy")
     code, out, err = cli("mse", "--csv", path)
     assert code == 3 and 'line 72, column "target": cannot read "seventy"' in err
 
@@ -240,9 +244,7 @@ def test_the_workers_compute_a_streamed_sum(cli, tmp_path, tiny_chunks, monkeypa
 def test_a_loss_error_in_a_worker_names_its_rows(cli, tmp_path, tiny_chunks):
     # bce's target must lie in [0, 1]: row 350's 1.5 is refused by the worker's chunk, and
     # the message names the rows of that chunk, as when the chunk is computed here.
-    lines = [f"0.5,{i % 2}" for i in range(400)]
-    lines[350] = "0.5,1.5"
-    path = write(tmp_path, "t.csv", "pred,target\n" + "\n".join(lines) + "\n")
+    path = with_bad_row(tmp_path, [f"0.5,{i % 2}" for i in range(400)], 350, "0.5,1.5")
     code, out, err = cli("bce", "--csv", path)
     assert code == 3 and "rows " in err
     first, last = (int(n) for n in err.split("rows ")[1].split(":")[0].split("–"))
