@@ -1,13 +1,15 @@
 """Tables in: CSV/TSV files and pipes, read in chunks so memory stays bounded
 (docs/contract.md, section 4).
 
-A table is read as bytes, a chunk of whole lines at a time; each chunk is parsed by NumPy's C
-reader (``np.loadtxt``: quotes, CRLF, blank and ``#`` lines, and a column count checked on every
-row), on two worker processes when the input is large. A chunk the fast reader refuses is
-parsed again line by line, only to say exactly what is wrong and where
-(``data.csv line 10482, column "target": cannot read "0.3.1" as a number``) or, with
-``--skip-bad-rows``, to drop the bad lines. With the extra ``losscalc[fast]`` installed,
-pyarrow's CSV parser (about four times as fast) parses the chunks instead of NumPy's.
+A table is read as bytes, a chunk of whole lines at a time, on two worker processes when the
+input is large. A plain chunk (numbers only: no quotes, comments or blank lines) is parsed
+by whole-array operations (losscalc.vectorcsv, about twice np.loadtxt's speed, the same
+bits); any other by NumPy's C reader (``np.loadtxt``: quotes, CRLF, blank and ``#`` lines,
+and a column count checked on every row). A chunk both refuse is parsed again line by line,
+only to say exactly what is wrong and where (``data.csv line 10482, column "target": cannot
+read "0.3.1" as a number``) or, with ``--skip-bad-rows``, to drop the bad lines. With the
+extra ``losscalc[fast]`` installed, pyarrow's CSV parser (about twice as fast again) parses
+the chunks instead, on two threads of this process.
 """
 
 from __future__ import annotations
@@ -558,7 +560,7 @@ def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = 
     """Parsed chunks of ``table`` in order: (array (rows, columns), rows skipped).
 
     A large file is cut into byte ranges that two worker processes read and parse themselves
-    (only the parsed arrays travel back); a long pipe is read here and its chunks parsed by
+    (only the parsed arrays, or what ``after`` makes of them, travel back); a long pipe is read here and its chunks parsed by
     the workers. At most four chunks are in flight, so memory stays bounded whatever the size.
     ``table.consumed`` follows the bytes read, for a progress bar.
 

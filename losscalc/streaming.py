@@ -32,10 +32,10 @@ IN_MEMORY_VALUES = 1 << 19  # numbers gathered before switching to streaming (4 
 STREAM_ROWS = "LOSSCALC_STREAM_ROWS"  # tests: stream every table of more rows than this
 PROGRESS_AFTER = 0.5  # seconds of reading before a progress bar appears (terminals only)
 # How many times faster losscalc[fast] (pyarrow's parser) read the 10-million-row CSV of
-# benchmarks/csv_throughput.py than NumPy's parser did: 5.79 s / 1.42 s, medians of seven
+# benchmarks/csv_throughput.py than NumPy's parsers did: 2.43 s / 1.20 s, medians of seven
 # alternating runs on a 2-core machine (docs/performance.md). Measured, not guessed:
 # update it with the benchmark.
-FAST_SPEEDUP = 4.1
+FAST_SPEEDUP = 2.0
 NUDGE_BYTES = 64 << 20  # a CSV this large read without pyarrow gets the note
 
 
