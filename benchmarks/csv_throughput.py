@@ -135,7 +135,7 @@ def main() -> None:
     if find_spec("pyarrow"):
         commands["losscalc[fast] --table"] = (by_path, None, None)
         if args.pipe:
-            commands["losscalc[fast] cat |"] = (piped, path, None)
+            commands["losscalc[fast] from a pipe"] = (piped, path, None)
     else:
         print("pyarrow is not installed: NumPy's parser only", file=sys.stderr)
     commands["losscalc NumPy-only --table"] = (by_path, None, numpy_only)
@@ -143,7 +143,7 @@ def main() -> None:
         commands["losscalc np.loadtxt only --table"] = (by_path, None,
                                                       {"LOSSCALC_CSV_PARSER": "loadtxt"})
     if args.pipe:
-        commands["losscalc NumPy-only cat |"] = (piped, path, numpy_only)
+        commands["losscalc NumPy-only from a pipe"] = (piped, path, numpy_only)
     for name, module, script in (("polars", "polars", POLARS), ("pandas", "pandas", PANDAS)):
         if find_spec(module):
             commands[f"{name} read_csv"] = ([sys.executable, "-c", script, path], None, None)
