@@ -111,9 +111,10 @@ def parse(block, delimiter: str | None, columns: int,
 def _bytes(block) -> tuple[bytes, int]:
     """A block's bytes and length: without a copy for a view of the start of a bytes object
     (csvsource reads a byte range with some slack and cuts it at a line end as such a view)."""
-    if isinstance(block, memoryview) and isinstance(block.obj, bytes) and block.c_contiguous:
+    if isinstance(block, memoryview) and isinstance(block.obj, bytes) and block.c_contiguous \
+            and block.nbytes:
         start = np.frombuffer(block.obj, dtype=np.uint8, count=1).ctypes.data
-        if block.nbytes and np.frombuffer(block, dtype=np.uint8).ctypes.data == start:
+        if np.frombuffer(block, dtype=np.uint8).ctypes.data == start:
             return block.obj, block.nbytes
     data = bytes(block)
     return data, len(data)
@@ -123,7 +124,7 @@ def _separator(delimiter: str | None, columns: int) -> int | None:
     """The delimiter's byte, -1 for one column without one; None if not one plain byte."""
     if delimiter is None:
         return -1 if columns == 1 else None  # runs of spaces: np.loadtxt's rules
-    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in "0123456789.eE+- \n":
+    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in '0123456789.eE+- \n\r"#':
         return None
     return ord(delimiter)
 
@@ -194,11 +195,20 @@ def _bits(matrix: np.ndarray) -> np.ndarray:
 
 
 def _popcount(x: np.ndarray) -> np.ndarray:
+    """The set bits of each 32-bit mask."""
     if hasattr(np, "bitwise_count"):
         return np.bitwise_count(x).astype(np.int64)
-    x = x - ((x >> 1) & 0x55555555)  # NumPy < 2.0: the classic bit-twiddling count
-    x = (x & 0x33333333) + ((x >> 2) & 0x33333333)
-    return ((((x + (x >> 4)) & 0x0F0F0F0F) * 0x01010101) >> 24).astype(np.int64)
+    return _counted_bits(x)
+
+
+def _counted_bits(x: np.ndarray) -> np.ndarray:
+    """The set bits of each 32-bit mask, for NumPy < 2.0 (no bitwise_count): the classic
+    count by pairs, fours and bytes, the bytes summed by one multiplication."""
+    x = x.astype(np.uint32)
+    x = x - ((x >> np.uint32(1)) & np.uint32(0x55555555))
+    x = (x & np.uint32(0x33333333)) + ((x >> np.uint32(2)) & np.uint32(0x33333333))
+    x = (x + (x >> np.uint32(4))) & np.uint32(0x0F0F0F0F)
+    return ((x * np.uint32(0x01010101)) >> np.uint32(24)).astype(np.int64)
 
 
 def _fields(raw: np.ndarray, starts: np.ndarray, stops: np.ndarray,

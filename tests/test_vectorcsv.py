@@ -203,6 +203,12 @@ def test_dense_exponents_by_mask_or_by_find(monkeypatch, sparse):
             == loadtxt(block, ",").view(np.uint64)).all()
 
 
+def test_the_bit_count_without_numpy_2():
+    masks = np.array([0, 1, 0xFFFFFFFF, 0x80000001, 0x55555555, 0x7FFFFFFF, 12345678],
+                     dtype=np.uint32)
+    assert vectorcsv._counted_bits(masks).tolist() == [bin(int(m)).count("1") for m in masks]
+
+
 def test_without_extended_precision_it_leaves_everything_to_loadtxt(monkeypatch):
     monkeypatch.setattr(vectorcsv, "AVAILABLE", False)
     assert vectorcsv.parse(b"1.5,2\n" * 100, ",", 2) is None
