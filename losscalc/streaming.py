@@ -3,8 +3,10 @@
 A table that fits (up to IN_MEMORY_VALUES numbers) is gathered and computed like any input,
 so every output and --explain work as usual. A larger one is streamed: each chunk is computed
 on its own — its losses summed, the mean's divisor (the element count, or CE's Σ w_y) summed
-beside them, both with compensated summation — so memory stays bounded whatever the size.
-Per-row output (--format csv, or plain with --reduction none) is written as each chunk is done.
+beside them, both exactly (ExactSum) — so memory stays bounded whatever the size. Without
+per-row output, the worker process or thread that parsed a chunk computes its sums
+(chunk_sums); per-row output (--format csv, or plain with --reduction none) is computed
+here, in order, and written as each chunk is done.
 Both paths give the same answer: chunk sums are added as NumPy adds (inf + −inf is nan, an
 overflow is inf), and --reduction none in a form that is not written row by row (JSON, a
 table) gathers every row, as its output holds every row anyway.
@@ -205,8 +207,10 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
     progress = _Progress(table, opts["quiet"])
     chunks, rows, values, skipped = [], 0, 0, 0
     streamer, pools = None, None
-    # Once streaming without per-row output, the workers compute each chunk's sums too.
-    after = lambda: streamer.remote if streamer is not None else None  # noqa: E731
+
+    def after():  # once streaming without per-row output, the workers compute the sums too
+        return streamer.remote if streamer is not None else None
+
     try:
         for array, bad in table.chunks(opts["skip_bad_rows"], after):
             skipped += bad
@@ -343,6 +347,7 @@ class _Task(NamedTuple):
 
 
 def _sums(r, array: np.ndarray, pred, target) -> ChunkSums:
+    """A computed chunk's exact sums and what else the streamed value keeps of it."""
     total, divisor = ExactSum(), ExactSum()
     total.add_array(r.elementwise)
     divisor.add(r.divisor)
