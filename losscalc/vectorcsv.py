@@ -121,9 +121,12 @@ def _bytes(block) -> tuple[bytes, int]:
 
 
 def _separator(delimiter: str | None, columns: int) -> int | None:
-    """The delimiter's byte, -1 for one column without one; None if not one plain byte."""
+    """The delimiter's byte (-1 for one column without one); None if not one plain byte.
+    Without a delimiter, fields are split at runs of whitespace: read here as split at one
+    space (np.savetxt's files), since a line with any other run has too many fields, or an
+    empty one, and is refused."""
     if delimiter is None:
-        return -1 if columns == 1 else None  # runs of spaces: np.loadtxt's rules
+        return -1 if columns == 1 else ord(" ")
     if len(delimiter) != 1 or not delimiter.isascii() or delimiter in '0123456789.eE+- \n\r"#':
         return None
     return ord(delimiter)

@@ -153,6 +153,17 @@ def test_windows_line_ends(columns):
     assert (got.view(np.uint64) == x.view(np.uint64)).all()
 
 
+def test_np_savetxt_files_split_at_single_spaces():
+    x = np.random.default_rng(5).normal(size=(400, 3))
+    out = io.BytesIO()
+    np.savetxt(out, x)  # "%.18e", one space between fields
+    block = out.getvalue()
+    got = vectorcsv.parse(block, None, 3)
+    assert (got.view(np.uint64) == loadtxt(block, None).view(np.uint64)).all()
+    for odd in (b"1  2 3\n", b" 1 2 3\n", b"1 2 3 \n", b"1\t2 3\n"):  # other whitespace runs
+        assert vectorcsv.parse(block + odd, None, 3) is None
+
+
 def test_one_column_without_a_delimiter_and_no_final_line_end():
     block = "\n".join(f"{i / 3!r}" for i in range(100)).encode()
     assert (vectorcsv.parse(block, None, 1)[:, 0] == loadtxt(block, None)[:, 0]).all()
