@@ -132,13 +132,7 @@ class Table:
         read. Such a stream is read like a pipe (size None): its chunks are cut here, after
         decoding, and parsed by the workers, so memory stays bounded at every size."""
         head = self.stream.peek(4096)[:4096] if hasattr(self.stream, "peek") else b""
-        if encoding is not None:
-            try:
-                encoding = codecs.lookup(encoding).name
-            except LookupError:
-                raise UsageError(f"--encoding: unknown encoding {encoding!r}",
-                                 "for example gb18030, utf-16, cp1252, latin-1") from None
-        encoding = encoding or bom_encoding(head)
+        encoding = codec(encoding) if encoding is not None else bom_encoding(head)
         if encoding in (None, "utf-8", "utf-8-sig") and not _cr_only(head):
             return self.stream, self.size
         return _Decoded(self.stream, encoding or "utf-8", self.name, owned), None
@@ -326,13 +320,41 @@ class _Decoded(_TextAsBytes):
             raise self._error() from None
 
     def _error(self) -> InputOutputError:
-        return InputOutputError(f"{self.name} does not decode as {self.encoding}",
-                                "give the file's encoding with --encoding")
+        return not_decoding(self.name, self.encoding)
 
     def close(self) -> None:
         raw = self.stream.detach()  # standard input stays open for others
         if self.owned:
             raw.close()
+
+
+def codec(encoding: str) -> str:
+    """--encoding's codec by its canonical name (gbk → gbk, UTF8 → utf-8)."""
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError:
+        raise UsageError(f"--encoding: unknown encoding {encoding!r}",
+                         "for example gb18030, utf-16, cp1252, latin-1") from None
+
+
+def not_decoding(name: str, encoding: str) -> InputOutputError:
+    return InputOutputError(f"{name} does not decode as {encoding}",
+                            "give the file's encoding with --encoding")
+
+
+def as_utf8(data: bytes, encoding: str, name: str) -> bytes:
+    """Text read whole in ``encoding`` (a codec's name), as UTF-8."""
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except UnicodeError:
+        raise not_decoding(name, encoding) from None
+
+
+def not_utf8(data: bytes, name: str) -> None:
+    """Raise the error for a first line that is not UTF-8, naming the encoding it looks like
+    (nothing if it is UTF-8)."""
+    line = data[:data.find(b"\n") + 1] if b"\n" in data else data
+    _utf8(line, name, 1)
 
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
@@ -360,13 +382,13 @@ def _utf8(data: bytes, name: str, line: int, partial: bool = False) -> str:
     except UnicodeDecodeError as err:
         if partial and err.end == len(data) and err.reason == "unexpected end of data":
             return data[:err.start].decode("utf-8")
-        encoding, label = _likely_encoding(data[:data.rfind(b"\n") + 1] or data)
+        encoding, label = likely_encoding(data[:data.rfind(b"\n") + 1] or data)
         line += data.count(b"\n", 0, err.start)
         raise InputOutputError(f"{name} is not UTF-8 (line {line}, byte 0x{data[err.start]:02X}); "
                                f"it looks like {label}: add --encoding {encoding}") from None
 
 
-def _likely_encoding(data: bytes) -> tuple[str, str]:
+def likely_encoding(data: bytes) -> tuple[str, str]:
     """The encoding a spreadsheet most likely wrote ``data`` in: GB18030 (GBK's superset) when
     the bytes decode as it, else Windows-1252, else Latin-1 (which decodes anything)."""
     for encoding, label in (("gb18030", "GB18030 (Excel's Chinese encoding)"),

@@ -18,7 +18,8 @@ from typing import Any, Iterator, NamedTuple
 import numpy as np
 
 from . import batch
-from .errors import InputOutputError, InvalidData, LosscalcError, UsageError
+from .errors import InvalidData, LosscalcError, UsageError
+from .i18n import N_
 from .losses import all_losses
 
 DEFAULT_TOL = 1e-3  # hand computations are rounded: 1e-3, absolute or relative
@@ -138,12 +139,17 @@ def _rows(reader):
 
 
 def _utf8(columns: list[str], row: list[str]) -> None:
-    """Raise the error of a cell holding bytes that are not UTF-8 (decoded as surrogates)."""
+    """Raise the error of a cell holding bytes that are not UTF-8 (decoded as surrogates):
+    its hint names the encoding the bytes look like, to give with --encoding."""
+    from .csvsource import likely_encoding
+
     for column, cell in zip(columns + [""] * len(row), row):
         if re.search("[\udc80-\udcff]", cell):
-            error = batch.decode_line(cell.encode("utf-8", "surrogateescape"), 0,
-                                      _where(column) if column else "a cell")
+            raw = cell.encode("utf-8", "surrogateescape")
+            error = batch.decode_line(raw, 0, _where(column) if column else "a cell")
             if isinstance(error, LosscalcError):
+                encoding, _ = likely_encoding(raw)
+                error.hint = N_(f"save the file as UTF-8, or add --encoding {encoding}")
                 raise error
 
 
@@ -204,15 +210,20 @@ def _read_bytes(path: str) -> bytes:
         raise open_error(path, err) from None
 
 
-def read(path: str) -> Iterator[tuple[int, Any]]:
-    """Each problem of the file (- for standard input): (line, object) or (line, the error
+def read(path: str, encoding: str | None = None) -> Iterator[tuple[int, Any]]:
+    """Each problem of the file (- for standard input) in ``encoding`` (--encoding; else
+    UTF-8, or UTF-16/32 by its byte order mark): (line, object) or (line, the error
     reading it)."""
-    from .csvsource import bom_encoding
+    from .csvsource import as_utf8, bom_encoding, codec, not_utf8
 
+    name = "stdin" if path == "-" else path
+    encoding = codec(encoding) if encoding is not None else None
     raw = _read_bytes(path)
+    if encoding not in (None, "utf-8"):  # (the file is read whole: at most 64 MiB)
+        raw = as_utf8(raw, encoding, name)
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    elif bom_encoding(raw[:4]):  # Excel's "Unicode text": UTF-16 (or UTF-32) with its mark
+    elif encoding is None and bom_encoding(raw[:4]):  # Excel's "Unicode text": UTF-16/32
         try:
             raw = raw.decode(bom_encoding(raw[:4])).encode("utf-8")
         except UnicodeDecodeError:
@@ -221,8 +232,7 @@ def read(path: str) -> Iterator[tuple[int, Any]]:
     text = raw.decode("utf-8", "surrogateescape")
     if is_jsonl(path, text):
         return jsonl_problems(raw)
-    if re.search("[\udc80-\udcff]", text.partition("\n")[0]):  # no header to read rows by
-        raise InputOutputError(f"cannot read {path!r}: not a text file (not UTF-8)")
+    not_utf8(raw, name)  # a CSV header to read the rows by: it names the likely encoding
     return csv_problems(text, tab=path.lower().endswith(".tsv"))
 
 
@@ -272,8 +282,8 @@ def _difference(value: np.ndarray, expect) -> float:
     return float(diff[int(np.argmax(size))]) if diff.size else 0.0
 
 
-def grade_all(path: str, tol: float | None) -> list[Graded]:
-    return [grade(line, obj, tol) for line, obj in read(path)]
+def grade_all(path: str, tol: float | None, encoding: str | None = None) -> list[Graded]:
+    return [grade(line, obj, tol) for line, obj in read(path, encoding)]
 
 
 def tally(grades: list[Graded]) -> batch.Tally:

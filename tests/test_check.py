@@ -156,7 +156,7 @@ def test_file_errors(cli, tmp_path):
     binary = tmp_path / "b.csv"
     binary.write_bytes(b"\xff\x00\xfe\x01")  # not UTF-8 (FF FE first would be UTF-16's mark)
     code, out, err = cli("check", "-f", "table", str(binary))
-    assert (code, out) == (4, "") and "not a text file" in err
+    assert (code, out) == (4, "") and "is not UTF-8 (line 1, byte 0xFF)" in err
     code, _, err = cli("check")
     assert code == 2 and "missing argument" in err.lower()
 
@@ -188,3 +188,45 @@ def test_a_file_name_with_a_zero_byte_is_that_rows_error(cli, tmp_path):
     assert code == 4 and "internal error" not in out + err
     first, second = out.splitlines()
     assert "cannot read 'a\\x00b': no such file" in first and second.split("\t")[1] == "right"
+
+
+# --- files in another encoding (Excel's Chinese CSV is GBK) --------------------------------
+
+GBK_ANSWERS = "id,loss,pred,target,expect\n第一题,mse,\"1,2\",\"1,3\",0.5\n"  # (0 + 1)/2
+
+
+@pytest.mark.parametrize("encoding", ["gb18030", "GBK"])
+def test_encoding_reads_an_excel_chinese_file(cli, tmp_path, encoding):
+    path = tmp_path / "answers.csv"
+    path.write_bytes(GBK_ANSWERS.encode("gb18030"))
+    code, out, err = cli("check", str(path), "--encoding", encoding, "--json")
+    assert code == 0, err
+    answer, = json.loads(out)["answers"]
+    assert (answer["id"], answer["value"], answer["ok"]) == ("第一题", 0.5, True)
+
+
+def test_a_header_that_is_not_utf8_names_the_encoding_to_add(cli, tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_bytes(GBK_ANSWERS.replace("id", "题号").encode("gb18030"))  # a Chinese header
+    code, out, err = cli("check", str(path))
+    assert code == 4 and out == ""
+    assert "is not UTF-8 (line 1, byte 0xCC)" in err and "--encoding gb18030" in err
+
+
+def test_a_cell_that_is_not_utf8_is_its_rows_error_with_the_encoding(cli, tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_bytes(GBK_ANSWERS.encode("gb18030"))
+    code, out, err = cli("check", str(path), "--json")
+    answer, = json.loads(out)["answers"]
+    assert code == 3 and 'column "id" is not UTF-8 text' in answer["error"]
+    assert answer["hint"] == "save the file as UTF-8, or add --encoding gb18030"
+    assert cli("check", str(path), "--encoding", "gb18030")[0] == 0
+
+
+def test_a_wrong_or_unknown_encoding(cli, tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_bytes(GBK_ANSWERS.encode("gb18030"))
+    code, out, err = cli("check", str(path), "--encoding", "ascii")
+    assert code == 4 and "answers.csv does not decode as ascii" in err
+    code, out, err = cli("check", str(path), "--encoding", "gbk2")
+    assert code == 2 and "--encoding: unknown encoding 'gbk2'" in err

@@ -264,6 +264,8 @@ def _make_files(where: Path) -> None:
     (where / "cr.csv").write_text("pred,target\n0.5,1\n0.3\r0,1\n", newline="")
     (where / "names.csv").write_text("student,score\nAnn,0.5\n")
     (where / "gbk.csv").write_bytes("student,pred,target\n张三,0.5,1\n".encode("gb18030"))
+    (where / "gbk-answers.csv").write_bytes("题号,loss,pred,target,expect\nq1,mse,1,1,0\n"
+                                            .encode("gb18030"))
     (where / "object.json").write_text('{"a": 1}')
     (where / "bad.json").write_text("[1, 2")
     (where / "typo.csv").write_text("0.5,1o\n0.3,1\n")

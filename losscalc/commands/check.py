@@ -9,7 +9,7 @@ import typer
 
 from .. import batch, grading
 from .common import command
-from .options import output_options
+from .options import encoding_option, output_options
 
 FORMATS = ("table", "plain", "json", "csv", "html")
 
@@ -21,6 +21,7 @@ OPTIONS = {
         "--tol", min=0.0, metavar="T",
         help=f"Tolerance, absolute or relative, for problems without their own "
              f"[default: {grading.DEFAULT_TOL:g}, for rounded hand computations].")),
+    **encoding_option(),
     **{name: declaration for name, declaration in output_options(FORMATS).items()
        if name in ("format", "json", "digits", "all", "no_color", "quiet", "lang")},
 }
@@ -64,7 +65,7 @@ def grade_answers(opts: dict) -> None:
     from ..render.emit import emit
     from ..render.reports import check_report
 
-    grades = grading.grade_all(opts["file"], opts["tol"])
+    grades = grading.grade_all(opts["file"], opts["tol"], opts["encoding"])
     tally = grading.tally(grades)
     emit(check_report(grades, tally), opts)
     failure = batch.outcome(tally, "answers")
