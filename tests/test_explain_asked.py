@@ -99,13 +99,14 @@ def test_relu_at_zero_takes_the_zero_branch(cli):
     # stable max(x, 0) − x·y + ln(1 + e^−|x|) = 3 + ln(1 + e^−3) = 3.04858735157 agree.
     ("3", ["σ(x) = 1 / (1 + exp(−3)) = 0.952574",
            "ℓ_σ = −(0·ln(0.952574) + (1 − 0)·ln(1 − 0.952574)) = 3.04859",
-           "ℓ_σ = ℓ: the same value", "never forms exp(−x) of a large |x|"], []),
+           "ℓ_σ = ℓ: the same value", "never forms exp(−x) of a large |x|"],
+     ["the textbook form overflows"]),
     # x = 40, y = 0: σ(40) = 1 − 4.2e−18 is 1 in float64, so ln(1 − σ) = ln 0 = −∞; the
     # stable form gives 40 + ln(1 + e^−40) = 40.
     ("40", ["ℓ_σ = −(0·ln(1) + (1 − 0)·ln(1 − 1)) = ∞",
             "the textbook form overflows; the stable form gives ℓ = 40"],
      ["ℓ_σ = ℓ: the same value"]),
-])
+], ids=["moderate", "overflow"])
 def test_bce_logits_shows_sigma_and_the_textbook_form(cli, logit, shown, not_shown):
     code, out, _ = cli("bce-logits", "--logits", logit, "--target", "0", "--explain", "-f",
                        "plain")
@@ -118,7 +119,8 @@ def test_bce_logits_shows_sigma_and_the_textbook_form(cli, logit, shown, not_sho
 
 def test_the_textbook_form_is_the_computed_value():
     """ℓ_σ, built from the tape's primitives, equals the stable ℓ wherever σ(x) is not within
-    rounding of 0 or 1 (|x| ≤ 10 here: 1 − σ(−10) = 4.5e−5 keeps 11 digits), for both losses that show it."""
+    rounding of 0 or 1 (|x| ≤ 10 here: σ(−10) = 1 − σ(10) = 4.5e−5 keeps 11 digits), for both
+    losses that show it."""
     import numpy as np
 
     from losscalc.core import compute
