@@ -194,7 +194,7 @@ def _from_brackets(text: str, option: str) -> np.ndarray:
     import json  # only bracketed input pays for it
 
     try:
-        return from_nested(json.loads(text), option)
+        return from_nested(_json_loads(text, option), option)
     except (json.JSONDecodeError, RecursionError):
         pass
     except InvalidData as err:  # JSON, but not numbers: the printed forms do not help
@@ -245,16 +245,27 @@ def _from_json_text(text: str, option: str) -> np.ndarray:
     import json  # only JSON input pays for it
 
     try:
-        data = json.loads(text, parse_constant=lambda c: {"Infinity": math.inf,
-                                                         "-Infinity": -math.inf}.get(c, math.nan))
+        data = _json_loads(text, option)
     except RecursionError:
         raise InvalidData(f"{option}: the JSON is nested too deeply") from None
     except json.JSONDecodeError as err:
         raise InvalidData(f"{option}: not valid JSON ({err.msg} at character {err.pos})") \
             from None
+    return from_nested(data, option)
+
+
+def _json_loads(text: str, option: str):
+    """JSON with NaN and ±Infinity, for every reader of JSON tensors (JSON text, and the
+    brackets that are JSON); an integer too long for Python to read is an error."""
+    import json
+
+    try:
+        return json.loads(text, parse_constant=lambda c: {"Infinity": math.inf,
+                                                         "-Infinity": -math.inf}.get(c, math.nan))
+    except json.JSONDecodeError:
+        raise
     except ValueError:  # an integer of more than 4,300 digits, which Python will not read
         raise InvalidData(f"{option}: a number too large for a float") from None
-    return from_nested(data, option)
 
 
 def from_nested(data, option: str) -> np.ndarray:

@@ -236,3 +236,11 @@ def test_table_column_index_out_of_range_names_the_column():
 def test_deeply_nested_json_is_invalid_data_not_a_crash(depth):
     with pytest.raises(InvalidData, match="--pred"):
         parse_literal("[" * depth + "1" + "]" * depth, "--pred")
+
+
+@pytest.mark.parametrize("text", ["[1%s]" % ("0" * 5000), "[[1%s]]" % ("0" * 400)])
+def test_an_integer_too_long_for_a_float_is_bad_data_in_brackets_too(cli, text):
+    # Python refuses to read an integer of more than 4,300 digits (a ValueError); 10**400 and
+    # 10**5000 are beyond the largest float (about 1.8e308) either way.
+    code, out, err = cli("mse", "-p", text, "-t", "1")
+    assert (code, out) == (3, "") and "--pred: a number too large for a float" in err
