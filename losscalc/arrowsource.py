@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from .csvsource import Table, float64_view
+from .csvsource import Table, codec, float64_view
 from .errors import InputOutputError, InvalidData, UsageError, open_error
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".arrow": "ipc", ".feather": "ipc",
@@ -74,7 +74,7 @@ class Dataset(Table):
     """Parquet, Arrow or a folder/glob of files: one table whose columns are the first file's."""
 
     def __init__(self, source: str, *, delimiter: str | None = None,
-                 header: bool | None = None) -> None:
+                 header: bool | None = None, encoding: str | None = None) -> None:
         pa, ds = _pyarrow()
         self.name, self.files = source, _files(source)
         self.kind = _format(self.files[0])
@@ -82,7 +82,7 @@ class Dataset(Table):
         self.consumed = 0
         self.usecols: list[int] | None = None  # the columns read (None: all of them)
         self.note: str | None = None
-        self._format = self._file_format(ds, delimiter, header)
+        self._format = self._file_format(ds, delimiter, header, encoding)
         self._filesystem = pa.fs.LocalFileSystem()
         try:
             schema = self._format.inspect(self.files[0], self._filesystem)
@@ -93,20 +93,21 @@ class Dataset(Table):
         self.columns = len(self.header)
         self.delimiter = None
 
-    def _file_format(self, ds, delimiter, header):
+    def _file_format(self, ds, delimiter, header, encoding):
         if self.kind == "parquet":
             return ds.ParquetFileFormat()
         if self.kind == "ipc":
             return ds.IpcFileFormat()
         # CSV files: their delimiter and header as the CSV reader detects them in the first
-        first = Table(self.files[0], delimiter=delimiter, header=header)
+        first = Table(self.files[0], delimiter=delimiter, header=header, encoding=encoding)
         first.close()
         import pyarrow.csv as pacsv
 
         names = None if first.header else [f"column {i}" for i in range(first.columns)]
         return ds.CsvFileFormat(
             parse_options=pacsv.ParseOptions(delimiter=first.delimiter or " "),
-            read_options=pacsv.ReadOptions(column_names=names),
+            read_options=pacsv.ReadOptions(column_names=names,
+                                           encoding=codec(encoding) if encoding else "utf8"),
             convert_options=pacsv.ConvertOptions(strings_can_be_null=False))
 
     def column_name(self, index: int) -> str:

@@ -56,7 +56,8 @@ def open_table(spec, opts, stdin=None) -> Table:
     from .arrowsource import Dataset, is_dataset
 
     if is_dataset(source):  # Parquet, Arrow, a folder or glob of files
-        return Dataset(source, delimiter=delimiter, header=header)
+        return Dataset(source, delimiter=delimiter, header=header,
+                       encoding=opts.get("encoding"))
     try:
         return Table(source, delimiter=delimiter, header=header, stdin=stdin,
                      encoding=opts.get("encoding"))

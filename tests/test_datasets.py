@@ -162,3 +162,16 @@ def test_without_pyarrow_one_line_names_the_extra(cli, tmp_path, data, monkeypat
     assert err.splitlines() == [
         "losscalc: error: reading Parquet, Arrow or a folder of files needs pyarrow, which is "
         "not installed", "hint: pip install 'losscalc[fast]'"]
+
+
+def test_a_folder_of_csv_files_in_another_encoding(cli, tmp_path):
+    # Excel's Chinese CSV files are GB18030: --encoding reads the folder as it reads one file.
+    # mse = ((0.5 − 1)² + (0.25 − 0)² + (1 − 1)²)/3 = (0.25 + 0.0625 + 0)/3 = 0.3125/3
+    (tmp_path / "a.csv").write_bytes("学生,pred,target\n张三,0.5,1\n李四,0.25,0\n"
+                                     .encode("gb18030"))
+    (tmp_path / "b.csv").write_bytes("学生,pred,target\n王五,1,1\n".encode("gb18030"))
+    code, out, err = cli("mse", "--table", tmp_path)
+    assert code == 4 and "add --encoding gb18030" in err
+    code, out, err = cli("mse", "--table", tmp_path, "--encoding", "gb18030")
+    assert code == 0, err
+    assert float(out) == 0.3125 / 3
