@@ -76,6 +76,17 @@ def test_the_digits_option_holds_on_the_page(cli):
     assert "<mn>1.33</mn>" in out and "1.33333" not in out
 
 
+@pytest.mark.parametrize("explain", [[], ["--explain"]])
+def test_a_chinese_page_is_chinese_with_or_without_explain(cli, explain):
+    # The page always shows the explanation: in the reader's language, like --explain's
+    # text, and each note once (the explanation's notes are not repeated under it).
+    code, out, err = cli("info", "cross-entropy", "--p", "0.5,0.5", "--q", "0.5,0.4",
+                         "--lang", "zh", "--format", "html", *explain)
+    assert code == 0, err
+    assert "<h4>formulas</h4>" not in out and "公式" in out
+    assert out.count("之和为 0.9") == 1 and "sums to 0.9" not in out
+
+
 def test_user_text_is_escaped(cli, tmp_path):
     answers = tmp_path / "answers.csv"
     answers.write_text('id,loss,pred,target,expect\n"<i>&x</i>",mse,1,3,4\n"<script>",mse,1,2,9\n')

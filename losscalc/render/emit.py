@@ -53,8 +53,9 @@ def emit(report: Report, opts: dict, out=None, body_written: bool = False) -> No
         except CheckFailed as err:
             failure = err
     digits, full = opts.get("digits", 6), opts.get("all", False)
-    explanation = None
-    if report.explanation is not None and (opts.get("explain") or fmt in ("markdown", "latex")):
+    explanation = None  # (markdown, latex and an HTML page show it always)
+    if report.explanation is not None and (opts.get("explain")
+                                           or fmt in ("markdown", "latex", "html")):
         explanation = report.explanation(digits, full)
     shown = set(explanation.notes) if explanation is not None and fmt != "json" else set()
     if explanation is not None:
@@ -112,10 +113,7 @@ def _notebook(report, explanation, opts, out) -> None:
 def _html(report, explanation, opts, out) -> None:
     from .html import page
 
-    # The page always shows the explanation, with or without --explain.
     digits, full = opts.get("digits", 6), opts.get("all", False)
-    if explanation is None and report.explanation is not None:
-        explanation = report.explanation(digits, full)
     out.write(page([(report, explanation)], f"losscalc {report.name}", digits, full))
 
 

@@ -13,7 +13,7 @@ from html import escape
 from typing import Iterable, Union
 
 from ..formulas import mathml
-from ..i18n import language
+from ..i18n import language, translate
 from ..report import Grid, Report
 from .explain import Explanation, Prose, fmt_array
 from .numbers import fmt_value
@@ -97,8 +97,9 @@ def report_html(report: Report, expl: Explanation | None, digits: int = 6,
     out += [grid(table) for table in report.grids(digits, full)]
     if expl is not None:
         out.append(explanation(expl))
-    shown = set(expl.notes) if expl is not None else set()
-    out += [f'<p class="note">note: {_e(n)}</p>' for n in report.notes if n not in shown]
+    shown = set(expl.notes) if expl is not None else set()  # (in the reader's language)
+    notes = [translate(n) for n in report.notes]
+    out += [f'<p class="note">note: {_e(n)}</p>' for n in notes if n not in shown]
     out += [f'<p class="failed">{_e(line)}</p>' for line in report.footer]
     return "".join(out) + "</article>"
 
@@ -107,8 +108,8 @@ def _part(part: Part, digits: int, full: bool) -> str:
     if isinstance(part, Explanation):
         return f'<article class="report">{explanation(part)}</article>'
     report, expl = (part, None) if isinstance(part, Report) else part
-    if expl is None and report.explanation is not None:
-        expl = report.explanation(digits, full)
+    if expl is None and report.explanation is not None:  # a page always shows it
+        expl = report.explanation(digits, full).translated(translate)
     return report_html(report, expl, digits, full)
 
 
