@@ -165,11 +165,34 @@ def _no_keyword(owner: str, key: str, known: list[str]) -> UsageError:
     if close:
         hint = N_(f"did you mean {close[0]}=?")
     elif other:  # bce given logits=: the question bce-logits answers
-        hint = N_(f"{key}= is an argument of {other}: losscalc.compute({other!r}, {key}=…)")
+        hint = _other_form(other, key)
     else:
         hint = None
     return UsageError(f"{owner} takes no argument {key}=; it takes "
                       + ", ".join(f"{k}=" for k in known), hint)
+
+
+def _other_form(other: str, key: str) -> str | None:
+    """How to give ``key`` to the loss that answers the same question with it: as its own
+    keyword (bce-logits' logits=), or nll's probabilities as pred= with from_probs=True."""
+    from .i18n import N_
+    from .losses import all_losses
+
+    spec = all_losses()[other]
+    if key in _tensor_keywords(spec):
+        return N_(f"{key}= is an argument of {other}: losscalc.compute({other!r}, {key}=…)")
+    if any(p.name == f"from_{key}" for p in spec.params):
+        return N_(f"{other} reads {key} as pred= with from_{key}=True: "
+                  f"losscalc.compute({other!r}, pred=…, from_{key}=True)")
+    return None
+
+
+def _tensor_keywords(spec) -> dict[str, str]:
+    """The keywords that give a loss's tensors, its prediction's alias among them."""
+    words = {t.name: t.name for t in spec.tensors}
+    if spec.pred_alias:
+        words[spec.pred_alias.replace("-", "_")] = "pred"
+    return words
 
 
 def _read_param(param, value, key: str):
@@ -223,9 +246,7 @@ def compute(loss: str, *, reduction: str = "mean", dtype: str = "float64",
     from .losses import all_losses, keyword_spelling
 
     spec = _lookup(loss, "loss", "loss", all_losses(), "a name of `losscalc list`")
-    words = {t.name: t.name for t in spec.tensors}
-    if spec.pred_alias:
-        words[spec.pred_alias.replace("-", "_")] = "pred"
+    words = _tensor_keywords(spec)
     params = {p.name: p for p in spec.params}
     tensors, values = {}, {}
     for key, value in tensors_and_params.items():
