@@ -376,8 +376,9 @@ def main(argv: list[str] | None = None) -> int:
         _error(f"input/output error ({err.strerror or err})")
         return 4
     except MemoryError:
-        _error("the input is too large to hold in memory",
-               "give a table with --csv: mean, sum and batchmean stream in bounded memory")
+        from .limits import STREAMING_HINT
+
+        _error("the input is too large to hold in memory", STREAMING_HINT)
         return 3
     except Exception as err:  # a bug: still one line, never a traceback
         _error(f"internal error ({type(err).__name__}: {err})",

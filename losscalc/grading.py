@@ -195,17 +195,20 @@ def _read_bytes(path: str) -> bytes:
     from .inputs import too_much_text
     from .limits import MAX_TEXT_BYTES, read_at_most
 
+    def too_much(name: str):
+        return too_much_text(name, N_("split the problems over several files"))
+
     if path == "-":
         stdin = getattr(sys.stdin, "buffer", None)
         if stdin is None:  # a text stream given in-process
             return read_at_most(sys.stdin, MAX_TEXT_BYTES,
-                                lambda: too_much_text("stdin")).encode("utf-8")
-        return read_at_most(stdin, MAX_TEXT_BYTES, lambda: too_much_text("stdin"))
+                                lambda: too_much("stdin")).encode("utf-8")
+        return read_at_most(stdin, MAX_TEXT_BYTES, lambda: too_much("stdin"))
     from .errors import open_error
 
     try:
         with open(path, "rb") as handle:
-            return read_at_most(handle, MAX_TEXT_BYTES, lambda: too_much_text(repr(path)))
+            return read_at_most(handle, MAX_TEXT_BYTES, lambda: too_much(repr(path)))
     except OSError as err:
         raise open_error(path, err) from None
 

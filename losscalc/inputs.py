@@ -21,7 +21,7 @@ import numpy as np
 from .checks import first_bad, fmt_index
 from .errors import InputOutputError, InvalidData, UsageError, open_error
 from .i18n import N_
-from .limits import MAX_TEXT_BYTES, MAX_VALUES, read_at_most, size
+from .limits import MAX_TEXT_BYTES, MAX_VALUES, STREAMING_HINT, read_at_most, size
 
 
 def shown(value) -> str:
@@ -367,11 +367,12 @@ def _read_text(path: str) -> str:
         raise open_error(path, err) from None
 
 
-def too_much_text(name: str) -> InvalidData:
-    """Text read whole (a tensor's @FILE or `-`, a check file) past MAX_TEXT_BYTES."""
+def too_much_text(name: str, hint: str = N_("give a large table with --table (it streams), "
+                                            "or an array as a .npy file")) -> InvalidData:
+    """Text read whole (a tensor's @FILE or `-`, a check file) past MAX_TEXT_BYTES; ``hint``
+    says what to do instead (a check file: split it)."""
     return InvalidData(f"{name} is larger than {size(MAX_TEXT_BYTES)}, the most read whole "
-                       "as text", "give a large table with --csv (it streams), or an array as "
-                       "a .npy file")
+                       "as text", hint)
 
 
 def read_file(spec: str, option: str) -> np.ndarray:
@@ -486,16 +487,14 @@ def _fits_in_memory(values: int, option: str, path: str) -> None:
     if values > MAX_VALUES:
         raise InvalidData(f"{option}: {path} holds {values:,} numbers, more than "
                           f"{MAX_VALUES:,}, the most held in memory at once",
-                          "give a table with --csv: mean, sum and batchmean stream in bounded "
-                          "memory")
+                          STREAMING_HINT)
     known = [m for m in (_available_memory(), _address_space_left()) if m is not None]
     available = min(known) if known else None
     if available is not None and values * 8 > available * MEMORY_SHARE:
         raise InvalidData(f"{option}: {path} holds {values:,} numbers "
                           f"({values * 8 / 2**30:.3g} GiB as float64), more than the free "
                           f"memory ({available / 2**30:.3g} GiB) can compute with",
-                          "give a table with --csv: mean, sum and batchmean stream in bounded "
-                          "memory")
+                          STREAMING_HINT)
 
 
 def parse_table(text: str, option: str, column: str | None = None, tab: bool = False):

@@ -7,7 +7,13 @@ A table given with --csv has no size limit: it streams (only its lines are bound
 
 from __future__ import annotations
 
+from .i18n import N_
+
 MiB = 1 << 20
+# The advice when a tensor is too large to hold: a table streams instead (one text for every
+# place that says it).
+STREAMING_HINT = N_("give a table with --table: mean, sum and batchmean stream in bounded "
+                    "memory")
 
 # Text read whole: a tensor's @FILE (.json, .csv, .txt) or `-`, a check file. A larger table
 # streams with --csv; a larger array is read from .npy in its binary form.
