@@ -357,7 +357,8 @@ def _text_encoding(path: str) -> str:
         return "utf-8-sig"  # the open below says why
 
 
-def _read_text(path: str) -> str:
+def read_text(path: str) -> str:
+    """A file read whole as text (at most MAX_TEXT_BYTES; UTF-8, or UTF-16/32 by its mark)."""
     try:
         with open(path, encoding=_text_encoding(path)) as handle:
             return read_at_most(handle, MAX_TEXT_BYTES, lambda: too_much_text(repr(path)))
@@ -382,7 +383,7 @@ def read_file(spec: str, option: str) -> np.ndarray:
     lower = path.lower()
     if lower.endswith((".npy", ".npz")):
         return _read_numpy(path, key, option)
-    text = _read_text(path)
+    text = read_text(path)
     if lower.endswith(".json"):
         return _from_json_text(text, f"{option} ({path})")
     if key is None and _is_printed(text):

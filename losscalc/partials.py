@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import math
 
-from .errors import InputOutputError, InvalidData, UsageError, open_error
+from .errors import InvalidData, UsageError
 from .exactsum import ExactSum
+from .inputs import read_text
 from .streaming import Streamed, divisor_of, reduced
 
 FORMAT = "losscalc-partial/1"
@@ -30,13 +31,7 @@ def partial_document(streamed: Streamed) -> dict:
 
 
 def read_partial(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as err:
-        raise open_error(path, err) from None
-    except UnicodeDecodeError:
-        raise InputOutputError(f"cannot read {path!r}: not a text file (not UTF-8)") from None
+    text = read_text(path)  # bounded, UTF-8 or UTF-16/32 by its mark, as every file read whole
     try:
         document = json.loads(text)
         if document.get("format") != FORMAT:
