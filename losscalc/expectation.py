@@ -73,11 +73,20 @@ def check_expectation(value, expect: str, tol: float, where: str = "--expect") -
     value, expected = np.squeeze(value), np.squeeze(expected)
     same = matches(value, expected, tol)
     if not np.all(same):
-        diff = np.abs(difference(value, expected))
-        worst = float(np.max(np.where(same, 0, np.where(np.isnan(diff), np.inf, diff))))
+        worst = abs(largest(np.where(same, 0.0, difference(value, expected))))
+        worst = np.inf if np.isnan(worst) else worst  # nan is unboundedly far from a number
         shown = repr(float(value)) if value.ndim == 0 else "the value"
         raise CheckFailed(f"expectation failed: {shown} differs from {expect.strip()} by "
                           f"{worst:.3g} (tolerance {tol:g}, absolute or relative)")
+
+
+def largest(diff) -> float:
+    """The entry of ``diff`` largest in size, nan before any (it matches nothing but nan);
+    0 for none: the difference a check reports."""
+    diff = np.asarray(diff, dtype=float).reshape(-1)
+    if not diff.size:
+        return 0.0
+    return float(diff[int(np.argmax(np.where(np.isnan(diff), np.inf, np.abs(diff))))])
 
 
 def holds(value, expect: str, tol: float, where: str = "--expect") -> bool:

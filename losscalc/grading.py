@@ -10,7 +10,6 @@ line ("0.5,0.3,0.2; 0.3,0.6,0.1", quoted) or as JSON. An empty cell is "not give
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from typing import Any, Iterator, NamedTuple
@@ -277,12 +276,10 @@ def _shown_expect(expect) -> str:
 
 def _difference(value: np.ndarray, expect) -> float:
     """value − expected, the largest in size (nan first: it matches nothing but nan)."""
-    from .expectation import difference, parse_expected
+    from .expectation import difference, largest, parse_expected
 
     expected = parse_expected(batch.expect_text(expect), "expect")
-    diff = difference(np.squeeze(value), np.squeeze(expected)).reshape(-1)
-    size = np.where(np.isnan(diff), math.inf, np.abs(diff))
-    return float(diff[int(np.argmax(size))]) if diff.size else 0.0
+    return largest(difference(np.squeeze(value), np.squeeze(expected)))
 
 
 def grade_all(path: str, tol: float | None, encoding: str | None = None) -> list[Graded]:
