@@ -208,7 +208,9 @@ def python_example(spec) -> str:
     import shlex
 
     words = shlex.split(spec.example)[2:]  # after `losscalc LOSS`
-    short = {"-p": "pred", "-t": "target", "-r": "reduction"}
+    short = {option: t.name for t in spec.tensors for option in t.options  # -p, -t: the
+             if not option.startswith("--")}  # registry's; long options are their keywords
+    short["-r"] = "reduction"
     args = [repr(spec.name)]
     while words:
         word = words.pop(0)
