@@ -17,20 +17,19 @@ from .registry import LossSpec
 
 def resolve_names(text: str) -> list[LossSpec]:
     """`l1,mse,huber` → their specs (aliases allowed; each loss once)."""
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise UsageError("compare needs losses separated by commas, such as l1,mse,huber")
-    specs: list[LossSpec] = []
-    for name in names:
+    from .names import listed
+
+    def one(name: str):
         spec = spec_for(name)
         if not spec.single_prediction:
             raise UsageError(f"{spec.name} takes {', '.join(t.option for t in spec.tensors)}, "
                              "not one prediction and a target: compare cannot set it beside "
                              "others", f"run it on its own: {spec.example}")
-        if spec in specs:
-            raise UsageError(f"{spec.name} is listed twice" + (
-                f" ({name!r} is another name for it)" if name != spec.name else ""))
-        specs.append(spec)
+        return spec.name, spec
+
+    specs = listed(text, one)
+    if not specs:
+        raise UsageError("compare needs losses separated by commas, such as l1,mse,huber")
     return specs
 
 

@@ -458,13 +458,9 @@ def recipe_for(spec: LossSpec, level: int) -> Recipe:
 
 def losses(names: str) -> list[LossSpec]:
     """The listed losses (comma-separated names or aliases), each once, in the order given."""
-    specs: list[LossSpec] = []
-    for name in (n.strip() for n in names.split(",")):
-        if not name:
-            continue
-        spec = spec_for(name)
-        if spec not in specs:
-            specs.append(spec)
+    from .names import listed
+
+    specs = listed(names, lambda name: (spec_for(name).name, spec_for(name)), repeats=True)
     if not specs:
         raise UsageError("name at least one loss, such as mse,ce")
     return specs

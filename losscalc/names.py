@@ -236,3 +236,23 @@ def complete_entry(kind: str, incomplete: str, entries: dict) -> list[tuple[str,
 
 __all__ = ["ACTIVATIONS", "COMMANDS", "KINDS", "MEASURES", "NAMES", "Name", "NameTable",
            "PREFIX", "complete_entry", "hint", "normalize", "resolve_entry"]
+
+
+def listed(text: str, resolve: Callable[[str], tuple[str, object]],
+           repeats: bool = False) -> list:
+    """Comma-separated names (aliases allowed), in order: ``resolve`` gives each one's
+    canonical name and entry (and raises for a name it does not know); an entry listed
+    twice, under any of its names, is an error (``repeats``: kept once, as exercise's set
+    asks each loss once however it is named). For compare, plot and exercise alike."""
+    entries: list = []
+    for name in (n.strip() for n in text.split(",")):
+        if not name:
+            continue
+        canonical, entry = resolve(name)
+        if entry in entries and repeats:
+            continue
+        if entry in entries:
+            raise UsageError(f"{canonical} is listed twice" + (
+                f" ({name!r} is another name for it)" if name != canonical else ""))
+        entries.append(entry)
+    return entries

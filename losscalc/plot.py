@@ -99,21 +99,20 @@ def resolve_names(text: str) -> tuple[str, list]:
 
     Aliases are accepted; each name once; losses and activations are not mixed (their x is
     not the same thing)."""
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise UsageError("plot needs losses or activations separated by commas, such as "
-                         "huber,mse,l1 or sigmoid")
+    from .names import listed
+
     specs = {"loss": all_losses(), "activation": activations.ACTIVATIONS}
-    found: list[tuple[str, Any]] = []
-    for name in names:
+
+    def one(name: str):
         entry = NAMES.lookup(name, TARGETS)
         if entry is None:
             raise UsageError(f"unknown loss or activation {name!r}", _suggestion(name))
-        target = (entry.kind, specs[entry.kind][entry.name])
-        if target in found:
-            raise UsageError(f"{entry.name} is listed twice" + (
-                f" ({name!r} is another name for it)" if name != entry.name else ""))
-        found.append(target)
+        return entry.name, (entry.kind, specs[entry.kind][entry.name])
+
+    found: list[tuple[str, Any]] = listed(text, one)
+    if not found:
+        raise UsageError("plot needs losses or activations separated by commas, such as "
+                         "huber,mse,l1 or sigmoid")
     kinds = {kind for kind, _ in found}
     if len(kinds) > 1:
         loss = next(s.name for k, s in found if k == "loss")
