@@ -4,6 +4,8 @@ set, and the problems are well conditioned — checked here with independent ari
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import math
 from xml.etree import ElementTree
@@ -34,8 +36,12 @@ def test_every_loss_can_be_exercised(level):
             with pytest.raises(UsageError, match=f"{spec.name} has no level-{level} problems"):
                 exercise.generate([spec], 3, 0, level)
             continue
-        for e in exercise.generate([spec], 6, level, level):
-            assert np.all(np.isfinite(e.result.value)), (spec.name, e)
+        problems = exercise.generate([spec], 6, level, level)
+        # six problems of this loss, with every tensor it requires (a finite answer is
+        # ensured by the generator's own check, so it is not what this test asserts)
+        assert [e.spec.name for e in problems] == [spec.name] * 6
+        required = {t.name for t in spec.tensors if t.required}
+        assert all(required <= set(e.tensors) for e in problems), spec.name
 
 
 def test_the_same_seed_gives_the_same_set_and_another_seed_another():
@@ -187,6 +193,18 @@ def test_the_command_writes_a_set_that_check_grades(cli, tmp_path):
 
     code, graded, _ = cli("check", out / "key.csv", "--format", "plain")
     assert code == 0 and graded.count("\tright\t") == 8
+    # The key's answers by independent formulas, not by losscalc: mse = mean((p − t)²),
+    # huber = mean(½d² where |d| < δ, else δ(|d| − ½δ)) with d = p − t.
+    checked = 0
+    for row in csv.DictReader(io.StringIO("\n".join(key) + "\n")):
+        if row["loss"] in ("mse", "huber") and row["reduction"] == "mean":
+            d = np.array(row["pred"].split(","), float) - np.array(row["target"].split(","), float)
+            delta = float(row["delta"] or 1)
+            huber = np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
+            expected = np.mean(d * d) if row["loss"] == "mse" else np.mean(huber)
+            assert abs(float(row["expect"]) - expected) <= 1e-12 * max(1.0, abs(expected)), row
+            checked += 1
+    assert checked >= 2
 
     # a student's answers: the key with one answer changed
     rows = key[:]
