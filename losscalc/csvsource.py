@@ -328,14 +328,6 @@ class _Decoded(_TextAsBytes):
             raw.close()
 
 
-def marked_as_utf8(stream, name: str):
-    """A byte stream as UTF-8: decoded as it is read when it begins with a UTF-16 or UTF-32
-    byte order mark (Excel's "Unicode text"), else as it is."""
-    head = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
-    encoding = bom_encoding(head)
-    return _Decoded(stream, encoding, name, owned=False) if encoding else stream
-
-
 def codec(encoding: str) -> str:
     """--encoding's codec by its canonical name (gbk → gbk, UTF8 → utf-8)."""
     try:

@@ -79,25 +79,18 @@ def answer_problems(opts: dict) -> None:
 def _lines(handle, name: str):
     """The lines of ``handle`` (bytes: each is decoded on its own, so that a line that is not
     UTF-8 is that line's error) as they arrive, a pipe answered line by line; a line past
-    MAX_LINE_BYTES (/dev/zero has no end of line) stops the run. A file that begins with a
-    UTF-16 or UTF-32 byte order mark is decoded as it is read, as check and tables do."""
-    from ..csvsource import marked_as_utf8
+    MAX_LINE_BYTES (/dev/zero has no end of line) stops the run."""
     from ..errors import InvalidData
     from ..limits import MAX_LINE_BYTES, readline_at_most, size
 
-    raw, handle = handle, marked_as_utf8(handle, name)
     def too_long():
         return InvalidData(f"{name} line {number + 1}: longer than {size(MAX_LINE_BYTES)}, the "
                            "longest line read", "give one problem per line")
 
     number = 0
-    try:
-        while line := readline_at_most(handle, MAX_LINE_BYTES, too_long):
-            number += 1
-            yield line
-    finally:
-        if handle is not raw:
-            handle.close()  # the decoder lets go of the stream (standard input stays open)
+    while line := readline_at_most(handle, MAX_LINE_BYTES, too_long):
+        number += 1
+        yield line
 
 
 app = command(answer_problems, OPTIONS, "batch", HELP)
