@@ -17,7 +17,7 @@ import typer
 
 from . import __version__
 from .commands.options import TENSOR_HELP, choice, encoding_option, option, output_options
-from .errors import CheckFailed, LosscalcError, ReaderGone, Terminated, UsageError
+from .errors import CheckFailed, LosscalcError, ReaderGone, Terminated, UsageError, signal_behind
 from .i18n import available, choose, normal, translate
 from .losses import all_losses, option_spelling
 from .names import KINDS, NAMES, hint
@@ -381,6 +381,12 @@ def main(argv: list[str] | None = None) -> int:
         _error("the input is too large to hold in memory", STREAMING_HINT)
         return 3
     except Exception as err:  # a bug: still one line, never a traceback
+        stop = signal_behind(err)  # ... unless it is a signal that Python wrapped
+        if isinstance(stop, Terminated):
+            return stop.exit_code
+        if stop is not None:
+            _error("interrupted")
+            return 130
         _error(f"internal error ({type(err).__name__}: {err})",
                "please report this with the command that caused it")
         return 3

@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 
-from .errors import InputOutputError, ReaderGone, Terminated
+from .errors import InputOutputError, ReaderGone, Terminated, signal_behind
 
 STREAMS = ((0, "stdin"), (1, "stdout"), (2, "stderr"))
 
@@ -30,10 +30,16 @@ def run() -> None:
         from .cli import run as run_cli  # the heavy imports
 
         run_cli()
-    except KeyboardInterrupt:
-        _exit(130, "losscalc: error: interrupted\n")
-    except Terminated as stop:
-        _exit(stop.exit_code)
+    except SystemExit:
+        raise
+    except BaseException as err:
+        stop = signal_behind(err)  # Python may have wrapped it (errors.signal_behind)
+        if stop is None:
+            raise
+        if isinstance(stop, Terminated):
+            _exit(stop.exit_code)
+        else:
+            _exit(130, "losscalc: error: interrupted\n")
 
 
 def _exit(code: int, message: str = "") -> None:

@@ -144,6 +144,19 @@ class Terminated(BaseException):
         self.exit_code = 128 + signum
 
 
+def signal_behind(err: BaseException) -> BaseException | None:
+    """The KeyboardInterrupt or Terminated that ``err`` is, or that caused it. A signal that
+    lands in ``__set_name__`` while a module's classes are built (NumPy's, at start-up)
+    reaches the edge as a RuntimeError whose cause is the signal's exception."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, (KeyboardInterrupt, Terminated)):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
 class ReaderGone(BaseException):
     """The reader of standard output went away (`| head -1`): stop quietly, exit 0. Raised
     by the guarded stdout instead of BrokenPipeError, which click would turn into exit 1."""

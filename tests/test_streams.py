@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from losscalc.errors import Terminated
+
 pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX descriptors")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,3 +193,54 @@ def test_nohup_keeps_sighup_ignored():
     proc.send_signal(signal.SIGHUP)
     out, err = proc.communicate(b"2", timeout=60)
     assert (proc.returncode, out) == (0, b"1.0\n"), err  # stdin's 2 against 1: (2 − 1)² = 1
+
+
+def _wrapped(signal_error: BaseException) -> RuntimeError:
+    """What Python 3.11 raises when a signal lands in ``__set_name__`` while a class is built
+    (as happened in NumPy's ``finfo`` at start-up): a RuntimeError caused by the signal."""
+    class Slow:
+        def __set_name__(self, owner, name):
+            raise signal_error
+
+    try:
+        type("Built", (), {"attribute": Slow()})
+    except RuntimeError as err:
+        return err
+    err = RuntimeError("Error calling __set_name__")  # Python ≥ 3.12 no longer wraps it
+    err.__cause__ = signal_error
+    return err
+
+
+@pytest.mark.parametrize(("signal_error", "code", "message"), [
+    (KeyboardInterrupt(), 130, "losscalc: error: interrupted\n"),
+    (Terminated(signal.SIGTERM), 128 + signal.SIGTERM, ""),
+])
+def test_a_signal_that_python_wrapped_is_still_that_signal(monkeypatch, capsys, signal_error,
+                                                          code, message):
+    from losscalc import cli
+
+    def command(*args, **kwargs):
+        raise _wrapped(signal_error)
+
+    monkeypatch.setattr(cli, "click_command", lambda app: type("C", (), {"main": command}))
+    assert cli.main(["mse"]) == code
+    assert capsys.readouterr().err == message
+
+
+def test_the_entry_point_sees_a_signal_that_python_wrapped_while_modules_import(monkeypatch):
+    """The race that the Ctrl-C test above meets once in many runs, made certain: the
+    interrupt arrives inside NumPy's class definitions, before the CLI's own handlers exist."""
+    import types
+
+    from losscalc import entry
+
+    def importing():
+        raise _wrapped(KeyboardInterrupt())
+
+    exits = []
+    monkeypatch.setitem(sys.modules, "losscalc.cli", types.SimpleNamespace(run=importing))
+    monkeypatch.setattr(entry, "_exit", lambda *args: exits.append(args))
+    monkeypatch.setattr(entry, "_guard_streams", lambda: None)
+    monkeypatch.setattr(entry, "_on_termination", lambda: None)
+    entry.run()
+    assert exits == [(130, "losscalc: error: interrupted\n")]
