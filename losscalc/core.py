@@ -146,13 +146,15 @@ def _inputs(spec: LossSpec, pred, target) -> dict:
 
 
 def compute(loss, pred, target=None, params: dict | None = None, reduction: str = "mean",
-            dtype: str = "float64", *, gradient: bool = True) -> Result:
+            dtype: str = "float64", *, gradient: bool = True, seed=None) -> Result:
     """Compute ``loss`` of ``pred`` against ``target``: value, per-element losses, gradient.
 
     ``pred`` is the prediction, or for a loss of several tensors a dict of them by name
     (``{"x1": …, "x2": …, "target": …}``); the gradient is keyed the same way.
     ``gradient=False`` stops before the backward pass (``grad`` is then empty): a streamed
-    chunk whose losses are only summed needs no gradient.
+    chunk whose losses are only summed needs no gradient. ``seed`` is the gradient fed into
+    the value (1 when None): a streamed chunk, reduced by "sum", seeded with what the whole
+    table's mean passes back to its sum (1/N) gets the mean's gradient bit for bit.
     """
     spec = spec_for(loss)
     tape.check_dtype(dtype)
@@ -168,7 +170,7 @@ def compute(loss, pred, target=None, params: dict | None = None, reduction: str 
         out = spec.fn(t, *leaves.values(), **values)
         first = next(iter(leaves.values()))
         value = _reduce(t, spec, out, first, reduction)
-        grads = tape.backward(value) if gradient else None
+        grads = tape.backward(value, seed) if gradient else None
     present = {name: leaf for name, leaf in leaves.items() if leaf is not None}
     return Result(
         loss=spec.name,

@@ -336,14 +336,15 @@ class _Task(NamedTuple):
     dtype: str
     gradient: bool  # --format csv shows it per row
 
-    def compute(self, array: np.ndarray):
-        """The chunk's result (its losses summed) and its prediction and target."""
+    def compute(self, array: np.ndarray, seed=None):
+        """The chunk's result (its losses summed; its gradient, of ``seed`` times that sum)
+        and its prediction and target."""
         pred, target, weight = self.columns.split(array)
         params = dict(self.params)
         if weight is not None:
             params["weight"] = weight
         r = compute(resolve(self.loss), pred, target, params, "sum", self.dtype,
-                    gradient=self.gradient)
+                    gradient=self.gradient or seed is not None, seed=seed)
         return r, pred, target
 
 
@@ -376,7 +377,12 @@ class _Streamer:
         self.rows, self.width, self.shape, self.notes = 0, 1, None, []
         self.per_row = opts["format"] == "csv" or _stream_rows(opts)
         self.out = out
-        self.task = _Task(spec.name, columns, params, opts["dtype"], opts["format"] == "csv")
+        # The gradient of a mean is known once its divisor is, at the end: until then the
+        # chunks wait in a temporary file, and their rows are written by finish().
+        self.spool = _Spool() if self.per_row and opts["reduction"] in ("mean", "batchmean") \
+            else None
+        self.task = _Task(spec.name, columns, params, opts["dtype"],
+                          opts["format"] == "csv" and self.spool is None)
         # Without per-row output, a chunk's sums are all that is needed of it: the workers
         # that parse the chunks compute them (rows written here must be written in order).
         self.remote = None if self.per_row else partial(chunk_sums, self.task)
@@ -387,8 +393,10 @@ class _Streamer:
             r, pred, target = self.task.compute(array)
         except InvalidData as err:
             raise self._at(err, len(array)) from None
-        if self.per_row:
-            self._write_rows(r)
+        if self.spool is not None:
+            self.spool.keep(array)
+        elif self.per_row:
+            self._write_rows(r, self.rows)
         self.merge(_sums(r, array, pred, target))
 
     def merge(self, chunk: ChunkSums) -> None:
@@ -405,18 +413,33 @@ class _Streamer:
     def _at(self, err: InvalidData, rows: int):
         return err.prefixed(f"rows {self.rows}–{self.rows + rows - 1}: ")
 
-    def _write_rows(self, r) -> None:
+    def _write_rows(self, r, first: int) -> None:
         if self.opts["format"] == "csv":
-            header = csv_header(r) if self.rows == 0 else None
-            self.out.write(csv_lines(header, csv_rows(r, self.rows)))
+            header = csv_header(r) if first == 0 else None
+            self.out.write(csv_lines(header, csv_rows(r, first)))
         else:
             self.out.write(plain_values(r.elementwise))
+
+    def _write_spooled(self) -> None:
+        """The waiting chunks' rows, their gradient that of the whole table's mean: each
+        chunk's sum is seeded with what the mean's division passes back (tape.div)."""
+        kind = np.float32 if self.opts["dtype"] == "float32" else np.float64
+        with np.errstate(divide="ignore"):  # a mean of nothing (every target ignored)
+            seed = kind(1) / kind(self.value_divisor())
+        first = 0
+        with self.spool:
+            for array in self.spool:
+                r = self.task.compute(array, seed)[0]
+                self._write_rows(r, first)
+                first += len(array)
 
     def value_divisor(self) -> float:
         return divisor_of(self.opts["reduction"], self.divisor.value, self.rows)
 
     def finish(self, notes: list[str]) -> Streamed:
         value = reduced(self.total.value, self.value_divisor(), self.opts["dtype"])
+        if self.spool is not None:
+            self._write_spooled()
         if self.per_row:
             self.out.flush()
         notes = self.notes + notes
@@ -429,14 +452,36 @@ class _Streamer:
             if skipped:
                 notes.append(f"{' and '.join(skipped)} need the whole table in memory and were "
                              "skipped; for the first rows: head -n 100 FILE | losscalc …")
-        if self.per_row and self.opts["reduction"] in ("mean", "batchmean"):
-            notes.append(f"the grad column is the gradient of the summed loss; for the "
-                         f"{self.opts['reduction']}, divide it by {self.value_divisor():g}")
         values = self.spec.defaults()
         values.update(self.params)
         return Streamed(self.spec.name, self.opts["reduction"], self.opts["dtype"], value,
                         self.rows, {"pred": list(self.shape[0]), "target": list(self.shape[1])},
                         json_params(values), notes, self.per_row, (self.total, self.divisor))
+
+
+class _Spool:
+    """Chunks kept in an unnamed temporary file (gone with the process, however it ends),
+    read back in order: bounded memory for rows that cannot be written yet."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.file, self.count = tempfile.TemporaryFile(), 0
+
+    def keep(self, array: np.ndarray) -> None:
+        np.save(self.file, array, allow_pickle=False)
+        self.count += 1
+
+    def __iter__(self):
+        self.file.seek(0)
+        for _ in range(self.count):
+            yield np.load(self.file, allow_pickle=False)
+
+    def __enter__(self) -> _Spool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
 
 
 def divisor_of(reduction: str, divisor: float, rows: int) -> float:

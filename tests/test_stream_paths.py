@@ -121,6 +121,26 @@ def test_golden_tables_through_both_paths(cli, tmp_path, path_taken, case, table
                      case["dtype"], "plain")
 
 
+@pytest.mark.parametrize("case, table", [(c, t) for c, t in TABLES if c["reduction"] != "none"],
+                         ids=[c["id"] for c, _ in TABLES if c["reduction"] != "none"])
+def test_csv_rows_hold_the_gradient_of_the_reduced_loss_on_both_paths(cli, tmp_path, path_taken,
+                                                                       case, table):
+    """--format csv of a mean (or batchmean, sum) writes PyTorch's gradient of that reduced
+    loss per row also when the table streams, whose divisor is known only at its end."""
+    text, columns, options = table
+    path = tmp_path / "t.csv"
+    path.write_text(text)
+    code, out, err = cli(case["loss"], "--csv", str(path), *columns, *options, "-r",
+                         case["reduction"], "--dtype", case["dtype"], "-q", "--format", "csv")
+    assert code == 0, err
+    header, *lines = [line.split(",") for line in out.splitlines()]
+    loss, grads = header.index("loss"), [i for i, h in enumerate(header) if h.startswith("grad")]
+    assert_close([float(r[loss]) for r in lines], np.ravel(as_array(case["elementwise"])),
+                 case["dtype"], "loss column")
+    assert_close([float(r[i]) for r in lines for i in grads], np.ravel(as_array(
+        case["grad"]["pred"])), case["dtype"], "grad columns")
+
+
 def _refuse(name):
     raise AssertionError(f"not strict JSON: {name}")
 
