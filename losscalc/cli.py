@@ -116,7 +116,6 @@ def _table_options(spec: LossSpec) -> dict:
                           help="Field separator: , ; tab whitespace [default: detected]."),
         "skip_bad_rows": option(bool, False, "--skip-bad-rows",
                               help="Skip unreadable rows (their count goes to stderr)."),
-        **encoding_option(),
         "partial": option(bool, False, "--partial",
                           help="Print the table's exact partial sums as JSON, for "
                                "`losscalc merge` (a shard of a larger table)."),
@@ -128,6 +127,7 @@ def _common_options(spec: LossSpec) -> dict:
     return {
         "reduction": option(reduction, reduction("mean"), "--reduction", "-r",
                           help="How to reduce the per-element losses (as PyTorch)."),
+        **encoding_option(),
         **output_options(),
         "check_grad": option(bool, False, "--check-grad",
                            help="Compare the gradient with central differences; exit 1 if "
@@ -159,9 +159,11 @@ def loss_command(spec: LossSpec):
 
     def command(**kwargs):
         from .commands.loss import run_loss
+        from .textfiles import files_in
 
-        run_loss(spec, {k: v.value if isinstance(v, Enum) else v
-                        for k, v in _pred_from_input(kwargs).items()})
+        with files_in(kwargs.get("encoding")):  # every file the command reads whole
+            run_loss(spec, {k: v.value if isinstance(v, Enum) else v
+                            for k, v in _pred_from_input(kwargs).items()})
 
     command.__signature__ = inspect.Signature([
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
@@ -347,7 +349,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _choose_language(argv)
         command = click_command(app)
-        rv = command.main(args=argv or ["--help"], prog_name="losscalc", standalone_mode=False)
+        try:
+            rv = command.main(args=argv or ["--help"], prog_name="losscalc",
+                              standalone_mode=False)
+        except Exception as err:  # a signal that Python wrapped is that signal, below
+            stop = signal_behind(err)
+            if stop is None:
+                raise
+            raise stop from None
         if rv == 130:  # Typer turns Ctrl-C into a silent Exit(130): say it, as below
             raise KeyboardInterrupt
         return rv if isinstance(rv, int) else 0
@@ -381,12 +390,6 @@ def main(argv: list[str] | None = None) -> int:
         _error("the input is too large to hold in memory", STREAMING_HINT)
         return 3
     except Exception as err:  # a bug: still one line, never a traceback
-        stop = signal_behind(err)  # ... unless it is a signal that Python wrapped
-        if isinstance(stop, Terminated):
-            return stop.exit_code
-        if stop is not None:
-            _error("interrupted")
-            return 130
         _error(f"internal error ({type(err).__name__}: {err})",
                "please report this with the command that caused it")
         return 3
