@@ -15,8 +15,9 @@ import os
 
 import numpy as np
 
-from .csvsource import Table, codec, float64_view
+from .csvsource import Table, float64_view
 from .errors import InputOutputError, InvalidData, UsageError, open_error
+from .textfiles import codec
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".arrow": "ipc", ".feather": "ipc",
            ".ipc": "ipc", ".csv": "csv", ".tsv": "csv", ".txt": "csv"}

@@ -203,23 +203,13 @@ def unexpected(err: Exception) -> LosscalcError:
 def problems(lines: Iterable[str | bytes]):
     """(line number, text) of each non-blank line, counted from 1; a line of bytes that is not
     UTF-8 gives (line number, the error) instead, and the lines after it are read on."""
+    from .textfiles import decode_line
+
     for number, text in enumerate(lines, 1):
         if isinstance(text, bytes):
             text = decode_line(text, number)
         if isinstance(text, LosscalcError) or text.strip():
             yield number, text
-
-
-def decode_line(raw: bytes, number: int = 0, what: str = "the line") -> str | LosscalcError:
-    """A line (or ``what``) read as bytes, as text (a byte-order mark on the first line
-    dropped), or the error that answers it."""
-    if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return InvalidData(f"{what} is not UTF-8 text (byte 0x{raw[err.start]:02x} at "
-                           f"position {err.start})", "save the file as UTF-8")
 
 
 def answer_json(a: Answer) -> str:

@@ -14,7 +14,6 @@ the chunks instead, on two threads of this process.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import csv
 import fnmatch
@@ -32,6 +31,7 @@ from . import vectorcsv
 from .errors import InputOutputError, InvalidData, UsageError, open_error
 from .i18n import N_
 from .limits import MAX_LINE_BYTES, readline_at_most, size
+from .textfiles import bom_encoding, codec, not_decoding, utf8_error
 
 CHUNK_BYTES = 4 << 20
 IN_FLIGHT = 4  # chunks parsed ahead of the one being reduced
@@ -328,43 +328,12 @@ class _Decoded(_TextAsBytes):
             raw.close()
 
 
-def codec(encoding: str) -> str:
-    """--encoding's codec by its canonical name (gbk → gbk, UTF8 → utf-8)."""
-    try:
-        return codecs.lookup(encoding).name
-    except LookupError:
-        raise UsageError(f"--encoding: unknown encoding {encoding!r}",
-                         "for example gb18030, utf-16, cp1252, latin-1") from None
-
-
-def not_decoding(name: str, encoding: str) -> InputOutputError:
-    return InputOutputError(f"{name} does not decode as {encoding}",
-                            "give the file's encoding with --encoding")
-
-
-def as_utf8(data: bytes, encoding: str, name: str) -> bytes:
-    """Text read whole in ``encoding`` (a codec's name), as UTF-8."""
-    try:
-        return data.decode(encoding).encode("utf-8")
-    except UnicodeError:
-        raise not_decoding(name, encoding) from None
-
-
 def not_utf8(data: bytes, name: str) -> None:
     """Raise the error for a first line that is not UTF-8, naming the encoding it looks like
     (nothing if it is UTF-8)."""
     line = data[:data.find(b"\n") + 1] if b"\n" in data else data
     _utf8(line, name, 1)
 
-
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def bom_encoding(head: bytes) -> str | None:
-    """UTF-16 or UTF-32 when the bytes begin with its byte order mark (Excel's "Unicode
-    text"); a UTF-8 one is dropped with the first line."""
-    return next((encoding for bom, encoding in _BOMS if head.startswith(bom)), None)
 
 
 def _cr_only(head: bytes) -> bool:
@@ -382,23 +351,7 @@ def _utf8(data: bytes, name: str, line: int, partial: bool = False) -> str:
     except UnicodeDecodeError as err:
         if partial and err.end == len(data) and err.reason == "unexpected end of data":
             return data[:err.start].decode("utf-8")
-        encoding, label = likely_encoding(data[:data.rfind(b"\n") + 1] or data)
-        line += data.count(b"\n", 0, err.start)
-        raise InputOutputError(f"{name} is not UTF-8 (line {line}, byte 0x{data[err.start]:02X}); "
-                               f"it looks like {label}: add --encoding {encoding}") from None
-
-
-def likely_encoding(data: bytes) -> tuple[str, str]:
-    """The encoding a spreadsheet most likely wrote ``data`` in: GB18030 (GBK's superset) when
-    the bytes decode as it, else Windows-1252, else Latin-1 (which decodes anything)."""
-    for encoding, label in (("gb18030", "GB18030 (Excel's Chinese encoding)"),
-                            ("cp1252", "Windows-1252 (Excel's Western encoding)")):
-        try:
-            data.decode(encoding)
-            return encoding, label
-        except UnicodeDecodeError:
-            pass
-    return "latin-1", "Latin-1"
+        raise utf8_error(data, err.start, name, line) from None
 
 
 def parse_block(block: bytes, first_line: int, delimiter: str | None, columns: int,

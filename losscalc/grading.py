@@ -9,6 +9,7 @@ line ("0.5,0.3,0.2; 0.3,0.6,0.1", quoted) or as JSON. An empty cell is "not give
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import sys
@@ -140,15 +141,13 @@ def _rows(reader):
 def _utf8(columns: list[str], row: list[str]) -> None:
     """Raise the error of a cell holding bytes that are not UTF-8 (decoded as surrogates):
     its hint names the encoding the bytes look like, to give with --encoding."""
-    from .csvsource import likely_encoding
+    from .textfiles import decode_line
 
     for column, cell in zip(columns + [""] * len(row), row):
         if re.search("[\udc80-\udcff]", cell):
-            raw = cell.encode("utf-8", "surrogateescape")
-            error = batch.decode_line(raw, 0, _where(column) if column else "a cell")
+            error = decode_line(cell.encode("utf-8", "surrogateescape"), 0,
+                                _where(column) if column else "a cell")
             if isinstance(error, LosscalcError):
-                encoding, _ = likely_encoding(raw)
-                error.hint = N_(f"save the file as UTF-8, or add --encoding {encoding}")
                 raise error
 
 
@@ -177,9 +176,12 @@ def _csv_object(cells: dict, params: set[str]) -> dict:
     return obj
 
 
-def jsonl_problems(raw: bytes) -> Iterator[tuple[int, Any]]:
-    """Each line as batch reads it: split at \\n only, each line decoded on its own."""
-    for line, text in batch.problems(raw.split(b"\n")):
+def jsonl_problems(raw: bytes, name: str = "", encoding: str | None = None
+                   ) -> Iterator[tuple[int, Any]]:
+    """Each line as batch reads it (textfiles.lines): each decoded on its own."""
+    from .textfiles import lines
+
+    for line, text in batch.problems(lines(io.BytesIO(raw), name, encoding)):
         try:
             if isinstance(text, LosscalcError):
                 raise text
@@ -216,26 +218,22 @@ def read(path: str, encoding: str | None = None) -> Iterator[tuple[int, Any]]:
     """Each problem of the file (- for standard input) in ``encoding`` (--encoding; else
     UTF-8, or UTF-16/32 by its byte order mark): (line, object) or (line, the error
     reading it)."""
-    from .csvsource import as_utf8, bom_encoding, codec, not_utf8
+    from .csvsource import not_utf8
+    from .textfiles import as_utf8, bom_encoding, codec
 
     name = "stdin" if path == "-" else path
-    encoding = codec(encoding) if encoding is not None else None
-    raw = _read_bytes(path)
-    if encoding not in (None, "utf-8"):  # (the file is read whole: at most 64 MiB)
+    given = codec(encoding) if encoding is not None else None
+    raw = _read_bytes(path)  # (read whole: at most 64 MiB)
+    encoding = given or bom_encoding(raw[:4]) or "utf-8"
+    if is_jsonl(path, raw[:4096].decode(encoding, "replace")):
+        return jsonl_problems(raw, name, given)
+    if encoding != "utf-8":
         raw = as_utf8(raw, encoding, name)
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    elif encoding is None and bom_encoding(raw[:4]):  # Excel's "Unicode text": UTF-16/32
-        try:
-            raw = raw.decode(bom_encoding(raw[:4])).encode("utf-8")
-        except UnicodeDecodeError:
-            pass  # not that after all: read as UTF-8, each bad line its own error
-    # Bytes that are not UTF-8 stay as lone surrogates, found again row by row.
-    text = raw.decode("utf-8", "surrogateescape")
-    if is_jsonl(path, text):
-        return jsonl_problems(raw)
+    raw = raw.removeprefix(b"\xef\xbb\xbf")
     not_utf8(raw, name)  # a CSV header to read the rows by: it names the likely encoding
-    return csv_problems(text, tab=path.lower().endswith(".tsv"))
+    # Bytes that are not UTF-8 stay as lone surrogates, found again row by row.
+    return csv_problems(raw.decode("utf-8", "surrogateescape"),
+                        tab=path.lower().endswith(".tsv"))
 
 
 def grade(line: int, obj, tol: float | None) -> Graded:

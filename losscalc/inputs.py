@@ -343,27 +343,15 @@ def _split_key(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
-def _text_encoding(path: str) -> str:
-    """UTF-16 or UTF-32 when a regular file begins with its byte order mark (Excel's
-    "Unicode text"), else UTF-8 (a UTF-8 mark dropped). A pipe is not peeked at."""
-    if not os.path.isfile(path):
-        return "utf-8-sig"
-    from .csvsource import bom_encoding
+def read_text(path: str) -> str:
+    """A file read whole as text: at most MAX_TEXT_BYTES, in the command's --encoding, else
+    UTF-8 or UTF-16/32 by its mark (textfiles.decode)."""
+    from .textfiles import read_whole
 
     try:
         with open(path, "rb") as handle:
-            return bom_encoding(handle.read(4)) or "utf-8-sig"
-    except OSError:
-        return "utf-8-sig"  # the open below says why
-
-
-def read_text(path: str) -> str:
-    """A file read whole as text (at most MAX_TEXT_BYTES; UTF-8, or UTF-16/32 by its mark)."""
-    try:
-        with open(path, encoding=_text_encoding(path)) as handle:
-            return read_at_most(handle, MAX_TEXT_BYTES, lambda: too_much_text(repr(path)))
-    except UnicodeDecodeError:
-        raise InputOutputError(f"cannot read {path!r}: not a text file (not UTF-8)") from None
+            return read_whole(handle, repr(path), MAX_TEXT_BYTES,
+                              lambda: too_much_text(repr(path)))
     except OSError as err:
         raise open_error(path, err) from None
 

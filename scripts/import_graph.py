@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "losscalc"
 
 # Lowest first: a module may import modules of its own layer or of the layers before it.
 LAYERS = [
-    ["i18n", "_catalogue", "errors", "formulas", "files", "limits", "vectorcsv"],
+    ["i18n", "_catalogue", "errors", "formulas", "files", "limits", "textfiles", "vectorcsv"],
     ["tape", "recorder"],
     ["names", "checks", "diagnose", "csvsource", "arrowsource", "inputs"],
     ["registry", "losses", "losses.*"],

@@ -247,7 +247,7 @@ def test_file_errors_are_exit_4(cli, tmp_path):
     assert (code, out) == (4, "")
     assert err == f"losscalc: error: cannot read '{tmp_path / 'missing.jsonl'}': no such file\n"
     binary = tmp_path / "b.jsonl"
-    binary.write_bytes(b"\xff\xfe\x00garbage\n")  # not UTF-8: that line's error, exit 3
+    binary.write_bytes(b"\xfe\x00garbage\n")  # not UTF-8: that line's error, exit 3
     code, out, err = cli("batch", str(binary))
     assert code == 3 and json.loads(out)["error"].startswith("the line is not UTF-8 text")
     code, _, err = cli("batch", str(tmp_path))

@@ -264,6 +264,10 @@ def _make_files(where: Path) -> None:
     (where / "cr.csv").write_text("pred,target\n0.5,1\n0.3\r0,1\n", newline="")
     (where / "names.csv").write_text("student,score\nAnn,0.5\n")
     (where / "gbk.csv").write_bytes("student,pred,target\n张三,0.5,1\n".encode("gb18030"))
+    (where / "gbk-pred.txt").write_bytes("1，2，3  # 预测值\n".encode("gb18030"))
+    (where / "gbk-problems.jsonl").write_bytes('{"loss": "mse", "pred": [1], "target": [1], '
+                                               '"id": "第一题"}\n'.encode("gb18030"))
+    (where / "binary.txt").write_bytes(b"\x00\x01\xff\xfe" * 8)
     (where / "gbk-answers.csv").write_bytes("题号,loss,pred,target,expect\nq1,mse,1,1,0\n"
                                             .encode("gb18030"))
     (where / "object.json").write_text('{"a": 1}')

@@ -12,7 +12,7 @@ from .. import activations
 from ..errors import UsageError
 from ..inputs import parse_range
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
-from .options import TENSOR_HELP, param_options, read_params
+from .options import TENSOR_HELP, encoding_option, param_options, read_params
 
 _PARAMS = {p.name: p for spec in activations.ACTIVATIONS.values() for p in spec.params}
 POINTS = 100  # --range's inputs when --points is not given
@@ -42,6 +42,7 @@ OPTIONS = {
         help="The upstream gradient u (x's shape): x.grad is then the vector-Jacobian "
              "product, the gradient of (y·u).sum() (default u = 1, of y.sum()).")),
     **_param_options(),
+    **encoding_option(),
     **OUTPUT_OPTIONS,
 }
 

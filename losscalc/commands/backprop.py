@@ -10,7 +10,7 @@ import typer
 from .. import backprop
 from ..i18n import N_
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
-from .options import choice
+from .options import choice, encoding_option
 
 Activation = choice("BackpropActivation", backprop.ACTIVATIONS)
 Loss = choice("BackpropLoss", tuple(backprop.LOSSES))
@@ -42,6 +42,7 @@ OPTIONS = {
                        "textbook ½·Σ(t − o)². Equal for 2 outputs.")),
     "lr": (float, 0.1, typer.Option("--lr", min=0.0, help="SGD learning rate.")),
     "steps": (int, 1, typer.Option("--steps", min=1, help="How many SGD steps.")),
+    **encoding_option(),
     **OUTPUT_OPTIONS,
 }
 

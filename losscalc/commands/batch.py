@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import sys
 from typing import Optional
 
@@ -9,12 +10,13 @@ import typer
 
 from .. import batch
 from .common import command
-from .options import lang_option
+from .options import encoding_option, lang_option
 
 OPTIONS = {
     "file": (Optional[str], None, typer.Argument(
         metavar="[FILE|-]", show_default=False,
         help="A JSON Lines file of problems; - or nothing reads standard input.")),
+    **encoding_option(),
     **lang_option(),
 }
 
@@ -31,7 +33,9 @@ Each input line is one problem, a JSON object:
 "params" takes the loss's parameters by their snake_case names (as `losscalc list --json`
 lists them), "reduction" defaults to mean, "dtype" to float64, "tol" to 1e-6 (absolute or
 relative, as --tol). "expect" is a number, or nested lists for "reduction": "none". Blank
-lines are skipped; line numbers count every line from 1.
+lines are skipped; line numbers count every line from 1. Lines are UTF-8, or in --encoding
+(UTF-16/32 with a byte order mark need none), each decoded on its own: a line that does not
+decode is that line's error.
 
 Each answer is one line, written and flushed as soon as it is computed, in input order:
 the JSON object of `losscalc LOSS --json` with "id" first (null when not given) and, when
@@ -57,11 +61,14 @@ Examples:
 
 
 def answer_problems(opts: dict) -> None:
+    from ..textfiles import lines
+
     path = opts["file"]
     if path is None or path == "-":
-        # bytes, each line decoded on its own: a line that is not UTF-8 answers an error
-        stdin = getattr(sys.stdin, "buffer", sys.stdin)  # or a text stream given in-process
-        tally = batch.answer_all(_lines(stdin, "standard input"), sys.stdout)
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None:  # a text stream given in-process
+            stdin = io.BytesIO(sys.stdin.read().encode("utf-8"))
+        tally = batch.answer_all(lines(stdin, "standard input", opts["encoding"]), sys.stdout)
     else:
         from ..errors import open_error
 
@@ -70,27 +77,10 @@ def answer_problems(opts: dict) -> None:
         except OSError as err:
             raise open_error(path, err) from None
         with handle:
-            tally = batch.answer_all(_lines(handle, path), sys.stdout)
+            tally = batch.answer_all(lines(handle, path, opts["encoding"]), sys.stdout)
     failure = batch.outcome(tally)
     if failure is not None:
         raise failure
-
-
-def _lines(handle, name: str):
-    """The lines of ``handle`` (bytes: each is decoded on its own, so that a line that is not
-    UTF-8 is that line's error) as they arrive, a pipe answered line by line; a line past
-    MAX_LINE_BYTES (/dev/zero has no end of line) stops the run."""
-    from ..errors import InvalidData
-    from ..limits import MAX_LINE_BYTES, readline_at_most, size
-
-    def too_long():
-        return InvalidData(f"{name} line {number + 1}: longer than {size(MAX_LINE_BYTES)}, the "
-                           "longest line read", "give one problem per line")
-
-    number = 0
-    while line := readline_at_most(handle, MAX_LINE_BYTES, too_long):
-        number += 1
-        yield line
 
 
 app = command(answer_problems, OPTIONS, "batch", HELP)

@@ -27,7 +27,10 @@ def command(fn: Callable, options: dict, name: str, help: str) -> typer.Typer:
     enums as their values."""
 
     def invoke(**kwargs):
-        fn({k: v.value if isinstance(v, Enum) else v for k, v in kwargs.items()})
+        from ..textfiles import files_in
+
+        with files_in(kwargs.get("encoding")):  # every file the command reads whole
+            fn({k: v.value if isinstance(v, Enum) else v for k, v in kwargs.items()})
 
     invoke.__signature__ = inspect.Signature([
         inspect.Parameter(key, inspect.Parameter.KEYWORD_ONLY, default=default,

@@ -12,7 +12,7 @@ from ..errors import UsageError
 from ..losses import all_losses
 from ..registry import REDUCTIONS
 from .common import command, one_stdin, tensor
-from .options import TENSOR_HELP, choice, output_options, param_options
+from .options import TENSOR_HELP, choice, encoding_option, output_options, param_options
 
 FORMATS = ("table", "plain", "json", "csv", "html")
 # The shared output options compare takes (it has no explanation and no single value to expect).
@@ -55,6 +55,7 @@ def _fixed_options() -> dict:
                                                      help="The targets.")),
         "reduction": (Reduction, Reduction("mean"), typer.Option(
             "--reduction", "-r", help="How every loss reduces its per-element losses.")),
+        **encoding_option(),
         **{name: declaration for name, declaration in output_options(FORMATS).items()
            if name in SHARED},
     })

@@ -9,7 +9,7 @@ import typer
 
 from .. import info
 from .common import OUTPUT_OPTIONS, Report, command, emit, json_steps, one_stdin, tensor
-from .options import TENSOR_HELP, choice
+from .options import TENSOR_HELP, choice, encoding_option
 
 Base = choice("Base", tuple(info.BASES))
 
@@ -28,6 +28,7 @@ OPTIONS = {
     "normalize": (bool, False, typer.Option("--normalize",
                                             help="Divide each row by its sum (otherwise rows "
                                                  "must sum to 1).")),
+    **encoding_option(),
     **OUTPUT_OPTIONS,
 }
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import typer
 
 from .common import command
-from .options import output_options
+from .options import encoding_option, output_options
 
 OPTIONS = {
     "files": (list[str], ..., typer.Argument(metavar="PARTIAL.json…", show_default=False,
                                              help="Partial results of `losscalc LOSS --table "
                                                   "SHARD --partial`.")),
+    **encoding_option(),
     **{name: declaration for name, declaration in output_options().items()
        if name in ("format", "json", "expect", "tol", "digits", "no_color", "quiet")},
 }

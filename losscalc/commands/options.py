@@ -73,11 +73,13 @@ def lang_option() -> dict:
 
 
 def encoding_option() -> dict:
-    """--encoding, for the commands that read text files (tables, batch and check files)."""
+    """--encoding, for every command that reads text files (@FILE, tables, batch and check
+    files, partial sums): one encoding for all the files of the command."""
     return {"encoding": option(Optional[str], None, "--encoding", metavar="NAME",
-                               help="Text encoding of the file: gb18030 (Excel's Chinese), "
-                                    "utf-16, cp1252, … [default: UTF-8; UTF-16/UTF-32 with "
-                                    "a byte order mark are detected].")}
+                               help="Text encoding of the files read (@FILE, tables, …): "
+                                    "gb18030 (Excel's and Notepad's Chinese), utf-16, "
+                                    "cp1252, … [default: UTF-8; UTF-16/UTF-32 with a byte "
+                                    "order mark are detected].")}
 
 
 def output_options(formats: tuple[str, ...] = FORMATS) -> dict:

@@ -19,7 +19,7 @@ from ..errors import InputOutputError, UsageError
 from ..files import atomic_file
 from ..losses import all_losses
 from .common import OUTPUT_OPTIONS, command, tensor
-from .options import param_options
+from .options import encoding_option, param_options
 
 EXTRA_HINT = "pip install 'losscalc[plot]'"
 IMAGE_SIZE = (800, 600)  # pixels, for --out
@@ -61,6 +61,7 @@ OPTIONS = {
         "--height", metavar="N", help=f"Height: pixels with --out [default: {IMAGE_SIZE[1]}], "
                                       "lines in the terminal [default: its height, "
                                       f"{TEXT_SIZE[1]} when piped].")),
+    **encoding_option(),
     **{name: OUTPUT_OPTIONS[name] for name in ("no_color", "quiet", "lang")},
 }
 
