@@ -125,12 +125,25 @@ class CheckFailed(LosscalcError):
 
 def open_error(path: str, err: OSError) -> InputOutputError:
     """A file that cannot be opened, said in words (every reader of files uses it)."""
-    reason = {
-        FileNotFoundError: N_("no such file"),  # each its own text, translated
+    reason = _reason(err, N_("no such file"))
+    return InputOutputError(f"cannot read {path!r}: {reason}")
+
+
+def write_error(path: str, err: OSError, option: str | None = None) -> InputOutputError:
+    """A file that cannot be written, said in words (every writer of files uses it), after
+    the option that named it, if one did."""
+    reason = _reason(err, N_("no such directory"))
+    if option:
+        return InputOutputError(f"{option}: cannot write {path!r}: {reason}")
+    return InputOutputError(f"cannot write {path!r}: {reason}")
+
+
+def _reason(err: OSError, missing: str) -> str:
+    return {
+        FileNotFoundError: missing,  # each its own text, translated
         IsADirectoryError: N_("it is a directory"),
         PermissionError: N_("permission denied"),
-    }.get(type(err), err.strerror or str(err))
-    return InputOutputError(f"cannot read {path!r}: {reason}")
+    }.get(type(err), (err.strerror or str(err)).lower())
 
 
 class Terminated(BaseException):

@@ -159,5 +159,23 @@ def test_plot_out_is_written_through_the_helper(cli, tmp_path, monkeypatch):
     monkeypatch.setattr(Figure, "savefig", savefig)
     code, out, err = cli("plot", "mse", "--range", "-1:1", "--out", str(target))
     assert code == 4 and err.startswith("losscalc: error: --out: cannot write"), err
-    assert "No space left on device" in err
+    assert err.endswith(": no space left on device\n")  # as standard output says it
     assert target.read_bytes() == PREVIOUS and _only(tmp_path) == ["curve.png"]
+
+
+@pytest.mark.parametrize(("error", "reason"), [
+    (FileNotFoundError(2, "No such file or directory"), "no such directory"),
+    (PermissionError(13, "Permission denied"), "permission denied"),
+    (OSError(28, "No space left on device"), "no space left on device"),
+])
+def test_every_writer_says_a_failure_in_the_same_words(cli, tmp_path, monkeypatch, error, reason):
+    """exercise's files and plot's --out fail with one message (errors.write_error)."""
+    from losscalc import files
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(files, "write_atomic", fail)
+    code, _, err = cli("exercise", "mse", "--out", str(tmp_path / "week"), "-q")
+    assert code == 4 and err.startswith("losscalc: error: cannot write '"), err
+    assert err.endswith(f"': {reason}\n"), err

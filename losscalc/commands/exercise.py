@@ -9,7 +9,7 @@ import sys
 import typer
 
 from .. import exercise
-from ..errors import InputOutputError
+from ..errors import InputOutputError, write_error
 from ..i18n import N_, translate
 from .common import command
 from .options import choice, lang_option
@@ -77,7 +77,7 @@ def write_file(path: str, text: str) -> None:
     try:
         write_atomic(path, text)
     except OSError as err:
-        raise InputOutputError(f"cannot write {path!r}: {err.strerror or err}") from None
+        raise write_error(path, err) from None
 
 
 def prepare_directory(path: str) -> None:

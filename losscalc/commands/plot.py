@@ -15,7 +15,7 @@ import typer
 
 from .. import activations
 from .. import plot as curves
-from ..errors import InputOutputError, UsageError
+from ..errors import InputOutputError, UsageError, write_error
 from ..files import atomic_file
 from ..losses import all_losses
 from .common import OUTPUT_OPTIONS, command, tensor
@@ -314,4 +314,4 @@ def write_image(plot: curves.Plot, path: str, fmt: str, size: tuple[int, int]) -
                 fig.savefig(handle, format=fmt, dpi=dpi,
                             metadata={"Date": None} if fmt == "svg" else None)
     except OSError as err:
-        raise InputOutputError(f"--out: cannot write {path}: {err.strerror or err}") from None
+        raise write_error(path, err, "--out") from None
