@@ -13,6 +13,7 @@ from ..errors import CheckFailed
 from ..expectation import check_expectation
 from ..i18n import translate
 from ..report import Report, csv_lines, plain_values
+from .numbers import value_line
 
 
 def output_format(opts: dict) -> str:
@@ -84,8 +85,7 @@ def _table(report, explanation, opts, out) -> None:
         print_explanation(explanation, no_color=no_color(opts), file=out)
         return
     digits, full = opts.get("digits", 6), opts.get("all", False)
-    shown = report.shown_value(digits) if report.shown_value else None
-    print_grids(report.name, report.detail, shown, report.grids(digits, full),
+    print_grids(report.name, report.detail, value_line(report, digits), report.grids(digits, full),
                 show_all=full, no_color=no_color(opts), file=out, footer=report.footer)
 
 

@@ -15,8 +15,8 @@ from typing import Iterable, Union
 from ..formulas import mathml
 from ..i18n import language, translate
 from ..report import Grid, Report
-from .explain import Explanation, Prose, fmt_array
-from .numbers import fmt_value
+from .explain import Explanation, Prose
+from .numbers import value_line
 
 # Scoped under .losscalc, so that a notebook's own styles and ours leave each other alone.
 CSS = """
@@ -79,13 +79,8 @@ def explanation(expl: Explanation) -> str:
 
 
 def _value(report: Report, digits: int) -> str:
-    if report.shown_value is not None:
-        shown = report.shown_value(digits)
-    elif getattr(report.value, "ndim", None) == 0:
-        shown = fmt_value(report.value, digits)
-    else:
-        return ""
-    return f'<p class="value">value <strong>{_e(shown)}</strong></p>'
+    shown = value_line(report, digits)
+    return "" if shown is None else f'<p class="value">value <strong>{_e(shown)}</strong></p>'
 
 
 def report_html(report: Report, expl: Explanation | None, digits: int = 6,
@@ -149,10 +144,9 @@ def markdown(report: Report, expl: Explanation | None, digits: int = 6) -> str:
         return str(text).replace("|", "\\|")
 
     out = [f"**{report.name}** {report.detail}", ""]
-    if report.shown_value is not None:
-        out += [f"value **{report.shown_value(digits)}**", ""]
-    elif getattr(report.value, "ndim", None) == 0:
-        out += [f"value **{fmt_array(report.value, digits)}**", ""]
+    shown = value_line(report, digits)
+    if shown is not None:
+        out += [f"value **{shown}**", ""]
     for table in report.grids(digits, False):
         out += [f"*{table.title}*", "", "| " + " | ".join(cell(c) for c in table.columns) + " |",
                 "|" + "---|" * len(table.columns)]

@@ -22,6 +22,14 @@ def fmt_value(v, digits: int) -> str:
     return f"{v:.{digits}g}".replace("-", "−")
 
 
+def value_line(report, digits: int) -> str | None:
+    """The value a report shows above its tables (table, HTML and Markdown alike): its own
+    line, else a single value, else none (many values are in the tables)."""
+    if report.shown_value is not None:
+        return report.shown_value(digits)
+    return fmt_value(report.value, digits) if np.ndim(report.value) == 0 else None
+
+
 def fmt_array(array, digits: int, full: bool = False) -> str:
     """A scalar as a number, an array as nested brackets (the first items, unless ``full``)."""
     array = np.asarray(array)
