@@ -181,11 +181,36 @@ def _printout_values(text: str, start: int, option: str) -> str:
                 break
     else:
         end = next((i for i in range(start, len(text)) if text[i] in ",)"), None)
-    rest = text[end:].strip() if end is not None else ""
-    if end is None or not rest.endswith(")") or rest[0] not in ",)":
+    close = _closing(text, end) if end is not None else None
+    if close is None or text[end:].strip()[:1] not in (",", ")"):
         raise InvalidData(f"{option}: cannot read the printout {text[:start]}…): its "
                           "brackets do not close", ACCEPTED_FORMS)
+    after = text[close + 1:].strip()
+    if after:
+        raise InvalidData(f"{option}: {after[:20]!r} after the printout {text[:start]}…) — "
+                          "one tensor per option",
+                          N_("give each tensor to its own option: --pred tensor(…) "
+                             "--target tensor(…)"))
     return text[start:end]
+
+
+def _closing(text: str, start: int) -> int | None:
+    """Where the parenthesis open before ``start`` closes (brackets and quotes of the keyword
+    arguments in between skipped), or None."""
+    depth, quote = 1, None
+    for i in range(start, len(text)):
+        char = text[i]
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([<":
+            depth += 1
+        elif char in ")]>":
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
 
 
 def _from_brackets(text: str, option: str) -> np.ndarray:
@@ -374,14 +399,27 @@ def read_file(spec: str, option: str) -> np.ndarray:
     text = read_text(path)
     if lower.endswith(".json"):
         return _from_json_text(text, f"{option} ({path})")
-    if key is None and _is_printed(text):
-        return parse_literal(text, f"{option} ({path})")
-    return parse_table(_table_text(text), f"{option} ({path})", key, tab=lower.endswith(".tsv"))
+    table = lower.endswith((".csv", ".tsv"))
+    return parse_text(text, f"{option} ({path})", key, table, tab=lower.endswith(".tsv"))
+
+
+def parse_text(text: str, where: str, column: str | None = None, table: bool = False,
+               tab: bool = False):
+    """A tensor written as text, wherever it comes from (an option, an @FILE, standard input),
+    by one rule, so that the same text is the same tensor: brackets or a printout, or one line
+    (`1,2,3`, `1 2 3`), or rows split by ';' (`1,2; 3,4`), as an option reads them; any other
+    lines — and a .csv/.tsv file, a ``table`` by its name — as a table (one value a line is a
+    vector, a header is skipped). A lone carriage return (old Mac Excel) ends a line."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    literal = _is_printed(text) or not table and ("\n" not in text or ";" in text)
+    if column is None and literal:
+        return parse_literal(text, where)
+    return parse_table(_table_text(text), where, column, tab)
 
 
 def _is_printed(text: str) -> bool:
     """Brackets or a pasted printout (saved to a file, piped in), rather than a table."""
-    head = text.lstrip()[:16].translate(_TYPED)
+    head = text.lstrip().removeprefix("\ufeff")[:16].translate(_TYPED)
     return head[:1] in ("[", "(") or bool(_PRINTOUT.match(head))
 
 
@@ -494,6 +532,10 @@ def parse_table(text: str, option: str, column: str | None = None, tab: bool = F
     from .csvsource import Table, read_chunks
 
     table = Table("-", stdin=io.StringIO(text), delimiter="\t" if tab else None, name=option)
+    if table.header and not any(re.search(r"[^\W\d_]", name) for name in table.header):
+        # no column name in it (1/3, 50%): a first row of numbers that do not read, said as
+        # an option's value would say it, not dropped as a header
+        parse_literal(text.lstrip().split("\n", 1)[0], f"{option} row 0")
     try:
         index = table.select(column, option)[0] if column is not None else None
     except UsageError as err:  # the column is named inside the tensor's value: data, not usage
@@ -549,10 +591,18 @@ def parse_tensor(text: str, option: str, stdin=None) -> np.ndarray:
     """One tensor option's value, whatever its form (`-` reads standard input)."""
     text = text.strip()
     if text == "-":
-        data = read_at_most(stdin or sys.stdin, MAX_TEXT_BYTES, lambda: too_much_text("stdin"))
-        if _is_printed(data) or ";" in _table_text(data):
-            return parse_literal(data, f"{option} (stdin)")
-        return parse_table(_table_text(data), f"{option} (stdin)")
+        return parse_text(_read_stdin(stdin or sys.stdin), f"{option} (stdin)")
     if text.startswith("@"):
         return read_file(text[1:], option)
-    return parse_literal(text, option)
+    return parse_text(text, option)
+
+
+def _read_stdin(stream) -> str:
+    """Standard input read whole: its bytes decoded as a file's are (textfiles: the command's
+    --encoding, a byte order mark, else UTF-8 with the encoding it looks like named)."""
+    from .textfiles import read_whole
+
+    raw = getattr(stream, "buffer", None)
+    if raw is None:  # a text stream given in-process
+        return read_at_most(stream, MAX_TEXT_BYTES, lambda: too_much_text("stdin"))
+    return read_whole(raw, "stdin", MAX_TEXT_BYTES, lambda: too_much_text("stdin"))

@@ -321,3 +321,78 @@ def test_a_mistyped_first_row_is_no_header(tmp_path, first, header):
     else:
         with pytest.raises(InvalidData, match="line 1, field 2: .* no header"):
             parse_tensor(f"@{path}", "--pred")
+
+
+# --- one text, one tensor: an option, an @FILE and standard input read it alike -------------
+
+SAME_TEXT = [
+    ("0.1;0.2;0.3", [[0.1], [0.2], [0.3]]),  # rows split by ';', as an option writes them
+    ("1\n2\n3\n", [1, 2, 3]),  # one value a line: a column, read as a vector
+    ("1 2\n3 4\n", [[1, 2], [3, 4]]),
+    ("1,2\r3,4\r", [[1, 2], [3, 4]]),  # old Mac Excel: a lone carriage return ends a line
+    ("tensor([1., 2.],\n       dtype=torch.float64)\n", [1, 2]),
+    ("\ufeff1,2,3\n", [1, 2, 3]),  # Notepad's byte order mark
+]
+
+
+@pytest.mark.parametrize("text, expected", SAME_TEXT)
+def test_the_same_text_is_the_same_tensor_through_every_door(tmp_path, text, expected):
+    import io
+
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8", newline="")
+    stdin = io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), encoding="utf-8")
+    got = {"option": parse_tensor(text.removeprefix("\ufeff"), "--pred"),
+           "file": parse_tensor(f"@{path}", "--pred"),
+           "stdin": parse_tensor("-", "--pred", stdin=stdin)}
+    for door, actual in got.items():
+        assert actual.shape == np.shape(expected) and np.array_equal(actual, expected), door
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("tensor([1., 2., 3.]) tensor([1., 2., 5.])", "'tensor([1., 2., 5.])' after the printout"),
+    ("tensor([1., 2.]) * 2", "'* 2' after the printout"),
+    ("tensor([0.1, 0.9]);", "';' after the printout"),
+    ("tensor([0.1, 0.9])。", "'.' after the printout"),  # the full stop key, read as '.'
+])
+def test_nothing_may_follow_a_printout(text, fragment):
+    """print(pred, target) prints two tensors on a line: reading the first and dropping the
+    rest would compute with the wrong numbers."""
+    with pytest.raises(InvalidData, match=re.escape(fragment)):
+        parse_literal(text, "--pred")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("tensor([1., 2.], grad_fn=<MulBackward0>)", [1, 2]),
+    ("tensor(2.5000, device='cuda:0')", 2.5),
+    ("tensor([[0.5], [1.0]], device='cuda:0', requires_grad=True)", [[0.5], [1.0]]),
+    ("array([1., 2.], dtype=float32)", [1, 2]),
+])
+def test_a_printouts_keyword_arguments_are_dropped(text, expected):
+    same(text, expected)
+
+
+@pytest.mark.parametrize("first", ["1/3,1/3,1/3", "50%,25%,25%", "\u200b0.5,0.25,0.25"])
+def test_a_first_row_of_numbers_that_do_not_read_is_no_header(tmp_path, first):
+    """A tensor file's first row is a header only if it names a column: a row of fractions or
+    percentages is refused, as the same text typed as an option is, not dropped."""
+    path = tmp_path / "probs.txt"
+    path.write_text(f"{first}\n0.5,0.25,0.25\n", encoding="utf-8")
+    with pytest.raises(InvalidData, match=r"--probs \(.*probs.txt\) row 0: "):
+        parse_tensor(f"@{path}", "--probs")
+    path.write_text("p0,p1,p2\n0.5,0.25,0.25\n", encoding="utf-8")  # a header: skipped
+    assert np.array_equal(parse_tensor(f"@{path}", "--probs"), [0.5, 0.25, 0.25])
+
+
+def test_standard_input_in_another_encoding():
+    """Bytes on standard input are decoded as a file's: GBK from a Chinese console is named,
+    and read with --encoding (mse of (1, 2, 3) against (1, 2, 5): 4/3)."""
+    import subprocess
+
+    data = "1，2，3\n".encode("gb18030")
+    run = [sys.executable, "-m", "losscalc", "mse", "-p", "-", "-t", "1,2,5"]
+    proc = subprocess.run(run, input=data, capture_output=True, timeout=60)
+    assert proc.returncode == 4 and b"add --encoding gb18030" in proc.stderr, proc.stderr
+    proc = subprocess.run([*run, "--encoding", "gb18030"], input=data, capture_output=True,
+                          timeout=60)
+    assert (proc.returncode, proc.stdout) == (0, f"{4 / 3!r}\n".encode())
