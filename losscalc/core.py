@@ -57,7 +57,9 @@ def spec_for(name: str | LossSpec) -> LossSpec:
     return spec
 
 
-def _prepare_params(spec: LossSpec, params: dict | None, dtype) -> dict:
+def prepare_params(spec: LossSpec, params: dict | None, dtype) -> dict:
+    """Every parameter's value as the computation uses it: defaults filled in, each checked,
+    tensors in the dtype (what the JSON's "params" reports, whichever path computed)."""
     values = spec.defaults()
     for key, value in (params or {}).items():
         if key not in values:
@@ -86,10 +88,10 @@ def _reduce(t: Tape, spec: LossSpec, out, pred: tape.Node, reduction: str) -> ta
         return elem
     if reduction == "mean" and out.mean_terms is not None:
         terms = out.mean_terms
-        summed = t.let(f"Σ({terms.name})", tape.total(terms), "reduce")
+        summed = t.let(f"Σ({terms.name})", tape.exact_total(terms), "reduce")
         t.remark(f"the mean divides {out.divides_by}, as PyTorch")
         return t.let("loss", summed / t.const(terms.value.size, "N"), "reduce")
-    summed = t.let("Σℓ", tape.total(elem), "reduce")
+    summed = t.let("Σℓ", tape.exact_total(elem), "reduce")
     if reduction == "sum":
         return t.let("loss", summed, "reduce")
     if reduction == "batchmean":
@@ -159,7 +161,7 @@ def compute(loss, pred, target=None, params: dict | None = None, reduction: str 
     spec = spec_for(loss)
     tape.check_dtype(dtype)
     t = Tape(dtype)
-    values = _prepare_params(spec, params, t.dtype)
+    values = prepare_params(spec, params, t.dtype)
     inputs = _inputs(spec, pred, target)
     with np.errstate(all="ignore"):
         # Each tensor is called what the loss function calls it (x, z for logits, p for

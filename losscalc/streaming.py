@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .core import compute
+from .core import compute, prepare_params
 from .csvsource import Table
 from .errors import InvalidData, LosscalcError, UsageError
 from .exactsum import ExactSum
@@ -452,8 +452,7 @@ class _Streamer:
             if skipped:
                 notes.append(f"{' and '.join(skipped)} need the whole table in memory and were "
                              "skipped; for the first rows: head -n 100 FILE | losscalc …")
-        values = self.spec.defaults()
-        values.update(self.params)
+        values = prepare_params(self.spec, self.params, np.dtype(self.opts["dtype"]))
         return Streamed(self.spec.name, self.opts["reduction"], self.opts["dtype"], value,
                         self.rows, {"pred": list(self.shape[0]), "target": list(self.shape[1])},
                         json_params(values), notes, self.per_row, (self.total, self.divisor))

@@ -26,6 +26,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import UsageError
+from .exactsum import ExactSum
 from .formulas import (
     ATOM,
     POWER,
@@ -456,7 +457,21 @@ def log_sigmoid(a: Node) -> Node:
 def total(a: Node, axis=None, over: str = "", keepdims: bool = False) -> Node:
     """Σ over ``axis`` (all axes when None); ``over`` names the index in the formula."""
     out = np.sum(a.value, axis=axis, keepdims=keepdims)
+    return _sum_node(a, out, axis, over, keepdims)
 
+
+def exact_total(a: Node) -> Node:
+    """Σ of every element, correctly rounded (losscalc.exactsum) and then rounded to the
+    dtype: a loss's reduction, whose value must not depend on the order or the chunks the
+    elements come in — a table streamed chunk by chunk, or in shards merged, sums to the
+    same number. Its gradient is any sum's."""
+    exact = ExactSum()
+    exact.add_array(a.value)
+    return _sum_node(a, np.asarray(exact.value, dtype=a.dtype), None, "", False)
+
+
+def _sum_node(a: Node, out, axis, over: str, keepdims: bool) -> Node:
+    """The node of a sum whose value ``out`` is computed: its gradient spreads g back."""
     def vjp(g):
         g = g if axis is None or keepdims else np.expand_dims(g, axis)
         return (np.broadcast_to(g, a.shape),)

@@ -17,11 +17,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "losscalc"
 
 # Lowest first: a module may import modules of its own layer or of the layers before it.
 LAYERS = [
-    ["i18n", "_catalogue", "errors", "formulas", "files", "limits", "textfiles", "vectorcsv"],
+    ["i18n", "_catalogue", "errors", "formulas", "files", "limits", "textfiles", "vectorcsv",
+     "exactsum"],
     ["tape", "recorder"],
     ["names", "checks", "diagnose", "csvsource", "arrowsource", "inputs"],
     ["registry", "losses", "losses.*"],
-    ["core", "activations", "info", "backprop", "report", "expectation", "exactsum"],
+    ["core", "activations", "info", "backprop", "report", "expectation"],
     ["batch", "grading", "comparison", "streaming", "partials", "plot", "listing", "exercise"],
     ["render", "render.*"],
     ["commands", "commands.*", "typer_compat"],

@@ -15,9 +15,14 @@ by hand in the comments; the doors are also compared with each other.
 from __future__ import annotations
 
 import json
+import math
+import os
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import losscalc
 from losscalc import csvsource, streaming
@@ -216,3 +221,52 @@ def test_tensor_parameters_are_strict_json(cli):
         raise AssertionError(f"non-standard JSON constant {constant}")
 
     assert json.loads(out, parse_constant=refuse)["params"]["weight"] == ["inf", 1.0]
+
+
+@contextmanager
+def _streamed(stream: bool):
+    """Every table streamed (in chunks of 64 bytes), or every one gathered, in this block."""
+    old = os.environ.pop(streaming.STREAM_ROWS, None), csvsource.CHUNK_BYTES
+    os.environ[streaming.STREAM_ROWS] = "0" if stream else str(10**9)
+    csvsource.CHUNK_BYTES = 64
+    try:
+        yield
+    finally:
+        os.environ.pop(streaming.STREAM_ROWS)
+        if old[0] is not None:
+            os.environ[streaming.STREAM_ROWS] = old[0]
+        csvsource.CHUNK_BYTES = old[1]
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pairs=st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=2,
+                      max_size=40),
+       reduction=st.sampled_from(["mean", "sum"]), dtype=st.sampled_from(["float64", "float32"]))
+def test_a_table_has_one_value_at_every_size(cli, tmp_path, pairs, reduction, dtype):
+    """The value is the correctly rounded sum of the per-element losses (math.fsum, the
+    independent reference), rounded to the dtype and divided there: the same bits from the
+    command line, a table in memory, the table streamed in chunks, and its --partial merged."""
+    pred = np.array([p for p, _ in pairs], dtype=dtype)
+    target = np.array([t for _, t in pairs], dtype=dtype)
+    kind = np.float32 if dtype == "float32" else np.float64
+    squares = ((pred - target) * (pred - target)).astype(np.float64)
+    exact = kind(math.fsum(squares.tolist()))
+    expected = float(exact / kind(len(pairs)) if reduction == "mean" else exact)
+    path = tmp_path / "t.csv"
+    path.write_text("pred,target\n" + "".join(f"{float(p)!r},{float(t)!r}\n"
+                                               for p, t in zip(pred, target)))
+    common = ["-r", reduction, "--dtype", dtype, "-q"]
+    answers = {}
+    _, out, _ = cli("mse", "-p", _vector(pred.tolist()), "-t", _vector(target.tolist()),
+                    *common, "--json")
+    answers["command"] = _doc(out)["value"]
+    for stream in (False, True):
+        with _streamed(stream):
+            _, out, _ = cli("mse", "--table", str(path), *common, "--json")
+            answers[f"table, streamed {stream}"] = _doc(out)["value"]
+            _, out, _ = cli("mse", "--table", str(path), *common, "--partial")
+    (tmp_path / "p.json").write_text(out)
+    _, out, _ = cli("merge", str(tmp_path / "p.json"), "--json")
+    answers["merged"] = _doc(out)["value"]
+    assert answers == dict.fromkeys(answers, expected)

@@ -73,7 +73,7 @@ def _negative_log_likelihood(t, logp, labels, weight, ignore_index, name):
         nll = tape.where(~ignored, nll, 0.0, f"y ≠ {fmt_number(ignore_index)}")
         t.note(f"{int(ignored.sum())} of {labels.size} targets equal the ignore index "
                f"{ignore_index} and are skipped (loss 0, not counted in the mean)")
-    return t.let("nll", nll), t.let("Σw_y", tape.total(w_y), "reduce")
+    return t.let("nll", nll), t.let("Σw_y", tape.exact_total(w_y), "reduce")
 
 
 def _divides_by(denominator) -> str:
