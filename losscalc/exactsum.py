@@ -16,6 +16,7 @@ exactly in float64. Only the few occupied bins are combined in Python integers.
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -41,6 +42,24 @@ def from_units(units: int) -> float:
         return units / (1 << SCALE)
     except OverflowError:
         return float("inf") if units > 0 else float("-inf")
+
+
+FEW = 64  # up to this many values, math.fsum gives the same sum faster (see total)
+
+
+def total(values) -> float:
+    """The correctly rounded sum of ``values`` (non-finite ones added as NumPy adds them): a
+    loss's reduction. For a few values math.fsum computes the same number in a microsecond,
+    where an ExactSum takes tens (batch solves many small problems)."""
+    flat = np.asarray(values, dtype=np.float64).reshape(-1)
+    if flat.size <= FEW and np.isfinite(flat).all():  # (fsum's inf and NaN rules are its own)
+        try:
+            return math.fsum(flat.tolist())
+        except OverflowError:  # a finite sum beyond the largest double: ±inf, as below
+            pass
+    exact = ExactSum()
+    exact.add_array(flat)
+    return exact.value
 
 
 class ExactSum:

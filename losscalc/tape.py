@@ -25,8 +25,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from . import exactsum
 from .errors import UsageError
-from .exactsum import ExactSum
 from .formulas import (
     ATOM,
     POWER,
@@ -465,9 +465,7 @@ def exact_total(a: Node) -> Node:
     dtype: a loss's reduction, whose value must not depend on the order or the chunks the
     elements come in — a table streamed chunk by chunk, or in shards merged, sums to the
     same number. Its gradient is any sum's."""
-    exact = ExactSum()
-    exact.add_array(a.value)
-    return _sum_node(a, np.asarray(exact.value, dtype=a.dtype), None, "", False)
+    return _sum_node(a, np.asarray(exactsum.total(a.value), dtype=a.dtype), None, "", False)
 
 
 def _sum_node(a: Node, out, axis, over: str, keepdims: bool) -> Node:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from losscalc import csvsource
 from losscalc import streaming as stream
-from losscalc.exactsum import ExactSum
+from losscalc.exactsum import ExactSum, total
 
 finite = st.floats(allow_nan=False, allow_infinity=False)
 
@@ -51,6 +51,20 @@ def test_exact_sum_of_non_finite_values():
         total = ExactSum()
         total.add_array(np.array(values))
         assert total.value == expected or (math.isnan(expected) and math.isnan(total.value))
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=80))
+def test_a_few_values_sum_to_what_an_exact_sum_gives(values):
+    """exactsum.total takes math.fsum's short cut for a few finite values (a loss's reduction
+    in batch): the same bits as the ExactSum of the streamed path, overflow and inf − inf
+    included (a finite sum beyond the largest double is ±inf; the exact value, as a Fraction,
+    is the reference where all are finite)."""
+    exact = ExactSum()
+    exact.add_array(np.array(values, dtype=float))
+    got = total(values)
+    assert got == exact.value or (math.isnan(got) and math.isnan(exact.value))
+    if all(math.isfinite(v) for v in values):
+        assert got == _rounded(sum(map(Fraction, values), Fraction(0)))
 
 
 def _rows(pred, target):
