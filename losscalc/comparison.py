@@ -39,11 +39,22 @@ def check_prediction_option(specs: list[LossSpec], alias: str | None) -> None:
     if alias is None:
         return
     for spec in specs:
-        if spec.pred_alias != alias:
+        if spec.pred_alias != alias and not (alias == "probs" and _logs_probs(spec)):
             takes = f"--{spec.pred_alias}" if spec.pred_alias else "--pred"
             raise UsageError(f"{spec.name} does not fit --{alias}: its prediction is {takes}",
                              "give the tensor as --pred to compare losses whose predictions "
                              "have different names")
+
+
+def _logs_probs(spec: LossSpec) -> bool:
+    """nll takes probabilities too, and their log itself (from_probs), as its command's
+    --probs does."""
+    return any(p.name == "from_probs" for p in spec.params)
+
+
+def prediction_params(specs: list[LossSpec], alias: str | None) -> dict:
+    """What the prediction's name sets: --probs sets from_probs for the losses that take it."""
+    return {"from_probs": True} if alias == "probs" and any(map(_logs_probs, specs)) else {}
 
 
 def params_for(spec: LossSpec, given: dict) -> dict:

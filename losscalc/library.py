@@ -252,6 +252,8 @@ def compute(loss: str, *, reduction: str = "mean", dtype: str = "float64",
     params = {p.name: p for p in spec.params}
     tensors, values = {}, {}
     for key, value in tensors_and_params.items():
+        if key == "probs" and key not in words and "from_probs" in params:
+            key, values["from_probs"] = "pred", True  # nll's probs=, as its command's --probs
         if key in words:
             if words[key] in tensors:
                 raise UsageError(f"give {keyword_spelling(spec.name, words[key])} once "

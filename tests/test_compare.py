@@ -198,3 +198,19 @@ def test_quiet_silences_the_notes(cli):
     args = ("compare", "ce,nll", "-p", "-1,0.5,2; -1,0.5,3", "-t", "1,2")
     assert "note: " in cli(*args)[2]
     assert cli(*args, "-q")[2] == ""
+
+
+def test_nll_takes_probabilities_as_its_command_does(cli):
+    """nll --probs Q is −ln q_y (the tutorials' form): compare, the loss command and the
+    library answer it alike; −ln 0.5 = ln 2."""
+    import math
+
+    import losscalc
+
+    code, out, err = cli("compare", "nll", "--probs", "0.2,0.5,0.3", "-t", "1", "-f", "plain")
+    assert (code, out) == (0, f"nll\t{math.log(2)!r}\n"), err
+    code, out, _ = cli("nll", "--probs", "0.2,0.5,0.3", "-t", "1")
+    assert out == f"{math.log(2)!r}\n"
+    assert losscalc.compute("nll", probs=[0.2, 0.5, 0.3], target=1).value == math.log(2)
+    code, _, err = cli("compare", "nll,ce", "--probs", "0.2,0.5,0.3", "-t", "1")
+    assert code == 2 and "ce does not fit --probs" in err  # ce applies softmax itself

@@ -87,7 +87,8 @@ comparison the tutorials make between l1, mse and huber on the same residuals, o
 losses over the same logits. Every loss must fit the tensors: a loss whose checks reject
 them (a shape, a class index, a probability outside [0, 1]) is named in the error (exit 3).
 A prediction given as --logits, --probs or --log-probs fits only the losses that take it by
-that name; --pred fits every loss. A parameter option goes to the listed losses that take it.
+that name (and --probs nll, which takes their log, as `losscalc nll --probs` does); --pred
+fits every loss. A parameter option goes to the listed losses that take it.
 
 \b
 Output: table (on a terminal) the values, then the per-element losses
@@ -131,7 +132,7 @@ def compare_losses(opts: dict) -> None:
                                   *(given.keys() & tensor_params)])
     option = f"--{alias or 'pred'}"
     pred, target = tensor(text, option), tensor(opts["target"], "--target")
-    given = _read_params(specs, given)
+    given = {**_read_params(specs, given), **comparison.prediction_params(specs, alias)}
     results = comparison.compute_all(specs, pred, target, given, opts["reduction"], opts["dtype"])
     from ..render.emit import emit
     from ..render.reports import compare_report
