@@ -53,6 +53,11 @@ def is_jsonl(path: str, text: str) -> bool:
     return text.lstrip().startswith("{")
 
 
+def _tensor_names() -> set[str]:
+    """Every loss's tensors by their JSON names (pred, target, x1, var, input_lengths …)."""
+    return {t.name for spec in all_losses().values() for t in spec.tensors}
+
+
 def _param_names() -> set[str]:
     return {p.name for spec in all_losses().values() for p in spec.params}
 
@@ -93,15 +98,18 @@ def csv_problems(text: str, tab: bool = False) -> Iterator[tuple[int, Any]]:
     if header is None:
         return
     columns = [h.strip().lower().replace("-", "_") for h in header]
-    params = _param_names()
+    params, tensors = _param_names(), _tensor_names()
     known = set(batch.FIELDS) - {"params"}
     for column in columns:
-        if column not in known and column not in params:
+        if column not in known and column not in params and column not in tensors:
             raise UsageError(f"unknown column {column!r}; check reads "
                              f"{', '.join(batch.FIELDS[:3])}, expect and the optional id, tol, "
-                             "reduction, dtype and loss parameters (" +
-                             ", ".join(sorted(params)) + ")")
-    missing = [c for c in ("loss", "pred", "target", "expect") if c not in columns]
+                             "reduction, dtype, the tensors of losses of several (" +
+                             ", ".join(sorted(tensors - {"pred", "target"})) + ") and loss "
+                             "parameters (" + ", ".join(sorted(params)) + ")")
+    several = tensors & set(columns) - {"pred", "target"}  # x1, x2, var …: pred not needed
+    needed = ("loss", "expect") if several else ("loss", "pred", "target", "expect")
+    missing = [c for c in needed if c not in columns]
     if missing:
         raise UsageError(f"the table has no column {missing[0]!r}; it needs loss, pred, "
                          "target and expect")
@@ -117,7 +125,8 @@ def csv_problems(text: str, tab: bool = False) -> Iterator[tuple[int, Any]]:
             if len(row) != len(columns):
                 raise InvalidData(f"the row has {len(row)} cells but the header "
                                   f"{len(columns)}")
-            yield line, _csv_object(dict(zip(columns, (c.strip() for c in row))), params)
+            yield line, _csv_object(dict(zip(columns, (c.strip() for c in row))), params,
+                                    tensors)
         except LosscalcError as err:
             yield line, err
         except Exception as err:  # MemoryError, or a bug: this row's error, the rest go on
@@ -151,7 +160,7 @@ def _utf8(columns: list[str], row: list[str]) -> None:
                 raise error
 
 
-def _csv_object(cells: dict, params: set[str]) -> dict:
+def _csv_object(cells: dict, params: set[str], tensors: set[str]) -> dict:
     obj: dict = {}
     given = {k: v for k, v in cells.items() if v != ""}
     spec = None
@@ -162,7 +171,7 @@ def _csv_object(cells: dict, params: set[str]) -> dict:
         spec = spec_for(given["loss"])
     takes = {p.name: p for p in spec.params} if spec else {}
     for key, text in given.items():
-        if key in ("pred", "target"):
+        if key in tensors:
             obj[key] = _tensor_cell(text, key)
         elif key in ("id", "reduction", "dtype", "expect"):
             obj[key] = text

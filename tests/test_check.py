@@ -237,3 +237,19 @@ def test_a_wrong_or_unknown_encoding(cli, tmp_path):
     assert code == 4 and "answers.csv does not decode as ascii" in err
     code, out, err = cli("check", str(path), "--encoding", "gbk2")
     assert code == 2 and "--encoding: unknown encoding 'gbk2'" in err
+
+
+def test_a_csv_grades_losses_of_several_tensors(cli, tmp_path):
+    """Their tensors are columns by their JSON names, as batch reads them.
+    gaussian-nll of x = (1, 2, 3), y = (1.5, 2, 2), var = (0.5, 1, 2): ½(ln var + (x − y)²/var)
+    is ½(ln ½ + ½), 0, ½(ln 2 + ½); the ln terms cancel, so the mean is (¼ + ¼)/3 = 1/6.
+    margin-ranking of x1 = (1, 2), x2 = (2, 1), y = (1, 1): max(0, −y(x1 − x2)) = (1, 0), mean ½."""
+    path = write(tmp_path, "several.csv",
+                 "id,loss,pred,x1,x2,target,var,expect\n"
+                 'g,gaussian-nll,"1,2,3",,,"1.5,2,2","0.5,1,2",0.16666666666666666\n'
+                 'm,margin-ranking,,"1,2","2,1","1,1",,0.5\n')
+    code, out, err = cli("check", path, "--tol", "1e-15", "-f", "json")
+    assert code == 0, (out, err)
+    answers = json.loads(out)["answers"]
+    assert [(a["id"], a["ok"]) for a in answers] == [("g", True), ("m", True)]
+    assert answers[1]["value"] == 0.5

@@ -35,6 +35,7 @@ starting with {{: the problems of `losscalc batch`). CSV columns:
   loss, pred, target, expect     required
   id, tol, reduction, dtype      optional (empty cell: the default)
   beta, delta, weight, …         the loss's parameters, by name
+  x1, x2, var, anchor, …         the tensors of a loss of several (pred not needed)
 
 Tensors are written as on the command line, quoted when they hold commas
 ("0.5,0.3,0.2; 0.3,0.6,0.1") or as JSON; "expect" is a number (or numbers, for
