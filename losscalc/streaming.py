@@ -26,6 +26,7 @@ from .core import compute, prepare_params
 from .csvsource import Table
 from .errors import InvalidData, LosscalcError, UsageError
 from .exactsum import ExactSum
+from .i18n import N_
 from .inputs import read_tensor
 from .losses import resolve
 from .report import csv_header, csv_lines, csv_rows, json_params, plain_values
@@ -233,11 +234,7 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
                 chunks.append(array)
                 continue
             if pools:
-                raise UsageError(
-                    f"{spec.name} does not give one loss per row (it pools rows into one "
-                    "value), so this table is too large to compute chunk by chunk",
-                    "Keras losses average a one-column prediction as one sample: give K "
-                    "prediction columns for samples of K values, or a smaller table")
+                _pooled(spec, opts)
             if streamer is None:
                 streamer = _Streamer(spec, columns, params, opts, out or sys.stdout)
                 for earlier in chunks:
@@ -259,6 +256,20 @@ def read_table(spec, opts, stdin=None, out=None) -> Gathered | Streamed:
     if weight is not None:
         params["weight"] = weight
     return Gathered(pred, target, params, notes)
+
+
+def _pooled(spec, opts) -> None:
+    """A loss that pools rows (no loss per row) cannot be cut into chunks or shards."""
+    if opts.get("partial"):
+        raise UsageError(f"{spec.name} does not give one loss per row (it pools rows into one "
+                         "value), so a table of it has no partial sums to merge",
+                         N_("Keras losses average a one-column prediction as one sample: "
+                            "give K prediction columns for samples of K values, or read the "
+                            "whole table at once, without --partial"))
+    raise UsageError(f"{spec.name} does not give one loss per row (it pools rows into one "
+                     "value), so this table is too large to compute chunk by chunk",
+                     N_("Keras losses average a one-column prediction as one sample: give K "
+                        "prediction columns for samples of K values, or a smaller table"))
 
 
 def _fast_nudge(table) -> list[str]:

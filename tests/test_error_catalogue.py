@@ -258,6 +258,7 @@ def _make_files(where: Path) -> None:
                                          % ("1," * 70_000 + "1"))
     (where / "header-only.csv").write_text("pred,target\n")
     (where / "one-column.csv").write_text("pred\n1\n2\n")
+    (where / "pairs.csv").write_text("pred,target\n1,2\n3,1\n")
     (where / "data.csv").write_text("pred,target\n0.5,1\n0.3.1,0\n")
     (where / "ragged.csv").write_text("pred,target\n0.5,1\n0.25\n")
     (where / "nan.csv").write_text("pred,target\n0.5,1\nnan,0\n")
