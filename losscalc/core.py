@@ -16,6 +16,7 @@ import numpy as np
 
 from . import tape
 from .errors import InvalidData, UsageError, ref
+from .i18n import N_
 from .limits import GRAD_CHECK_BUDGET, GRAD_CHECK_MAX_ELEMENTS, GRAD_CHECK_SEED
 from .losses import resolve, suggest
 from .recorder import Tape
@@ -79,6 +80,15 @@ def prepare_params(spec: LossSpec, params: dict | None, dtype) -> dict:
     return values
 
 
+def reduction_note(spec: LossSpec, reduction: str) -> str | None:
+    """What a reduction of this loss needs said whatever the input (a streamed table says it
+    too, though its chunks are summed): kl's mean is not the KL divergence per sample."""
+    if spec.name == "kl" and reduction == "mean":
+        return N_("reduction 'mean' divides by every element (N·C), not by the batch size: use "
+                  "--reduction batchmean for the KL divergence per sample")
+    return None
+
+
 def _reduce(t: Tape, spec: LossSpec, out, pred: tape.Node, reduction: str) -> tape.Node:
     if reduction not in spec.reductions:
         raise UsageError(f"{spec.name} has no reduction {reduction!r}; choose "
@@ -109,8 +119,7 @@ def _reduce(t: Tape, spec: LossSpec, out, pred: tape.Node, reduction: str) -> ta
     if denominator is None:
         count = elem.value.size
         if spec.name == "kl":
-            t.note("reduction 'mean' divides by every element (N·C), not by the batch size: "
-                   "use --reduction batchmean for the KL divergence per sample")
+            t.note(reduction_note(spec, reduction))
             shape = "·".join(str(n) for n in elem.shape)
             t.remark(f"the mean divides by n = {shape + ' = ' if elem.ndim > 1 else ''}{count}, "
                      "every element (batchmean would divide by the batch size)")

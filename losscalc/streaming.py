@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .core import compute, prepare_params
+from .core import compute, prepare_params, reduction_note
 from .csvsource import Table
 from .errors import InvalidData, LosscalcError, UsageError
 from .exactsum import ExactSum
@@ -453,7 +453,8 @@ class _Streamer:
             self._write_spooled()
         if self.per_row:
             self.out.flush()
-        notes = self.notes + notes
+        said = reduction_note(self.spec, self.opts["reduction"])
+        notes = self.notes + ([said] if said else []) + notes
         if self.rows * self.width > IN_MEMORY_VALUES:
             notes.append(f"streamed {self.rows:,} rows in bounded memory: the per-element "
                          "losses and the gradient were not kept" + (

@@ -235,3 +235,13 @@ def test_the_streamed_sum_follows_numpy_for_non_finite_addends():
             assert math.isnan(numpy_sum) if math.isnan(expected) else numpy_sum == expected
         assert total.value == expected or (math.isnan(total.value) and math.isnan(expected)), \
             addends
+
+
+def test_a_streamed_table_says_what_its_reduction_means(cli, tmp_path, monkeypatch):
+    """kl's mean divides by every element: a streamed table says so too, though its chunks
+    are summed (core.reduction_note)."""
+    path = tmp_path / "k.csv"
+    path.write_text("x,y\n-1.2,0.2\n-0.8,0.5\n-1.5,0.3\n")
+    for _ in _paths(monkeypatch, 16, "0"):
+        code, _, err = cli("kl", "--table", str(path), "--pred-col", "x", "--target-col", "y")
+        assert code == 0 and "reduction 'mean' divides by every element" in err, err
