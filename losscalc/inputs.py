@@ -55,8 +55,22 @@ def _number(token: str, option: str, index) -> float:
         return float(token)
     except ValueError:
         err = not_a_number(option, token, index)
-        err.hint = ACCEPTED_FORMS
+        err.hint = _number_hint(token)
         raise err from None
+
+
+def _number_hint(token: str) -> str:
+    """The likely fix of a value that is no number, by what it looks like."""
+    if token[:1] in "'\"" or token[-1:] in "'\"":
+        return N_("the quotes are part of the value (Windows cmd passes single quotes on): use "
+                  "double quotes, or none")
+    if token.lower() in ("true", "false"):
+        return N_("write booleans as numbers: 1 for True, 0 for False")
+    if re.fullmatch(r"[-+]?[\d.]+%", token):
+        return N_("write a percentage as a fraction of 1: 50% is 0.5")
+    if re.fullmatch(r"[-+]?[\d.]+/[\d.]+", token):
+        return N_("write a fraction as a decimal number: 1/4 is 0.25")
+    return ACCEPTED_FORMS
 
 
 def _rows(text: str) -> list[str]:
@@ -133,12 +147,17 @@ _LOOKS_LIKE = {"·": ".", "\u2027": ".", "\u2219": ".", "\u201a": ",", "\u066b":
 # A printout pasted whole: tensor(…), torch.tensor(…), array(…), np.float64(…); the keyword
 # arguments after the values (requires_grad=True, dtype=…, device='cuda:0', grad_fn=<…>)
 # are dropped.
-_PRINTOUT = re.compile(r"(?:torch\.)?tensor\(|(?:np\.|numpy\.)?(?:array|float\d*|int\d*)\(")
+_PRINTOUT = re.compile(r"(?:torch\.)?(?:tensor|(?:Float|Double|Long)?Tensor)\(|"
+                       r"(?:np\.|numpy\.)?(?:array|float\d*|int\d*)\(")
+# What a console prints before a value, pasted with it: Python's and IPython's prompts, and
+# the line above an nn.Parameter.
+_PROMPT = re.compile(r"\s*(?:>>>|In \[\d*\]:|Out\[\d*\]:|Parameter containing:)\s*")
 
 
 def as_typed(text: str, option: str) -> str:
     """``text`` in ASCII, a pasted printout's values only; a character that cannot be part
     of a number is an error naming it (with its code point) and what to type instead."""
+    text = _unprompted(text)
     if "..." in text or "…" in text:
         raise InvalidData(f"{option}: the value holds '...', where a printout left numbers "
                           "out", "print the whole tensor: torch.set_printoptions(profile="
@@ -151,6 +170,13 @@ def as_typed(text: str, option: str) -> str:
     stripped = text.strip()
     printout = _PRINTOUT.match(stripped)
     return _printout_values(stripped, printout.end(), option) if printout else text
+
+
+def _unprompted(text: str) -> str:
+    """``text`` without the console prompts pasted before it (>>>, Out[3]:, …)."""
+    while prompt := _PROMPT.match(text):
+        text = text[prompt.end():]
+    return text
 
 
 def typed_number(text: str) -> str:
@@ -225,12 +251,16 @@ def _from_brackets(text: str, option: str) -> np.ndarray:
     except InvalidData as err:  # JSON, but not numbers: the printed forms do not help
         if not re.search(r"\binf\b|\d\.(?!\d)|\(", text):
             raise err from None
+    matlab = re.fullmatch(r"\s*\[([^\[\]]*;[^\[\]]*)\]\s*", text)
+    if matlab:  # MATLAB's [1 2; 3 4]: rows split by ';', as an option writes them unbracketed
+        return parse_literal(matlab.group(1), option)
     return from_nested(_nested(text, option), option)
 
 
 def _nested(text: str, option: str):
-    """Brackets (or parentheses) of numbers separated by commas and/or whitespace."""
-    tokens = re.findall(r"[\[\]()]|,|[^\s\[\](),]+", text)
+    """Brackets (or parentheses) of numbers separated by commas and/or whitespace (or, between
+    brackets, MATLAB's ';': `[[1 2]; [3 4]]`)."""
+    tokens = re.findall(r"[\[\]();]|,|[^\s\[\](),;]+", text)
     stack, out, after = [[]], None, None  # after: the last token, to find ",," and "[,"
     for token in tokens:
         if out is not None:
@@ -244,8 +274,8 @@ def _nested(text: str, option: str):
             stack[-1].append(done)
             if len(stack) == 1:
                 out = done
-        elif token == ",":
-            if after in (",", "[", "(", None):
+        elif token in ",;":
+            if after in (",", ";", "[", "(", None):
                 raise _unbalanced(text, option, N_("an empty entry"))
         else:
             stack[-1].append(_float_or_text(token))
@@ -274,8 +304,11 @@ def _from_json_text(text: str, option: str) -> np.ndarray:
     except RecursionError:
         raise InvalidData(f"{option}: the JSON is nested too deeply") from None
     except json.JSONDecodeError as err:
-        raise InvalidData(f"{option}: not valid JSON ({err.msg} at character {err.pos})") \
-            from None
+        try:  # written as Python or NumPy print it ([1., 2.], a trailing comma, ，): read so
+            return parse_literal(text, option)
+        except InvalidData:
+            raise InvalidData(f"{option}: not valid JSON ({err.msg} at character {err.pos})") \
+                from None
     return from_nested(data, option)
 
 
@@ -419,7 +452,7 @@ def parse_text(text: str, where: str, column: str | None = None, table: bool = F
 
 def _is_printed(text: str) -> bool:
     """Brackets or a pasted printout (saved to a file, piped in), rather than a table."""
-    head = text.lstrip().removeprefix("\ufeff")[:16].translate(_TYPED)
+    head = _unprompted(text.lstrip().removeprefix("\ufeff"))[:16].translate(_TYPED)
     return head[:1] in ("[", "(") or bool(_PRINTOUT.match(head))
 
 
@@ -572,7 +605,7 @@ def parse_range(text: str, option: str = "--range") -> tuple[float, float]:
     """`-3:3` → (-3.0, 3.0), the ends of a sweep, as torch.linspace(A, B, N) takes them: two
     finite numbers, A above B for a descending sweep (torch.linspace accepts it); A = B is
     refused, as it is no interval to sweep (one point is --x A)."""
-    parts = text.split(":")
+    parts = typed_number(text).split(":")  # (−3：3 as typed: the minus sign, a full colon)
     try:
         if len(parts) != 2:
             raise ValueError

@@ -396,3 +396,51 @@ def test_standard_input_in_another_encoding():
     proc = subprocess.run([*run, "--encoding", "gb18030"], input=data, capture_output=True,
                           timeout=60)
     assert (proc.returncode, proc.stdout) == (0, f"{4 / 3!r}\n".encode())
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[1 2; 3 4]", [[1, 2], [3, 4]]),  # MATLAB: rows split by ';'
+    ("[1;2;3]", [[1], [2], [3]]),
+    ("[[0.5 1.5]; [2 3]]", [[0.5, 1.5], [2, 3]]),
+    (">>> tensor([1., 2.])", [1, 2]),  # a console's prompt pasted with the value
+    ("Out[3]: array([1., 2.])", [1, 2]),
+    ("Parameter containing:\ntensor([1., 2.], requires_grad=True)", [1, 2]),
+    ("torch.Tensor([1, 2])", [1, 2]),
+])
+def test_more_forms_that_learners_paste(text, expected):
+    same(text, expected)
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("'1,2,3'", "the quotes are part of the value"),
+    ("True,False", "1 for True, 0 for False"),
+    ("50%,50%", "50% is 0.5"),
+    ("1/3,2/3", "1/4 is 0.25"),
+])
+def test_a_value_that_is_no_number_gets_the_fix_it_looks_like(text, hint):
+    with pytest.raises(InvalidData) as caught:
+        parse_literal(text, "--pred")
+    assert hint in caught.value.hint
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("[1, 2, 3,]", [1, 2, 3]), ("[1., 2.]", [1, 2]), ("［1，2］", [1, 2]), ("[1, −2]", [1, -2]),
+])
+def test_a_json_file_written_as_python_prints_it(tmp_path, text, expected):
+    path = tmp_path / "t.json"
+    path.write_text(text, encoding="utf-8")
+    actual = parse_tensor(f"@{path}", "--pred")
+    assert np.array_equal(actual, expected) and actual.shape == np.shape(expected)
+
+
+def test_a_json_file_that_reads_no_way_names_the_json_error(tmp_path):
+    path = tmp_path / "t.json"
+    path.write_text("[1, 2", encoding="utf-8")
+    with pytest.raises(InvalidData, match=r"not valid JSON \(Expecting ',' delimiter"):
+        parse_tensor(f"@{path}", "--pred")
+
+
+def test_a_range_as_typed():
+    from losscalc.inputs import parse_range
+
+    assert parse_range("−3：3") == (-3.0, 3.0)  # U+2212 and a full-width colon
