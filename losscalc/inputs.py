@@ -138,6 +138,10 @@ _TYPED.update({ord(c): ascii_form for c, ascii_form in {
     "\ufe54": ";", "\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "-",
     "\u2013": "-", "\u2014": "-", "\u2015": "-", "\ufe63": "-", "∞": "inf",
 }.items()})
+# Spaces a web page or a word processor pastes (no-break, thin, narrow, …) are spaces; the
+# invisible ones (zero-width, a byte order mark inside the text) are nothing.
+_TYPED.update({code: " " for code in (0x00A0, 0x2007, 0x2008, 0x2009, 0x200A, 0x202F, 0x205F)})
+_TYPED.update({code: None for code in (0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
 # Look-alikes not translated, because they mean something else as often as a number's part:
 # an error names them and the ASCII character that was probably meant.
 _LOOKS_LIKE = {"·": ".", "\u2027": ".", "\u2219": ".", "\u201a": ",", "\u066b": ".",

@@ -444,3 +444,10 @@ def test_a_range_as_typed():
     from losscalc.inputs import parse_range
 
     assert parse_range("−3：3") == (-3.0, 3.0)  # U+2212 and a full-width colon
+
+
+@pytest.mark.parametrize("text", ["1\u00a02\u00a03", "1\u20092\u20093", "1,\u200b2,3", "\u200b1,2,3",
+                                  "1\u202f2\u202f3"])
+def test_pasted_spaces_are_spaces_and_invisible_ones_nothing(text):
+    """A web page's no-break and thin spaces separate numbers; zero-width ones vanish."""
+    same(text, [1, 2, 3])
