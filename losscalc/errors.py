@@ -83,8 +83,11 @@ class LosscalcError(Exception):
         """A new error of the same kind whose message starts with ``text`` (a location)."""
         if self.subjects:  # the text joins a template: its braces are literal
             text = text.replace("{", "{{").replace("}", "}}")
-        err = type(self)(text + self.template, self.hint, loss=self.loss,
-                         subjects=self.subjects)
+        return self.reworded(text + self.template)
+
+    def reworded(self, template: str) -> LosscalcError:
+        """A new error of the same kind, hint, loss and subjects with another message."""
+        err = type(self)(template, self.hint, loss=self.loss, subjects=self.subjects)
         err.exit_code = self.exit_code
         return err
 

@@ -15,6 +15,7 @@ table) gathers every row, as its output holds every row anyway.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import time
 from functools import partial
@@ -422,6 +423,12 @@ class _Streamer:
         self.shape = (self.rows, *chunk.shapes[0]), (self.rows, *chunk.shapes[1])
 
     def _at(self, err: InvalidData, rows: int):
+        """A chunk's error said of the whole table: the index it names counted from the
+        table's first row, as in memory; else the chunk's rows named before it."""
+        shifted, found = re.subn(r"(?<=at index \[)\d+",
+                                 lambda m: str(int(m.group()) + self.rows), err.template, count=1)
+        if found:
+            return err.reworded(shifted)
         return err.prefixed(f"rows {self.rows}–{self.rows + rows - 1}: ")
 
     def _write_rows(self, r, first: int) -> None:
