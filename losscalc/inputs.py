@@ -167,6 +167,7 @@ def as_typed(text: str, option: str) -> str:
                           "out", "print the whole tensor: torch.set_printoptions(profile="
                           "'full') or numpy.set_printoptions(threshold=sys.maxsize)")
     if not text.isascii():
+        text = _from_console(text)
         ascii_text = text.translate(_TYPED)
         if not ascii_text.isascii():
             raise _foreign(text, option)
@@ -174,6 +175,18 @@ def as_typed(text: str, option: str) -> str:
     stripped = text.strip()
     printout = _PRINTOUT.match(stripped)
     return _printout_values(stripped, printout.end(), option) if printout else text
+
+
+def _from_console(text: str) -> str:
+    """An argument typed in a GBK console on a UTF-8 system reaches Python as bytes that are
+    not UTF-8 (lone surrogates): they are the GB18030 characters the learner typed (，, ０-９),
+    read as such; bytes that are not GB18030 either stay, for the error to name."""
+    if not any("\udc80" <= char <= "\udcff" for char in text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("gb18030")
+    except UnicodeError:
+        return text
 
 
 def _unprompted(text: str) -> str:
@@ -192,6 +205,11 @@ def _foreign(text: str, option: str) -> InvalidData:
     import unicodedata
 
     at, char = next((i, c) for i, c in enumerate(text) if not c.translate(_TYPED).isascii())
+    if "\udc80" <= char <= "\udcff":  # a byte the console sent that decodes no way
+        return InvalidData(f"{option}: byte 0x{ord(char) - 0xDC00:02X} at character {at} is "
+                           "not text in UTF-8 or GB18030",
+                           N_("the console's encoding differs from the system's: type the "
+                              "numbers in ASCII, or set the console to UTF-8"))
     name = unicodedata.name(char, "a character without a name")
     use = (f"type {_LOOKS_LIKE[char]!r} instead" if char in _LOOKS_LIKE else
            "numbers are written with the ASCII characters 0-9 . - + e, separated by , ; or "

@@ -451,3 +451,13 @@ def test_a_range_as_typed():
 def test_pasted_spaces_are_spaces_and_invisible_ones_nothing(text):
     """A web page's no-break and thin spaces separate numbers; zero-width ones vanish."""
     same(text, [1, 2, 3])
+
+
+def test_an_argument_from_a_gbk_console_is_read_as_what_was_typed():
+    """A GBK console on a UTF-8 system passes its bytes on: Python holds them as lone
+    surrogates. 1，2 typed there (the full-width comma is A3 AC in GBK) is 1,2."""
+    typed = "1，2".encode("gb18030").decode("utf-8", "surrogateescape")
+    same(typed, [1, 2])
+    with pytest.raises(InvalidData, match="byte 0xFF at character 1 is not text in UTF-8 or "
+                                          "GB18030"):
+        parse_literal(b"1\xff2".decode("utf-8", "surrogateescape"), "--pred")
