@@ -245,7 +245,7 @@ def compute(loss: str, *, reduction: str = "mean", dtype: str = "float64",
     1.3333333333333333
     """
     from .core import compute as core_compute
-    from .losses import all_losses, keyword_spelling
+    from .losses import all_losses, in_keywords, keyword_spelling
 
     spec = _lookup(loss, "loss", "loss", all_losses(), "a name of `losscalc list`")
     words = _tensor_keywords(spec)
@@ -279,8 +279,9 @@ def compute(loss: str, *, reduction: str = "mean", dtype: str = "float64",
         return loss_report(result, spec)
 
     aliases = {word: name for word, name in words.items() if word != name}
+    notes = [in_keywords(spec.name, note) for note in result.notes]
     return Result("loss", spec.name, result.value, result.elementwise,
-                  Grads(result.grad, aliases), result.notes, report)
+                  Grads(result.grad, aliases), notes, report)
 
 
 def activation(name: str, x: Any, *, upstream: Any = None, dtype: str = "float64",

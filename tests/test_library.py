@@ -266,3 +266,22 @@ def test_the_public_api_is_declared_and_typed():
         assert fn.__annotations__.get("return"), fn.__name__
     with pytest.raises(AttributeError):
         losscalc.no_such_name  # noqa: B018
+
+
+@pytest.mark.parametrize(("call", "said", "not_said"), [
+    (dict(loss="focal", pred=[0.5, 0.2], target=[1, 0]), "logits= are all in [0, 1]", "--"),
+    (dict(loss="nll", pred=[[0.5, 0.2, 0.3]], target=[1]), "use probs= (nll takes", "--"),
+    (dict(loss="kl", pred=[[-1.2, -0.3]], target=[[0.3, 0.7]]), 'use reduction="batchmean"',
+     "--"),
+    (dict(loss="poisson-nll", pred=[1.5, 0.2], target=[1.5, -1], log_input=False),
+     "target= holds counts", "--"),
+])
+def test_notes_are_in_a_python_callers_words(call, said, not_said):
+    """The library's notes name keywords, as its errors do (the CLI's say --logits …)."""
+    notes = " ".join(losscalc.compute(**call).notes)
+    assert said in notes and not_said not in notes, notes
+
+
+def test_the_command_line_keeps_its_words(cli):
+    code, _, err = cli("focal", "--logits", "0.5,0.2", "-t", "1,0")
+    assert code == 0 and "--logits are all in [0, 1]" in err

@@ -70,5 +70,26 @@ def keyword_spelling(loss: str | None, name: str) -> str:
     return f"{name}="
 
 
-__all__ = ["all_losses", "field_spelling", "keyword_spelling", "option_spelling", "resolve",
-           "suggest"]
+def in_keywords(loss: str, text: str) -> str:
+    """A note the core wrote in the command line's words (``--target``, ``--probs``,
+    ``--no-log-input``, ``--reduction batchmean``) in a Python caller's (``target=``,
+    ``probs=``, ``log_input=False``, ``reduction="batchmean"``), by the registry's spellings."""
+    import re
+
+    spec = _spec_of(loss)
+    words = {"--pred": keyword_spelling(loss, "pred")}
+    for tensor in spec.tensors if spec else ():
+        words[tensor.option] = keyword_spelling(loss, tensor.name)
+    for param in spec.params if spec else ():
+        dashed = "--" + param.name.replace("_", "-")
+        words[dashed] = f"{param.name}=True" if param.kind == "bool" else f"{param.name}="
+        if param.kind == "bool":
+            words["--no-" + dashed[2:]] = f"{param.name}=False"
+        if param.name == "from_probs":  # nll's --probs Q: the prediction, as probabilities
+            words["--probs"] = "probs="
+    text = re.sub(r"--reduction (\w+)", r'reduction="\1"', text)
+    return re.sub(r"--[a-z][a-z-]*", lambda m: words.get(m.group(), m.group()), text)
+
+
+__all__ = ["all_losses", "field_spelling", "in_keywords", "keyword_spelling",
+           "option_spelling", "resolve", "suggest"]
