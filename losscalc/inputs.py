@@ -168,7 +168,7 @@ def as_typed(text: str, option: str) -> str:
                           "'full') or numpy.set_printoptions(threshold=sys.maxsize)")
     if not text.isascii():
         text = _from_console(text)
-        ascii_text = text.translate(_TYPED)
+        ascii_text = as_ascii(text)
         if not ascii_text.isascii():
             raise _foreign(text, option)
         text = ascii_text
@@ -196,8 +196,10 @@ def _unprompted(text: str) -> str:
     return text
 
 
-def typed_number(text: str) -> str:
-    """One number as typed (a parameter's value): full-width digits and signs, − as ASCII."""
+def as_ascii(text: str) -> str:
+    """Text as typed, its characters that stand for ASCII ones as those: one number (a
+    parameter's value, --range) or a table, whose header may hold any other characters,
+    so nothing is refused here."""
     return text if text.isascii() else text.translate(_TYPED)
 
 
@@ -237,8 +239,8 @@ def _printout_values(text: str, start: int, option: str) -> str:
     if after:
         raise InvalidData(f"{option}: {after[:20]!r} after the printout {text[:start]}…) — "
                           "one tensor per option",
-                          N_("give each tensor to its own option: --pred tensor(…) "
-                             "--target tensor(…)"))
+                          N_("paste one printout per tensor: print(pred) and print(target) "
+                             "apart"))
     return text[start:end]
 
 
@@ -469,19 +471,13 @@ def parse_text(text: str, where: str, column: str | None = None, table: bool = F
     literal = _is_printed(text) or not table and ("\n" not in text or ";" in text)
     if column is None and literal:
         return parse_literal(text, where)
-    return parse_table(_table_text(text), where, column, tab)
+    return parse_table(as_ascii(text), where, column, tab)
 
 
 def _is_printed(text: str) -> bool:
     """Brackets or a pasted printout (saved to a file, piped in), rather than a table."""
     head = _unprompted(text.lstrip().removeprefix("\ufeff"))[:16].translate(_TYPED)
     return head[:1] in ("[", "(") or bool(_PRINTOUT.match(head))
-
-
-def _table_text(text: str) -> str:
-    """A table typed on a Chinese input method: its full-width commas and minus signs as
-    ASCII (a header may hold any characters, so nothing else is refused here)."""
-    return text if text.isascii() else text.translate(_TYPED)
 
 
 def _read_numpy(path: str, key: str | None, option: str) -> np.ndarray:
@@ -627,7 +623,7 @@ def parse_range(text: str, option: str = "--range") -> tuple[float, float]:
     """`-3:3` → (-3.0, 3.0), the ends of a sweep, as torch.linspace(A, B, N) takes them: two
     finite numbers, A above B for a descending sweep (torch.linspace accepts it); A = B is
     refused, as it is no interval to sweep (one point is --x A)."""
-    parts = typed_number(text).split(":")  # (−3：3 as typed: the minus sign, a full colon)
+    parts = as_ascii(text).split(":")  # (−3：3 as typed: the minus sign, a full colon)
     try:
         if len(parts) != 2:
             raise ValueError

@@ -118,10 +118,10 @@ def _is_number(value: Any) -> bool:
 
 
 def _float_text(text: str, choices=()) -> Any:
-    from .inputs import typed_number  # −1 as losscalc prints it, １．５ as an IME types it
+    from .inputs import as_ascii  # −1 as losscalc prints it, １．５ as an IME types it
 
     try:
-        value = float(typed_number(text))
+        value = float(as_ascii(text))
     except ValueError:
         return _BAD
     return _BAD if math.isnan(value) else value
