@@ -21,7 +21,7 @@ from .errors import CheckFailed, LosscalcError, ReaderGone, Terminated, UsageErr
 from .i18n import available, choose, normal, translate
 from .losses import all_losses, option_spelling
 from .names import KINDS, NAMES, hint
-from .registry import LOSSES, LossSpec
+from .registry import FROM_PROBS, LOSSES, LossSpec
 from .typer_compat import (
     ClickException,
     CompletionItem,
@@ -64,7 +64,7 @@ def _input_alias(spec: LossSpec) -> dict:
 def _probs_option(spec: LossSpec) -> dict:
     """A loss that can take the log of probabilities itself (nll: from_probs) reads them
     with --probs Q, as the tutorials write −ln q_y."""
-    if not any(p.name == "from_probs" for p in spec.params):
+    if not spec.takes_probs:
         return {}
     return {"probs": option(Optional[str], None, "--probs", metavar="TENSOR",
                             help=f"Probabilities q: {spec.name} takes ln q itself (= --pred Q "
@@ -83,7 +83,7 @@ def _pred_from_input(kwargs: dict) -> dict:
         if kwargs.get("pred") is not None:
             raise UsageError("--probs is the prediction, as probabilities: give either it or "
                              "--log-probs/--pred")
-        kwargs["pred"], kwargs["from_probs"] = probs, True
+        kwargs["pred"], kwargs[FROM_PROBS] = probs, True
     return kwargs
 
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from .core import Result, compute, spec_for
 from .errors import InvalidData, UsageError, ref
-from .registry import LossSpec
+from .registry import FROM_PROBS, LossSpec
 
 
 def resolve_names(text: str) -> list[LossSpec]:
@@ -39,22 +39,18 @@ def check_prediction_option(specs: list[LossSpec], alias: str | None) -> None:
     if alias is None:
         return
     for spec in specs:
-        if spec.pred_alias != alias and not (alias == "probs" and _logs_probs(spec)):
+        if spec.pred_alias != alias and not (alias == "probs" and spec.takes_probs):
             takes = f"--{spec.pred_alias}" if spec.pred_alias else "--pred"
             raise UsageError(f"{spec.name} does not fit --{alias}: its prediction is {takes}",
                              "give the tensor as --pred to compare losses whose predictions "
                              "have different names")
 
 
-def _logs_probs(spec: LossSpec) -> bool:
-    """nll takes probabilities too, and their log itself (from_probs), as its command's
-    --probs does."""
-    return any(p.name == "from_probs" for p in spec.params)
-
-
 def prediction_params(specs: list[LossSpec], alias: str | None) -> dict:
-    """What the prediction's name sets: --probs sets from_probs for the losses that take it."""
-    return {"from_probs": True} if alias == "probs" and any(map(_logs_probs, specs)) else {}
+    """What the prediction's name sets: --probs sets FROM_PROBS for the losses that take it
+    (nll takes their log itself, as its command's --probs does)."""
+    takes = alias == "probs" and any(spec.takes_probs for spec in specs)
+    return {FROM_PROBS: True} if takes else {}
 
 
 def params_for(spec: LossSpec, given: dict) -> dict:

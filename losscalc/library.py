@@ -174,24 +174,24 @@ def _no_keyword(owner: str, key: str, known: list[str]) -> UsageError:
 
 def _other_form(other: str, key: str) -> str | None:
     """How to give ``key`` to the loss that answers the same question with it: as its own
-    keyword (bce-logits' logits=), or nll's probabilities as pred= with from_probs=True."""
+    keyword (bce-logits' logits=, nll's probs=)."""
     from .i18n import N_
     from .losses import all_losses
 
     spec = all_losses()[other]
     if key in _tensor_keywords(spec):
         return N_(f"{key}= is an argument of {other}: losscalc.compute({other!r}, {key}=…)")
-    if any(p.name == f"from_{key}" for p in spec.params):
-        return N_(f"{other} reads {key} as pred= with from_{key}=True: "
-                  f"losscalc.compute({other!r}, pred=…, from_{key}=True)")
     return None
 
 
 def _tensor_keywords(spec) -> dict[str, str]:
-    """The keywords that give a loss's tensors, its prediction's alias among them."""
+    """The keywords that give a loss's tensors, its prediction's alias among them (and nll's
+    probs=, the prediction as probabilities)."""
     words = {t.name: t.name for t in spec.tensors}
     if spec.pred_alias:
         words[spec.pred_alias.replace("-", "_")] = "pred"
+    if spec.takes_probs:
+        words["probs"] = "pred"
     return words
 
 
@@ -246,14 +246,15 @@ def compute(loss: str, *, reduction: str = "mean", dtype: str = "float64",
     """
     from .core import compute as core_compute
     from .losses import all_losses, in_keywords, keyword_spelling
+    from .registry import FROM_PROBS
 
     spec = _lookup(loss, "loss", "loss", all_losses(), "a name of `losscalc list`")
     words = _tensor_keywords(spec)
     params = {p.name: p for p in spec.params}
     tensors, values = {}, {}
     for key, value in tensors_and_params.items():
-        if key == "probs" and key not in words and "from_probs" in params:
-            key, values["from_probs"] = "pred", True  # nll's probs=, as its command's --probs
+        if key == "probs" and spec.takes_probs:
+            values[FROM_PROBS] = True  # nll's probs=, as its command's --probs
         if key in words:
             if words[key] in tensors:
                 raise UsageError(f"give {keyword_spelling(spec.name, words[key])} once "

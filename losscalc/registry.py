@@ -181,6 +181,10 @@ class Tensor(NamedTuple):
         return [o for o in self.options if o.startswith("--")][-1]
 
 
+# The parameter of a loss whose prediction may be probabilities (nll): true when it is.
+FROM_PROBS = "from_probs"
+
+
 class LossSpec(NamedTuple):
     """Everything about one loss except its arithmetic, which is ``fn``."""
 
@@ -240,6 +244,12 @@ class LossSpec(NamedTuple):
         if name == "target":
             return ("--target", "-t")
         return (f"--{name.replace('_', '-')}",)
+
+    @property
+    def takes_probs(self) -> bool:
+        """The prediction may be given as probabilities, whose log the loss takes itself
+        (nll's FROM_PROBS): every door's probs (--probs Q, probs=, compare --probs) sets it."""
+        return any(p.name == FROM_PROBS for p in self.params)
 
     @property
     def single_prediction(self) -> bool:

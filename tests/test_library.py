@@ -211,11 +211,11 @@ def test_unknown_and_missing_keywords():
     err = _error(lambda: losscalc.compute("bce", logits=[0.1], target=[1]))
     assert err.hint == "logits= is an argument of bce-logits: losscalc.compute('bce-logits', logits=…)"
     assert losscalc.compute("bce-logits", logits=[0.0], target=[1]).value == math.log(2)  # −ln σ(0)
-    # ce given probabilities: nll answers it, reading them as pred= with from_probs=True (the
-    # call the hint names runs): −ln q_y = −ln 0.5 = ln 2
+    # ce given probabilities: nll answers it, taking probs= as its command takes --probs (the
+    # call the hint names runs, as does the parameter's own form): −ln q_y = −ln 0.5 = ln 2
     err = _error(lambda: losscalc.compute("ce", probs=[[0.5, 0.5]], target=[0]))
-    assert err.hint == ("nll reads probs as pred= with from_probs=True: "
-                        "losscalc.compute('nll', pred=…, from_probs=True)")
+    assert err.hint == "probs= is an argument of nll: losscalc.compute('nll', probs=…)"
+    assert losscalc.compute("nll", probs=[[0.5, 0.5]], target=[0]).value == math.log(2)
     assert losscalc.compute("nll", pred=[[0.5, 0.5]], target=[0], from_probs=True).value == \
         math.log(2)
 

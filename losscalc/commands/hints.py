@@ -70,7 +70,7 @@ def wrong_option(spec: LossSpec, option: str) -> str:
 def _options(spec: LossSpec) -> set[str]:
     """The options that give a loss's tensors (nll's --probs too: see cli._probs_option)."""
     out = {o for t in spec.tensors for o in t.options}
-    return out | ({"--probs"} if any(p.name == "from_probs" for p in spec.params) else set())
+    return out | ({"--probs"} if spec.takes_probs else set())
 
 
 def positional(spec: LossSpec) -> str:

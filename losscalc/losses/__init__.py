@@ -85,8 +85,8 @@ def in_keywords(loss: str, text: str) -> str:
         words[dashed] = f"{param.name}=True" if param.kind == "bool" else f"{param.name}="
         if param.kind == "bool":
             words["--no-" + dashed[2:]] = f"{param.name}=False"
-        if param.name == "from_probs":  # nll's --probs Q: the prediction, as probabilities
-            words["--probs"] = "probs="
+    if spec is not None and spec.takes_probs:  # nll's --probs Q: the prediction, as probabilities
+        words["--probs"] = "probs="
     text = re.sub(r"--reduction (\w+)", r'reduction="\1"', text)
     return re.sub(r"--[a-z][a-z-]*", lambda m: words.get(m.group(), m.group()), text)
 
