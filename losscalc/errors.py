@@ -128,20 +128,22 @@ class CheckFailed(LosscalcError):
 
 def open_error(path: str, err: OSError) -> InputOutputError:
     """A file that cannot be opened, said in words (every reader of files uses it)."""
-    reason = _reason(err, N_("no such file"))
+    reason = os_reason(err, N_("no such file"))
     return InputOutputError(f"cannot read {path!r}: {reason}")
 
 
 def write_error(path: str, err: OSError, option: str | None = None) -> InputOutputError:
     """A file that cannot be written, said in words (every writer of files uses it), after
     the option that named it, if one did."""
-    reason = _reason(err, N_("no such directory"))
+    reason = os_reason(err, N_("no such directory"))
     if option:
         return InputOutputError(f"{option}: cannot write {path!r}: {reason}")
     return InputOutputError(f"cannot write {path!r}: {reason}")
 
 
-def _reason(err: OSError, missing: str) -> str:
+def os_reason(err: OSError, missing: str = N_("no such file or directory")) -> str:
+    """Why the system refused, in the words of every message about a file: ``missing`` for a
+    path that does not exist, else the system's reason in lower case."""
     return {
         FileNotFoundError: missing,  # each its own text, translated
         IsADirectoryError: N_("it is a directory"),

@@ -9,7 +9,7 @@ import sys
 import typer
 
 from .. import exercise
-from ..errors import InputOutputError, write_error
+from ..errors import InputOutputError, os_reason, write_error
 from ..i18n import N_, translate
 from .common import command
 from .options import choice, lang_option
@@ -89,7 +89,7 @@ def prepare_directory(path: str) -> None:
         os.makedirs(path, exist_ok=True)
     except OSError as err:
         raise InputOutputError(f"cannot create the directory {path!r}: "
-                               f"{err.strerror or err}") from None
+                               f"{os_reason(err)}") from None
 
 
 def solutions(exercises, title: str) -> dict[str, str]:
