@@ -31,7 +31,7 @@ from . import vectorcsv
 from .errors import InputOutputError, InvalidData, UsageError, open_error
 from .i18n import N_
 from .limits import MAX_LINE_BYTES, readline_at_most, size
-from .textfiles import bom_encoding, codec, not_decoding, utf8_error
+from .textfiles import bom_encoding, codec, not_decoding, utf8_text
 
 CHUNK_BYTES = 4 << 20
 IN_FLIGHT = 4  # chunks parsed ahead of the one being reduced
@@ -117,7 +117,7 @@ class Table:
             self.line += 1
             if self.line == 1 and raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
-            text = _utf8(raw, self.name, self.line).strip()
+            text = utf8_text(raw, self.name, self.line).strip()
             if text and not text.startswith("#"):
                 return text
 
@@ -141,7 +141,7 @@ class Table:
         """The bytes after the first line, checked as UTF-8 (an Excel export in GBK has its
         first non-ASCII name here, as a rule), so a wrong encoding is named at once."""
         ahead = self.stream.read(READ_AHEAD)
-        _utf8(ahead, self.name, self.line + 1, partial=len(ahead) == READ_AHEAD)
+        utf8_text(ahead, self.name, self.line + 1, partial=len(ahead) == READ_AHEAD)
         return ahead
 
     @staticmethod
@@ -332,7 +332,7 @@ def not_utf8(data: bytes, name: str) -> None:
     """Raise the error for a first line that is not UTF-8, naming the encoding it looks like
     (nothing if it is UTF-8)."""
     line = data[:data.find(b"\n") + 1] if b"\n" in data else data
-    _utf8(line, name, 1)
+    utf8_text(line, name, 1)
 
 
 
@@ -340,18 +340,6 @@ def _cr_only(head: bytes) -> bool:
     """Line ends of a lone carriage return (old Mac): the first \\r is not part of \\r\\n."""
     at = head.find(b"\r")
     return 0 <= at < len(head) - 1 and head[at + 1:at + 2] != b"\n" and b"\n" not in head[:at]
-
-
-def _utf8(data: bytes, name: str, line: int, partial: bool = False) -> str:
-    """``data`` (lines from ``line`` on) as text; bytes that are not UTF-8 are an error naming
-    the line, the byte and the encoding they look like (``partial``: the last character may
-    be cut off by the read)."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        if partial and err.end == len(data) and err.reason == "unexpected end of data":
-            return data[:err.start].decode("utf-8")
-        raise utf8_error(data, err.start, name, line) from None
 
 
 def parse_block(block: bytes, first_line: int, delimiter: str | None, columns: int,

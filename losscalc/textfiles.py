@@ -99,16 +99,25 @@ def decode(data: bytes, name: str, partial: bool = False) -> str:
     as its byte order mark says, else UTF-8; a mark is dropped. Bytes that are not UTF-8 are
     an error whose fix names the encoding they look like. ``partial``: the data may end inside
     a character (the first block of a file)."""
-    encoding = _GIVEN.get()
-    if encoding is not None:
-        try:
-            return _decoded(data, encoding, partial)
-        except UnicodeError:
-            raise not_decoding(name, encoding) from None
+    encoding = _GIVEN.get() or bom_encoding(data[:4])
+    if encoding is None:
+        return utf8_text(data, name, partial=partial).removeprefix("\ufeff")
     try:
-        return _decoded(data, bom_encoding(data[:4]) or "utf-8", partial)
+        return _decoded(data, encoding, partial)
+    except UnicodeError:
+        raise not_decoding(name, encoding) from None
+
+
+def utf8_text(data: bytes, name: str, line: int = 1, partial: bool = False) -> str:
+    """``data`` (lines from ``line`` on) as UTF-8 text; bytes that are not UTF-8 are an error
+    naming the line, the byte and the encoding they look like (``partial``: the last
+    character may be cut off by the read)."""
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise utf8_error(data, err.start, name) from None
+        if partial and err.end == len(data) and err.reason == "unexpected end of data":
+            return data[:err.start].decode("utf-8")
+        raise utf8_error(data, err.start, name, line) from None
 
 
 def utf8_error(data: bytes, at: int, name: str, line: int = 1) -> InputOutputError:

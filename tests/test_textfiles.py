@@ -190,3 +190,10 @@ def test_check_reads_jsonl_line_by_line_in_any_encoding(cli, tmp_path):
     code, out, err = cli("check", str(path), "-f", "json")
     assert code == 0, err
     assert [a["id"] for a in json.loads(out)["answers"]] == ["一", "二"]
+
+
+def test_a_file_whose_mark_says_utf16_but_is_not_is_said_so():
+    # FF FE announces UTF-16; D800 is an unpaired surrogate, which UTF-16 cannot decode: the
+    # error names the encoding the mark announced, not UTF-8.
+    with pytest.raises(InputOutputError, match=r"^'f.txt' does not decode as utf-16$"):
+        _whole(b"\xff\xfe\x00\xd8\n\x00")
