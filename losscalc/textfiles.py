@@ -147,10 +147,10 @@ def decode_line(raw: bytes, number: int = 0, what: str = "the line",
     except UnicodeDecodeError as err:
         byte, at = raw[err.start], err.start
         if encoding != "utf-8":
-            return InvalidData(f"{what} does not decode as {encoding} (byte 0x{byte:02x} at "
+            return InvalidData(f"{what} does not decode as {encoding} (byte 0x{byte:02X} at "
                                f"position {at})", "give the file's encoding with --encoding")
         likely, _ = likely_encoding(raw)
-        return InvalidData(f"{what} is not UTF-8 text (byte 0x{byte:02x} at position {at})",
+        return InvalidData(f"{what} is not UTF-8 text (byte 0x{byte:02X} at position {at})",
                            N_(f"save the file as UTF-8, or add --encoding {likely}"))
     return text.removeprefix("\ufeff") if number == 1 else text
 

@@ -160,7 +160,7 @@ def test_file_errors(cli, tmp_path):
     latin = tmp_path / "l.csv"
     latin.write_bytes("id,loss,pred,target,expect\né,mse,1,1,0\n".encode("cp1252"))
     code, out, err = cli("check", "-f", "table", str(latin))  # a row's cell: that row's error
-    assert code == 3 and "is not UTF-8 text (byte 0xe9 at position 0)" in out
+    assert code == 3 and "is not UTF-8 text (byte 0xE9 at position 0)" in out
     latin.write_bytes("id,loss,pred,target,expect é\n1,mse,1,1,0\n".encode("cp1252"))
     code, out, err = cli("check", "-f", "table", str(latin))  # the header: the whole file's
     assert (code, out) == (4, "") and "is not UTF-8 (line 1, byte 0xE9)" in err

@@ -44,11 +44,9 @@ def test_lines_are_the_lines_python_decodes(text, encoding, block):
 
 @contextmanager
 def _blocks_of(size: int):
-    old, textfiles.BLOCK = textfiles.BLOCK, size
-    try:
+    with pytest.MonkeyPatch.context() as monkeypatch:  # (usable in a hypothesis test)
+        monkeypatch.setattr(textfiles, "BLOCK", size)
         yield
-    finally:
-        textfiles.BLOCK = old
 
 
 def _at_line_feeds(text: str) -> list[str]:
@@ -87,7 +85,7 @@ def test_a_mark_and_a_lone_line_feed_is_one_line_answered():
 def test_a_utf8_line_that_is_not_utf8_names_the_encoding_it_looks_like():
     got = _lines('{"id": "第一题"}\n'.encode("gb18030") + b"{}\n")
     assert got[1] == "{}\n"
-    assert got[0].message.startswith("the line is not UTF-8 text (byte 0xb5 at position 8)")
+    assert got[0].message.startswith("the line is not UTF-8 text (byte 0xB5 at position 8)")
     assert got[0].hint == "save the file as UTF-8, or add --encoding gb18030"
 
 
