@@ -149,3 +149,19 @@ def each_parser(request, monkeypatch):
     else:
         monkeypatch.setattr(csvsource, "_ARROW", [None])
     return request.param
+
+
+def table_paths(monkeypatch, chunk_bytes: int, *limits: str):
+    """Each path a table can take, in turn: first gathered (None), then streamed past each
+    of ``limits`` rows ("0" streams every row), in chunks of ``chunk_bytes`` so that a small
+    table is many chunks. ``monkeypatch`` may be pytest.MonkeyPatch.context() in a
+    hypothesis test."""
+    from losscalc import csvsource, streaming
+
+    monkeypatch.setattr(csvsource, "CHUNK_BYTES", chunk_bytes)
+    for limit in (None, *limits):
+        if limit is None:
+            monkeypatch.delenv(streaming.STREAM_ROWS, raising=False)
+        else:
+            monkeypatch.setenv(streaming.STREAM_ROWS, limit)
+        yield limit

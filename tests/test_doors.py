@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
+from conftest import table_paths
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -223,21 +222,6 @@ def test_tensor_parameters_are_strict_json(cli):
     assert json.loads(out, parse_constant=refuse)["params"]["weight"] == ["inf", 1.0]
 
 
-@contextmanager
-def _streamed(stream: bool):
-    """Every table streamed (in chunks of 64 bytes), or every one gathered, in this block."""
-    old = os.environ.pop(streaming.STREAM_ROWS, None), csvsource.CHUNK_BYTES
-    os.environ[streaming.STREAM_ROWS] = "0" if stream else str(10**9)
-    csvsource.CHUNK_BYTES = 64
-    try:
-        yield
-    finally:
-        os.environ.pop(streaming.STREAM_ROWS)
-        if old[0] is not None:
-            os.environ[streaming.STREAM_ROWS] = old[0]
-        csvsource.CHUNK_BYTES = old[1]
-
-
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pairs=st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=2,
@@ -261,12 +245,13 @@ def test_a_table_has_one_value_at_every_size(cli, tmp_path, pairs, reduction, dt
     _, out, _ = cli("mse", "-p", _vector(pred.tolist()), "-t", _vector(target.tolist()),
                     *common, "--json")
     answers["command"] = _doc(out)["value"]
-    for stream in (False, True):
-        with _streamed(stream):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for limit in table_paths(monkeypatch, 64, "0"):
+            path_taken = "in memory" if limit is None else "streamed"
             _, out, _ = cli("mse", "--table", str(path), *common, "--json")
-            answers[f"table, streamed {stream}"] = _doc(out)["value"]
+            answers[f"table {path_taken}"] = _doc(out)["value"]
             _, out, _ = cli("mse", "--table", str(path), *common, "--partial")
-    (tmp_path / "p.json").write_text(out)
-    _, out, _ = cli("merge", str(tmp_path / "p.json"), "--json")
-    answers["merged"] = _doc(out)["value"]
-    assert answers == dict.fromkeys(answers, expected)
+            (tmp_path / "p.json").write_text(out)
+            _, out, _ = cli("merge", str(tmp_path / "p.json"), "--json")
+            answers[f"merged, read {path_taken}"] = _doc(out)["value"]
+    assert answers == dict.fromkeys(answers, expected) and len(answers) == 5

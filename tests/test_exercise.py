@@ -194,17 +194,26 @@ def test_the_command_writes_a_set_that_check_grades(cli, tmp_path):
     code, graded, _ = cli("check", out / "key.csv", "--format", "plain")
     assert code == 0 and graded.count("\tright\t") == 8
     # The key's answers by independent formulas, not by losscalc: mse = mean((p − t)²),
-    # huber = mean(½d² where |d| < δ, else δ(|d| − ½δ)) with d = p − t.
-    checked = 0
+    # huber = mean(½d² where |d| < δ, else δ(|d| − ½δ)) with d = p − t, ce of logits z and
+    # class y = ln Σ exp z − z_y, kl of log-probabilities x against t = Σ t (ln t − x).
+    losses = []
     for row in csv.DictReader(io.StringIO("\n".join(key) + "\n")):
-        if row["loss"] in ("mse", "huber") and row["reduction"] == "mean":
-            d = np.array(row["pred"].split(","), float) - np.array(row["target"].split(","), float)
+        p = [float(v) for v in row["pred"].split(",")]
+        t = [float(v) for v in row["target"].split(",")]
+        if row["loss"] in ("mse", "huber"):
+            d = [a - b for a, b in zip(p, t)]
             delta = float(row["delta"] or 1)
-            huber = np.where(np.abs(d) < delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta))
-            expected = np.mean(d * d) if row["loss"] == "mse" else np.mean(huber)
-            assert abs(float(row["expect"]) - expected) <= 1e-12 * max(1.0, abs(expected)), row
-            checked += 1
-    assert checked >= 2
+            terms = [a * a if row["loss"] == "mse" else
+                     0.5 * a * a if abs(a) < delta else delta * (abs(a) - 0.5 * delta) for a in d]
+            expected = math.fsum(terms) / len(terms)
+        elif row["loss"] == "ce":
+            expected = math.log(math.fsum(math.exp(z) for z in p)) - p[int(t[0])]
+        else:
+            expected = math.fsum(b * (math.log(b) - a) for a, b in zip(p, t))
+        assert row["reduction"] == ("sum" if row["loss"] == "kl" else "mean"), row
+        assert abs(float(row["expect"]) - expected) <= 1e-12 * max(1.0, abs(expected)), row
+        losses.append(row["loss"])
+    assert sorted(losses) == sorted(["mse", "huber", "ce", "kl"] * 2)
 
     # a student's answers: the key with one answer changed
     rows = key[:]

@@ -179,3 +179,10 @@ def test_every_writer_says_a_failure_in_the_same_words(cli, tmp_path, monkeypatc
     code, _, err = cli("exercise", "mse", "--out", str(tmp_path / "week"), "-q")
     assert code == 4 and err.startswith("losscalc: error: cannot write '"), err
     assert err.endswith(f"': {reason}\n"), err
+    pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    monkeypatch.setattr(Figure, "savefig", fail)
+    path = tmp_path / "curve.png"
+    code, _, err = cli("plot", "mse", "--range", "-1:1", "--out", str(path))
+    assert (code, err) == (4, f"losscalc: error: --out: cannot write {str(path)!r}: {reason}\n")

@@ -212,7 +212,11 @@ def test_every_batch_line_gets_exactly_one_answer(cli, tmp_path_factory, lines):
     wide = _answered_lines(path.read_bytes())
     if wide is not None:  # a UTF-16/32 file: each of its lines answered once, in order
         assert len(answers) == len(wide), (lines, out)
-        assert all(a.get("line", n) == n for n, a in zip(wide, answers)), (lines, out)
+        errors = [(n, a) for n, a in zip(wide, answers) if "error" in a]
+        assert all(a["line"] == n and a["exit_code"] in (2, 3) for n, a in errors), out
+        codes = [a["exit_code"] for _, a in errors] + [int(a.get("ok") is False)
+                                                       for a in answers if "error" not in a]
+        assert code == max(codes, default=0), (lines, out)
         return
     expected = [n for n, raw in enumerate(lines, 1) if not _blank(raw, n)]
     assert len(answers) == len(expected), (lines, out)

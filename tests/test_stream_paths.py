@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import as_array, assert_close, load
+from conftest import as_array, assert_close, load, table_paths
 
 from losscalc import csvsource
 from losscalc import streaming as stream
@@ -148,18 +148,6 @@ def _refuse(name):
 # --- non-finite sums, empty means: as NumPy's sum -------------------------------------------
 
 
-def _paths(monkeypatch, chunk_bytes: int, *limits: str):
-    """Each limit in turn: None gathers the table, "0" streams every row, "5" streams past
-    five rows; chunks of ``chunk_bytes`` so that a small table is many chunks."""
-    monkeypatch.setattr(csvsource, "CHUNK_BYTES", chunk_bytes)
-    for limit in (None, *limits):
-        if limit is None:
-            monkeypatch.delenv(stream.STREAM_ROWS, raising=False)
-        else:
-            monkeypatch.setenv(stream.STREAM_ROWS, limit)
-        yield limit
-
-
 @pytest.mark.parametrize("rows, expected", [
     (["1e200,0"], math.inf),  # (1e200)² overflows: inf
     (["1e200,0", "-1e200,0"], math.inf),  # inf + inf = inf
@@ -172,7 +160,7 @@ def test_non_finite_rows_give_the_same_value_streamed(cli, tmp_path, monkeypatch
     path = tmp_path / "t.csv"
     # the non-finite rows among ordinary ones ((1 − 0)² = 1 each), in different chunks
     path.write_text("p,t\n" + "".join(f"{r}\n" for r in ["1,0"] * 20 + rows + ["1,0"] * 20))
-    for limit in _paths(monkeypatch, 64, "0", "5"):
+    for limit in table_paths(monkeypatch, 64, "0", "5"):
         for reduction in ("mean", "sum"):
             code, out, err = cli("mse", "--csv", str(path), "-r", reduction, "-q")
             assert code == 0, err
@@ -185,7 +173,7 @@ def test_a_float32_sum_beyond_its_range_is_inf_streamed_too(cli, tmp_path, monke
     # each row (1e19 − 0)² = 1e38 fits float32 (max ≈ 3.4e38); four of them do not
     path = tmp_path / "t.csv"
     path.write_text("p,t\n" + "1e19,0\n" * 4)
-    for limit in _paths(monkeypatch, 16, "0"):
+    for limit in table_paths(monkeypatch, 16, "0"):
         code, out, err = cli("mse", "--csv", str(path), "-r", "sum", "--dtype", "float32")
         assert code == 0 and float(out) == math.inf, (limit, out, err)
 
@@ -194,7 +182,7 @@ def test_a_mean_over_no_counted_target_is_nan_on_both_paths(cli, tmp_path, monke
     # ce with every target ignored: Σ w_y = 0, so the mean is 0/0 = nan, as PyTorch
     path = tmp_path / "t.csv"
     path.write_text("p0,p1,t\n" + "0.5,1.5,-100\n" * 30)
-    for limit in _paths(monkeypatch, 64, "0"):
+    for limit in table_paths(monkeypatch, 64, "0"):
         code, out, err = cli("ce", "--csv", str(path), "--pred-col", "p0,p1", "--target-col",
                              "t", "-q")
         assert code == 0 and math.isnan(float(out)), (limit, out, err)
@@ -205,7 +193,7 @@ def test_weighted_means_agree(cli, tmp_path, monkeypatch):
     # w_y·(log(e^0 + e^0) − 0) = w_y·ln 2, so the weighted mean Σ w_y ln 2 / Σ w_y = ln 2
     path = tmp_path / "t.csv"
     path.write_text("p0,p1,t\n" + "".join(f"0,0,{i % 2}\n" for i in range(41)))
-    for limit in _paths(monkeypatch, 64, "0", "7"):
+    for limit in table_paths(monkeypatch, 64, "0", "7"):
         code, out, err = cli("ce", "--csv", str(path), "--pred-col", "p0,p1", "--target-col",
                              "t", "--weight", "1,3", "-q")
         assert code == 0 and abs(float(out) - math.log(2)) < 1e-15, (limit, out)
@@ -242,6 +230,6 @@ def test_a_streamed_table_says_what_its_reduction_means(cli, tmp_path, monkeypat
     are summed (core.reduction_note)."""
     path = tmp_path / "k.csv"
     path.write_text("x,y\n-1.2,0.2\n-0.8,0.5\n-1.5,0.3\n")
-    for _ in _paths(monkeypatch, 16, "0"):
+    for _ in table_paths(monkeypatch, 16, "0"):
         code, _, err = cli("kl", "--table", str(path), "--pred-col", "x", "--target-col", "y")
         assert code == 0 and "reduction 'mean' divides by every element" in err, err

@@ -204,11 +204,14 @@ def _wrapped(signal_error: BaseException) -> RuntimeError:
 
     try:
         type("Built", (), {"attribute": Slow()})
-    except RuntimeError as err:
+    except RuntimeError as err:  # Python 3.10 and 3.11
+        assert err.__cause__ is signal_error
         return err
-    err = RuntimeError("Error calling __set_name__")  # Python ≥ 3.12 no longer wraps it
-    err.__cause__ = signal_error
-    return err
+    except BaseException as err:  # Python ≥ 3.12 no longer wraps it: wrapped here, as 3.11
+        assert err is signal_error
+    wrapped = RuntimeError("Error calling __set_name__")
+    wrapped.__cause__ = signal_error
+    return wrapped
 
 
 @pytest.mark.parametrize(("signal_error", "code", "message"), [
